@@ -1,0 +1,161 @@
+"""Who is asking: passwords, bearer-token sessions and portal invitations."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Unauthenticated
+from portal.models.columns import UTCDateTime, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified when the email is unknown, so that a wrong email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in staff member or contact person of one request."""
+
+    organization_id: int
+    session_id: int
+    staff_user_id: int | None = None
+    contact_person_id: int | None = None
+    customer_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_user_id is not None
+
+    @property
+    def is_contact(self) -> bool:
+        return self.contact_person_id is not None
+
+
+class LoginSession(SQLModel, table=True):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_users.id", index=True)
+    contact_person_id: int | None = Field(default=None, foreign_key="contact_persons.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    contact_person_id: int = Field(foreign_key="contact_persons.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadUserInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> tuple[str, str]:
+    """A random 256-bit token and the hash that is stored in its place."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(session, *, organization_id: int, ttl: timedelta, staff_user_id: int | None = None,
+                       contact_person_id: int | None = None) -> tuple[str, LoginSession]:
+    token, token_hash = new_token()
+    login = LoginSession(organization_id=organization_id, token_hash=token_hash, staff_user_id=staff_user_id,
+                         contact_person_id=contact_person_id, expires_at=utcnow() + ttl)
+    session.add(login)
+    await session.flush()
+    return token, login
+
+
+async def find_live_session(session, token: str) -> LoginSession | None:
+    return await session.scalar(
+        select(LoginSession).where(
+            LoginSession.token_hash == hash_token(token),
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > utcnow(),
+        )
+    )
+
+
+async def revoke_sessions(session, *, staff_user_id: int | None = None, contact_person_ids: list[int] | None = None,
+                          except_session_id: int | None = None) -> None:
+    statement = update(LoginSession).where(LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    if staff_user_id is not None:
+        statement = statement.where(LoginSession.staff_user_id == staff_user_id)
+    else:
+        statement = statement.where(LoginSession.contact_person_id.in_(contact_person_ids or []))
+    if except_session_id is not None:
+        statement = statement.where(LoginSession.id != except_session_id)
+    await session.execute(statement)
+
+
+async def revoke_session(session, session_id: int) -> None:
+    await session.execute(
+        update(LoginSession).where(LoginSession.id == session_id).values(revoked_at=utcnow())
+    )
+
+
+async def issue_invitation(session, *, organization_id: int, contact_person_id: int, ttl: timedelta) -> str:
+    """A fresh single-use invitation token; older ones of the same person stop working."""
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.contact_person_id == contact_person_id, Invitation.used_at.is_(None),
+               Invitation.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    token, token_hash = new_token()
+    session.add(Invitation(organization_id=organization_id, contact_person_id=contact_person_id,
+                           token_hash=token_hash, expires_at=utcnow() + ttl))
+    await session.flush()
+    return token
+
+
+async def redeem_invitation(session, token: str) -> Invitation:
+    """Use an invitation once; an unknown, used, revoked or expired token is refused alike."""
+    invitation = await session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
+    )
+    if invitation is None or invitation.used_at or invitation.revoked_at or invitation.expires_at <= utcnow():
+        raise Unauthenticated("This invitation link is invalid or has expired.")
+    invitation.used_at = utcnow()
+    return invitation
+
+
+async def revoke_invitations(session, contact_person_ids: list[int]) -> None:
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.contact_person_id.in_(contact_person_ids), Invitation.used_at.is_(None),
+               Invitation.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

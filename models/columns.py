@@ -1,0 +1,67 @@
+"""Column types that read back exactly what was written, on PostgreSQL and SQLite."""
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric
+from sqlalchemy.types import TypeDecorator
+
+from portal.models.money import round_money
+
+FOUR_PLACES = Decimal("0.0001")
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """2.5000 -> 2.5 and 10.0000 -> 10, without the exponent that normalize() gives 10."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+class Money(TypeDecorator):
+    """NUMERIC(14, 2), read back as an exact two-place Decimal.
+
+    SQLite keeps NUMERIC as REAL; quantizing on the way out restores the exact cents.
+    """
+
+    impl = Numeric(14, 2)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else round_money(Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else round_money(Decimal(value))
+
+
+class Quantity(TypeDecorator):
+    """NUMERIC(14, 4) for quantities, rates, hours and tax percentages."""
+
+    impl = Numeric(14, 4)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else Decimal(value).quantize(FOUR_PLACES)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else plain_decimal(Decimal(value).quantize(FOUR_PLACES))
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC, also on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,65 @@
+"""Comments on estimates, invoices and projects, by staff or by contact persons."""
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
+
+MAX_COMMENT = 5000
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "comments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    subject_type: str = Field(max_length=20)  # "Estimate", "Invoice" or "Project"
+    subject_id: int = Field(index=True)
+    body: str
+    author_name: str = Field(max_length=200)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    contact_person_id: int | None = Field(default=None, foreign_key="contact_persons.id")
+    visible_in_portal: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def by_staff(self) -> bool:
+        return self.staff_user_id is not None
+
+
+def comments_visible_to(principal: Principal):
+    query = select(Comment).where(Comment.organization_id == principal.organization_id)
+    if principal.is_contact:
+        query = query.where(Comment.customer_id == principal.customer_id, Comment.visible_in_portal.is_(True))
+    return query
+
+
+def new_comment(principal: Principal, *, subject_type: str, subject_id: int, customer_id: int, body: str,
+                author_name: str, visible_in_portal: bool) -> Comment:
+    if not 1 <= len(body.strip()) or len(body) > MAX_COMMENT:
+        raise BadUserInput(f"A comment has 1 to {MAX_COMMENT:,} characters.")
+    return Comment(
+        organization_id=principal.organization_id, customer_id=customer_id, subject_type=subject_type,
+        subject_id=subject_id, body=body, author_name=author_name, staff_user_id=principal.staff_user_id,
+        contact_person_id=principal.contact_person_id,
+        # A contact person's comment is always visible to the customer's side.
+        visible_in_portal=visible_in_portal if principal.is_staff else True,
+    )
+
+
+async def comments_on(session, principal: Principal, subject_type: str,
+                      subject_ids: list[int]) -> dict[int, list[Comment]]:
+    rows = await session.scalars(
+        comments_visible_to(principal)
+        .where(Comment.subject_type == subject_type, Comment.subject_id.in_(subject_ids))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    grouped: dict[int, list[Comment]] = defaultdict(list)
+    for row in rows:
+        grouped[row.subject_id].append(row)
+    return grouped

@@ -1,0 +1,165 @@
+"""Customers of a business and their contact persons."""
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict, NotFound
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
+
+ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
+
+
+class PortalAccess(StrEnum):
+    DISABLED = "DISABLED"
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    display_name: str = Field(max_length=200)
+    company_name: str | None = Field(default=None, max_length=200)
+    currency: str = Field(default="USD", max_length=3)
+    billing_address: dict | None = Field(default=None, sa_column=Column(JSON))
+    shipping_address: dict | None = Field(default=None, sa_column=Column(JSON))
+    ach_enabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContactPerson(SQLModel, table=True):
+    __tablename__ = "contact_persons"
+    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    first_name: str = Field(max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    email: str = Field(max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    mobile: str | None = Field(default=None, max_length=50)
+    portal_access: str = Field(default=PortalAccess.DISABLED, max_length=10)
+    password_hash: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False, globally_deliverable=False).normalized.lower()
+    except EmailNotValidError:
+        raise BadUserInput(f"Not a valid email address: {email!r}.") from None
+
+
+def gravatar_url(email: str) -> str:
+    digest = hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Gravatar's scheme
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon"
+
+
+def clean_address(address: dict | None) -> dict | None:
+    if address is None:
+        return None
+    return {key: (address.get(key) or None) for key in ADDRESS_FIELDS}
+
+
+def validate_currency(currency: str) -> str:
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise BadUserInput("A currency is a three-letter ISO 4217 code, like USD.")
+    return currency
+
+
+def customers_visible_to(principal: Principal):
+    query = select(Customer).where(Customer.organization_id == principal.organization_id)
+    if principal.is_contact:
+        query = query.where(Customer.id == principal.customer_id)
+    return query
+
+
+async def get_customer(session, principal: Principal, customer_id: int) -> Customer:
+    customer = await session.scalar(customers_visible_to(principal).where(Customer.id == customer_id))
+    if customer is None:
+        raise NotFound("Customer")
+    return customer
+
+
+async def create_customer(session, principal: Principal, *, display_name: str, company_name: str | None,
+                          currency: str | None, billing_address: dict | None,
+                          shipping_address: dict | None) -> Customer:
+    if not display_name.strip():
+        raise BadUserInput("A customer needs a display name.")
+    customer = Customer(
+        organization_id=principal.organization_id,
+        display_name=display_name.strip(),
+        company_name=company_name,
+        currency=validate_currency(currency or "USD"),
+        billing_address=clean_address(billing_address),
+        shipping_address=clean_address(shipping_address),
+    )
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+def search_customers(principal: Principal, search: str | None):
+    query = customers_visible_to(principal)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(Customer.display_name).like(pattern),
+                                func.lower(Customer.company_name).like(pattern)))
+    return query
+
+
+async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list[ContactPerson]]:
+    rows = await session.scalars(
+        select(ContactPerson).where(ContactPerson.customer_id.in_(customer_ids)).order_by(ContactPerson.id)
+    )
+    grouped: dict[int, list[ContactPerson]] = {customer_id: [] for customer_id in customer_ids}
+    for contact in rows:
+        grouped[contact.customer_id].append(contact)
+    return grouped
+
+
+async def get_contact_person(session, principal: Principal, contact_person_id: int) -> ContactPerson:
+    query = select(ContactPerson).where(
+        ContactPerson.id == contact_person_id, ContactPerson.organization_id == principal.organization_id
+    )
+    if principal.is_contact:
+        query = query.where(ContactPerson.customer_id == principal.customer_id)
+    contact = await session.scalar(query)
+    if contact is None:
+        raise NotFound("Contact person")
+    return contact
+
+
+async def find_contact_by_email(session, organization_id: int, email: str) -> ContactPerson | None:
+    return await session.scalar(
+        select(ContactPerson).where(ContactPerson.organization_id == organization_id, ContactPerson.email == email)
+    )
+
+
+async def add_contact_person(session, customer: Customer, *, first_name: str, last_name: str | None,
+                             email: str, phone: str | None, mobile: str | None) -> ContactPerson:
+    if not first_name.strip():
+        raise BadUserInput("A contact person needs a first name.")
+    email = normalize_email(email)
+    if await find_contact_by_email(session, customer.organization_id, email):
+        raise Conflict(f"A contact person with the email {email} exists already.")
+    contact = ContactPerson(
+        organization_id=customer.organization_id, customer_id=customer.id, first_name=first_name.strip(),
+        last_name=last_name, email=email, phone=phone, mobile=mobile,
+    )
+    session.add(contact)
+    await session.flush()
+    return contact

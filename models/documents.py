@@ -1,0 +1,102 @@
+"""What estimates and invoices share: line items and their money rules."""
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput
+from portal.models.columns import Money, Quantity
+from portal.models.money import Totals, document_totals, line_amounts
+
+MAX_LINE_NAME = 200
+MAX_LINES = 500
+
+
+class LineItem(SQLModel, table=True):
+    __tablename__ = "line_items"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    estimate_id: int | None = Field(default=None, foreign_key="estimates.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoices.id", index=True)
+    position: int
+    name: str = Field(max_length=MAX_LINE_NAME)
+    description: str | None = None
+    quantity: Decimal = Field(sa_type=Quantity)
+    rate: Decimal = Field(sa_type=Quantity)
+    tax_percent: Decimal = Field(sa_type=Quantity)
+    amount: Decimal = Field(sa_type=Money)
+    tax: Decimal = Field(sa_type=Money)
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    name: str
+    quantity: Decimal
+    rate: Decimal
+    tax_percent: Decimal = Decimal(0)
+    description: str | None = None
+
+
+def validate_lines(drafts: list[LineDraft]) -> None:
+    if not drafts:
+        raise BadUserInput("A document needs at least one line item.")
+    if len(drafts) > MAX_LINES:
+        raise BadUserInput(f"A document has at most {MAX_LINES} line items.")
+    for number, draft in enumerate(drafts, start=1):
+        _validate_line(number, draft)
+
+
+def _validate_line(number: int, draft: LineDraft) -> None:
+    if not 1 <= len(draft.name.strip()) <= MAX_LINE_NAME:
+        raise BadUserInput(f"Line {number}: the name has 1 to {MAX_LINE_NAME} characters.")
+    for label, value in (("quantity", draft.quantity), ("rate", draft.rate), ("taxPercent", draft.tax_percent)):
+        if not value.is_finite() or value.as_tuple().exponent < -4 or abs(value) >= Decimal("1e10"):
+            raise BadUserInput(f"Line {number}: {label} must be a number below 10^10 with at most 4 decimals.")
+    if draft.quantity <= 0:
+        raise BadUserInput(f"Line {number}: quantity must be greater than 0.")
+    if draft.rate < 0:
+        raise BadUserInput(f"Line {number}: rate must not be negative.")
+    if not 0 <= draft.tax_percent <= 100:
+        raise BadUserInput(f"Line {number}: taxPercent must be between 0 and 100.")
+
+
+def build_lines(drafts: list[LineDraft], *, organization_id: int) -> tuple[list[LineItem], Totals]:
+    validate_lines(drafts)
+    rows = []
+    for position, draft in enumerate(drafts):
+        amounts = line_amounts(draft.quantity, draft.rate, draft.tax_percent)
+        rows.append(LineItem(
+            organization_id=organization_id, position=position, name=draft.name.strip(),
+            description=draft.description, quantity=draft.quantity, rate=draft.rate,
+            tax_percent=draft.tax_percent, amount=amounts.amount, tax=amounts.tax,
+        ))
+    return rows, document_totals(rows)
+
+
+def as_drafts(rows: list[LineItem]) -> list[LineDraft]:
+    return [LineDraft(name=row.name, description=row.description, quantity=row.quantity, rate=row.rate,
+                      tax_percent=row.tax_percent) for row in rows]
+
+
+async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: int | None = None,
+                        rows: list[LineItem]) -> None:
+    if estimate_id is not None:
+        await session.execute(delete(LineItem).where(LineItem.estimate_id == estimate_id))
+    if invoice_id is not None:
+        await session.execute(delete(LineItem).where(LineItem.invoice_id == invoice_id))
+    for row in rows:
+        row.estimate_id, row.invoice_id = estimate_id, invoice_id
+    session.add_all(rows)
+    await session.flush()
+
+
+async def lines_of(session, column, document_ids: list[int]) -> dict[int, list[LineItem]]:
+    """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
+    rows = await session.scalars(select(LineItem).where(column.in_(document_ids)).order_by(LineItem.position))
+    grouped: dict[int, list[LineItem]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, column.key)].append(row)
+    return grouped

@@ -1,0 +1,163 @@
+"""Invoices: what a customer owes, and how much of it is paid."""
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint, and_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict, NotFound
+from portal.models.auth import Principal
+from portal.models.columns import Money, UTCDateTime, utcnow
+from portal.models.customers import Customer
+from portal.models.documents import LineDraft, build_lines, replace_lines
+from portal.models.money import ZERO
+from portal.models.sequences import next_number
+
+DEFAULT_TERMS = timedelta(days=30)
+
+
+class InvoiceKind(StrEnum):
+    STANDARD = "STANDARD"
+    RETAINER = "RETAINER"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    OVERDUE = "OVERDUE"  # never stored: SENT or PARTIALLY_PAID past the due date
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    VOID = "VOID"
+
+
+class PaymentMethodKind(StrEnum):
+    CARD = "CARD"
+    BANK_ACCOUNT = "BANK_ACCOUNT"
+    OFFLINE = "OFFLINE"
+
+
+OWED = (InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)  # stored statuses with a balance to pay
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("organization_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    estimate_id: int | None = Field(default=None, foreign_key="estimates.id")
+    number: str = Field(max_length=20)
+    kind: str = Field(default=InvoiceKind.STANDARD, max_length=10)
+    date: date
+    due_date: date
+    status: str = Field(default=InvoiceStatus.DRAFT, max_length=16)
+    currency: str = Field(max_length=3)
+    sub_total: Decimal = Field(sa_type=Money)
+    tax_total: Decimal = Field(sa_type=Money)
+    total: Decimal = Field(sa_type=Money)
+    amount_paid: Decimal = Field(default=ZERO, sa_type=Money)
+    payment_options: str = Field(default=PaymentMethodKind.CARD, max_length=40)
+    viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    @property
+    def payment_methods(self) -> list[PaymentMethodKind]:
+        return [PaymentMethodKind(kind) for kind in self.payment_options.split(",") if kind]
+
+    def status_on(self, today: date) -> InvoiceStatus:
+        if self.status in OWED and self.due_date < today:
+            return InvoiceStatus.OVERDUE
+        return InvoiceStatus(self.status)
+
+
+def invoices_visible_to(principal: Principal):
+    """Every invoice query starts here: the organization's, and for a contact their customer's, sent ones."""
+    query = select(Invoice).where(Invoice.organization_id == principal.organization_id)
+    if principal.is_contact:
+        query = query.where(Invoice.customer_id == principal.customer_id, Invoice.status != InvoiceStatus.DRAFT)
+    return query
+
+
+def having_status(status: InvoiceStatus, today: date):
+    if status == InvoiceStatus.OVERDUE:
+        return and_(Invoice.status.in_(OWED), Invoice.due_date < today)
+    if status in OWED:
+        return and_(Invoice.status == status, Invoice.due_date >= today)
+    return Invoice.status == status
+
+
+async def get_invoice(session, principal: Principal, invoice_id: int, *, for_update: bool = False) -> Invoice:
+    query = invoices_visible_to(principal).where(Invoice.id == invoice_id)
+    invoice = await session.scalar(query.with_for_update() if for_update else query)
+    if invoice is None:
+        raise NotFound("Invoice")
+    return invoice
+
+
+def _payment_options(options: list[PaymentMethodKind] | None) -> str:
+    options = list(dict.fromkeys(options or [PaymentMethodKind.CARD]))
+    if PaymentMethodKind.OFFLINE in options:
+        raise BadUserInput("paymentOptions are the ways to pay in the portal: CARD or BANK_ACCOUNT.")
+    return ",".join(options)
+
+
+async def create_invoice(session, customer: Customer, *, today: date, kind: InvoiceKind, invoice_date: date | None,
+                         due_date: date | None, lines: list[LineDraft],
+                         payment_options: list[PaymentMethodKind] | None, send: bool,
+                         estimate_id: int | None = None) -> Invoice:
+    invoice_date = invoice_date or today
+    due_date = due_date or invoice_date + DEFAULT_TERMS
+    if due_date < invoice_date:
+        raise BadUserInput("The due date cannot be before the invoice date.")
+    rows, totals = build_lines(lines, organization_id=customer.organization_id)
+    invoice = Invoice(
+        organization_id=customer.organization_id, customer_id=customer.id, estimate_id=estimate_id,
+        number=await next_number(session, customer.organization_id, "INV"),
+        kind=kind, date=invoice_date, due_date=due_date, currency=customer.currency,
+        status=InvoiceStatus.SENT if send else InvoiceStatus.DRAFT,
+        sub_total=totals.sub_total, tax_total=totals.tax_total, total=totals.total,
+        payment_options=_payment_options(payment_options),
+    )
+    session.add(invoice)
+    await session.flush()
+    await replace_lines(session, invoice_id=invoice.id, rows=rows)
+    return invoice
+
+
+def send_invoice(invoice: Invoice) -> Invoice:
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict(f"Invoice {invoice.number} is VOID and cannot be sent.")
+    if invoice.status == InvoiceStatus.DRAFT:
+        invoice.status = InvoiceStatus.SENT
+    return invoice
+
+
+def void_invoice(invoice: Invoice) -> Invoice:
+    if invoice.amount_paid > 0:
+        raise Conflict(f"Invoice {invoice.number} has payments and cannot be voided.")
+    invoice.status = InvoiceStatus.VOID
+    return invoice
+
+
+def check_payable(invoice: Invoice, amount: Decimal) -> None:
+    """An allocation must go to a sent, unpaid invoice, and be at most its balance."""
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+        raise BadUserInput(f"Invoice {invoice.number} is {invoice.status} and cannot take a payment.")
+    if invoice.status == InvoiceStatus.PAID:
+        raise BadUserInput(f"Invoice {invoice.number} is already paid.")
+    if amount <= 0:
+        raise BadUserInput("A payment amount must be greater than 0.")
+    if amount > invoice.balance_due:
+        raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).")
+
+
+def apply_payment(invoice: Invoice, amount: Decimal) -> None:
+    check_payable(invoice, amount)
+    invoice.amount_paid += amount
+    invoice.status = InvoiceStatus.PAID if invoice.balance_due == 0 else InvoiceStatus.PARTIALLY_PAID

@@ -1,0 +1,37 @@
+"""Money rules: Decimal everywhere, each line rounded once, half-up to cents."""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def round_money(value: Decimal) -> Decimal:
+    """The one rounding rule: half-up to two decimal places."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    amount: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    sub_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+def line_amounts(quantity: Decimal, rate: Decimal, tax_percent: Decimal) -> LineAmounts:
+    amount = round_money(quantity * rate)
+    return LineAmounts(amount=amount, tax=round_money(amount * tax_percent / 100))
+
+
+def document_totals(lines: Iterable[LineAmounts]) -> Totals:
+    lines = list(lines)
+    sub_total = sum((line.amount for line in lines), ZERO)
+    tax_total = sum((line.tax for line in lines), ZERO)
+    return Totals(sub_total=sub_total, tax_total=tax_total, total=sub_total + tax_total)

@@ -1,0 +1,127 @@
+"""The business that runs a portal, its owner and its portal settings."""
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import JSON, Column, func, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict
+from portal.models.columns import UTCDateTime, utcnow
+from portal.models.customers import normalize_email
+from portal.models.sequences import new_sequences
+
+PORTAL_NAME = re.compile(r"^[a-z0-9-]{3,63}$")
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    portal_name: str = Field(max_length=63, unique=True)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    address: dict | None = Field(default=None, sa_column=Column(JSON))
+    time_zone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PortalSettings(SQLModel, table=True):
+    __tablename__ = "portal_settings"
+
+    organization_id: int = Field(foreign_key="organizations.id", primary_key=True)
+    banner_message: str | None = Field(default=None, max_length=2000)
+    notify_owner_on_activity: bool = True
+    allow_forwarding: bool = True
+    notify_customers_on_staff_comments: bool = True
+    show_projects_and_timesheets: bool = True
+    allow_customers_to_edit_details: bool = True
+
+
+def validate_portal_name(portal_name: str) -> str:
+    if not PORTAL_NAME.match(portal_name):
+        raise BadUserInput("A portal name is 3-63 lower-case letters, digits and hyphens.")
+    return portal_name
+
+
+def validate_time_zone(time_zone: str) -> str:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadUserInput(f"Unknown time zone: {time_zone!r}.") from None
+    return time_zone
+
+
+def today_in(organization: Organization):
+    """'Today' for overdue, expiry and statements: the date in the organization's zone."""
+    return datetime.now(ZoneInfo(organization.time_zone)).date()
+
+
+async def ensure_portal_name_free(session, portal_name: str, *, organization_id: int | None = None) -> None:
+    taken = await session.scalar(
+        select(func.count()).select_from(Organization).where(
+            Organization.portal_name == portal_name, Organization.id != organization_id
+        )
+    )
+    if taken:
+        raise Conflict(f"The portal name {portal_name!r} is taken.")
+
+
+async def create_organization(session, *, name: str, portal_name: str, owner_name: str,
+                              owner_email: str, password_hash: str) -> Organization:
+    if not name.strip():
+        raise BadUserInput("The organization needs a name.")
+    await ensure_portal_name_free(session, validate_portal_name(portal_name))
+    owner_email = normalize_email(owner_email)
+    if await session.scalar(select(func.count()).select_from(StaffUser).where(StaffUser.email == owner_email)):
+        raise Conflict(f"A staff account for {owner_email} exists already.")
+    organization = Organization(name=name.strip(), portal_name=portal_name, email=owner_email)
+    session.add(organization)
+    await session.flush()
+    session.add(StaffUser(organization_id=organization.id, name=owner_name.strip(),
+                          email=owner_email, password_hash=password_hash))
+    session.add(PortalSettings(organization_id=organization.id))
+    session.add_all(new_sequences(organization.id))
+    await session.flush()
+    return organization
+
+
+async def owner_of(session, organization_id: int) -> StaffUser:
+    return await session.scalar(
+        select(StaffUser).where(StaffUser.organization_id == organization_id).order_by(StaffUser.id).limit(1)
+    )
+
+
+async def update_organization(session, organization: Organization, changes: dict) -> Organization:
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise BadUserInput("The organization needs a name.")
+    if "time_zone" in changes:
+        validate_time_zone(changes["time_zone"])
+    for key, value in changes.items():
+        setattr(organization, key, value)
+    await session.flush()
+    return organization
+
+
+async def update_portal_settings(session, organization: Organization, settings: PortalSettings,
+                                 changes: dict) -> PortalSettings:
+    portal_name = changes.pop("portal_name", None)
+    if portal_name is not None and portal_name != organization.portal_name:
+        await ensure_portal_name_free(session, validate_portal_name(portal_name), organization_id=organization.id)
+        organization.portal_name = portal_name
+    for key, value in changes.items():
+        setattr(settings, key, value)
+    await session.flush()
+    return settings

@@ -1,0 +1,33 @@
+"""Payment methods a contact person saved at the gateway: never a card number, only its reference."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Field, SQLModel
+
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
+
+
+class SavedPaymentMethod(SQLModel, table=True):
+    __tablename__ = "saved_payment_methods"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    contact_person_id: int = Field(foreign_key="contact_persons.id", index=True)
+    kind: str = Field(max_length=16)
+    brand: str | None = Field(default=None, max_length=40)
+    last4: str = Field(max_length=4)
+    exp_month: int | None = None
+    exp_year: int | None = None
+    gateway_reference: str = Field(max_length=200)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def payment_methods_of(principal: Principal):
+    """Only ever the contact person's own, live methods."""
+    return select(SavedPaymentMethod).where(
+        SavedPaymentMethod.organization_id == principal.organization_id,
+        SavedPaymentMethod.contact_person_id == principal.contact_person_id,
+        SavedPaymentMethod.removed_at.is_(None),
+    )

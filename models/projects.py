@@ -1,0 +1,136 @@
+"""Projects, their tasks and the time logged on them."""
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, NotFound
+from portal.models.auth import Principal
+from portal.models.columns import Quantity, UTCDateTime, utcnow
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    customer_id: int = Field(foreign_key="customers.id", index=True)
+    name: str = Field(max_length=200)
+    description: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProjectTask(SQLModel, table=True):
+    __tablename__ = "project_tasks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    name: str = Field(max_length=200)
+    billable: bool = True
+
+
+class TimeEntry(SQLModel, table=True):
+    __tablename__ = "time_entries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    task_id: int = Field(foreign_key="project_tasks.id", index=True)
+    date: date
+    hours: Decimal = Field(sa_type=Quantity)
+    billed: bool = False
+    notes: str | None = None
+
+
+def projects_visible_to(principal: Principal):
+    query = select(Project).where(Project.organization_id == principal.organization_id)
+    if principal.is_contact:
+        query = query.where(Project.customer_id == principal.customer_id)
+    return query
+
+
+def tasks_visible_to(principal: Principal):
+    query = select(ProjectTask).join(Project, Project.id == ProjectTask.project_id).where(
+        ProjectTask.organization_id == principal.organization_id
+    )
+    if principal.is_contact:
+        # The portal shows only billable tasks and their time.
+        query = query.where(Project.customer_id == principal.customer_id, ProjectTask.billable.is_(True))
+    return query
+
+
+async def get_project(session, principal: Principal, project_id: int) -> Project:
+    project = await session.scalar(projects_visible_to(principal).where(Project.id == project_id))
+    if project is None:
+        raise NotFound("Project")
+    return project
+
+
+async def get_task(session, principal: Principal, task_id: int) -> ProjectTask:
+    task = await session.scalar(tasks_visible_to(principal).where(ProjectTask.id == task_id))
+    if task is None:
+        raise NotFound("Project task")
+    return task
+
+
+def _check_name(name: str) -> str:
+    if not 1 <= len(name.strip()) <= 200:
+        raise BadUserInput("A name has 1 to 200 characters.")
+    return name.strip()
+
+
+async def create_project(session, *, organization_id: int, customer_id: int, name: str,
+                         description: str | None) -> Project:
+    project = Project(organization_id=organization_id, customer_id=customer_id, name=_check_name(name),
+                      description=description)
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def add_task(session, project: Project, *, name: str, billable: bool) -> ProjectTask:
+    task = ProjectTask(organization_id=project.organization_id, project_id=project.id, name=_check_name(name),
+                       billable=billable)
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decimal, notes: str | None,
+                   billed: bool) -> TimeEntry:
+    if not hours.is_finite() or not 0 < hours <= 24 or hours.as_tuple().exponent < -4:
+        raise BadUserInput("Hours are more than 0 and at most 24 per entry.")
+    entry = TimeEntry(organization_id=task.organization_id, task_id=task.id, date=entry_date, hours=hours,
+                      notes=notes, billed=billed)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def tasks_of(session, principal: Principal, project_ids: list[int]) -> dict[int, list[ProjectTask]]:
+    rows = await session.scalars(
+        tasks_visible_to(principal).where(ProjectTask.project_id.in_(project_ids)).order_by(ProjectTask.id)
+    )
+    grouped: dict[int, list[ProjectTask]] = defaultdict(list)
+    for row in rows:
+        grouped[row.project_id].append(row)
+    return grouped
+
+
+async def entries_of(session, task_ids: list[int]) -> dict[int, list[TimeEntry]]:
+    rows = await session.scalars(
+        select(TimeEntry).where(TimeEntry.task_id.in_(task_ids)).order_by(TimeEntry.date, TimeEntry.id)
+    )
+    grouped: dict[int, list[TimeEntry]] = defaultdict(list)
+    for row in rows:
+        grouped[row.task_id].append(row)
+    return grouped
+
+
+def hours_summary(entries: list[TimeEntry]) -> tuple[Decimal, Decimal, Decimal]:
+    """Logged, billed and unbilled hours of a task."""
+    logged = sum((entry.hours for entry in entries), Decimal(0))
+    billed = sum((entry.hours for entry in entries if entry.billed), Decimal(0))
+    return logged, billed, logged - billed

@@ -1,0 +1,62 @@
+"""Handing one email to the world: an SMTP server, or an .eml file when there is none."""
+import os
+import tempfile
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from portal.models.outbox import OutboxEmail
+
+
+def build_message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Message-ID"] = row.message_id  # stable across retries, so receivers can drop duplicates
+    message["Date"] = format_datetime(row.created_at)
+    message["From"] = mail_from
+    message["To"] = formataddr((row.to_name or "", row.to_address))
+    message["Subject"] = row.subject
+    message.set_content(row.text_body)
+    message.add_alternative(row.html_body, subtype="html")
+    return message
+
+
+class FileDelivery:
+    """Writes each email as <message id>.eml under a folder, atomically."""
+
+    def __init__(self, mail_dir: str) -> None:
+        self.mail_dir = Path(mail_dir)
+
+    async def deliver(self, message: EmailMessage) -> None:
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        descriptor, temporary = tempfile.mkstemp(dir=self.mail_dir, prefix=".", suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(message.as_bytes())
+        os.replace(temporary, self.mail_dir / f"{name}.eml")
+
+
+class SmtpDelivery:
+    """smtp://[user:password@]host:port[?tls=starttls|ssl]"""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        tls = parse_qs(parts.query).get("tls", [""])[0]
+        self.options = {
+            "hostname": parts.hostname or "localhost",
+            "port": parts.port or (465 if tls == "ssl" else 25),
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "use_tls": tls == "ssl",
+            "start_tls": True if tls == "starttls" else False,
+            "timeout": 30,
+        }
+
+    async def deliver(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(message, **self.options)
+
+
+def delivery_for(settings):
+    return SmtpDelivery(settings.smtp_url) if settings.smtp_url else FileDelivery(settings.mail_dir)

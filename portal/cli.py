@@ -1,0 +1,97 @@
+"""The `portal` command: serve, migrate, create-organization, demo, schema."""
+import asyncio
+import getpass
+import sys
+
+import typer
+
+from portal.settings import get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="The customer portal: a GraphQL service for invoicing businesses and their customers.")
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _migrate() -> None:
+    from portal.migrations import upgrade
+
+    try:
+        upgrade(get_settings().database_url)
+    except Exception as error:  # noqa: BLE001 - one line for the operator, not a traceback
+        fail(f"cannot migrate the database at PORTAL_DATABASE_URL: {_reason(error)}")
+
+
+def _reason(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run twice)."""
+    _migrate()
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Apply pending migrations, then serve GraphQL, PDFs and health checks."""
+    import uvicorn
+
+    if workers < 1:
+        fail("--workers must be at least 1")
+    _migrate()
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=False)
+
+
+@app.command("create-organization")
+def create_organization(
+    name: str = typer.Option(..., help="The business's name."),
+    portal_name: str = typer.Option(..., help="3-63 lower-case letters, digits and hyphens."),
+    owner_name: str = typer.Option(...),
+    owner_email: str = typer.Option(...),
+) -> None:
+    """Create a business and its owner; the password comes from PORTAL_OWNER_PASSWORD or a prompt."""
+    from portal.errors import DomainError
+    from portal.seed import create_business
+
+    password = get_settings().owner_password
+    if password is None:
+        if not sys.stdin.isatty():
+            fail("set PORTAL_OWNER_PASSWORD, or run on a terminal to be asked for the password")
+        password = getpass.getpass("Owner's password: ")
+    _migrate()
+    try:
+        organization_id = asyncio.run(create_business(get_settings(), name=name, portal_name=portal_name,
+                                                      owner_name=owner_name, owner_email=owner_email,
+                                                      password=password))
+    except DomainError as error:
+        fail(error.message)
+    typer.echo(organization_id)
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Fill the database with a demo business (once), print the logins, then serve."""
+    from portal.demo import seed_demo
+
+    _migrate()
+    logins = asyncio.run(seed_demo(get_settings()))
+    typer.echo(logins)
+    serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from portal.schema import schema as graphql_schema
+
+    typer.echo(graphql_schema.as_str())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,19 @@
+"""Creating a business outside GraphQL: for the CLI, the demo and tests."""
+from portal.database import create_engine, session_factory
+from portal.ids import to_global_id
+from portal.models.auth import hash_password
+from portal.models.organizations import create_organization
+
+
+async def create_business(settings, *, name: str, portal_name: str, owner_name: str, owner_email: str,
+                          password: str) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            organization = await create_organization(
+                session, name=name, portal_name=portal_name, owner_name=owner_name, owner_email=owner_email,
+                password_hash=hash_password(password))
+            await session.commit()
+            return to_global_id("Organization", organization.id)
+    finally:
+        await engine.dispose()

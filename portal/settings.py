@@ -1,0 +1,43 @@
+"""One settings object, read from the environment (prefix PORTAL_) once."""
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///portal.db"
+    broadcast_url: str = "memory://"
+    smtp_url: str | None = None
+    mail_dir: str = "./outbox"
+    mail_from: str = "portal@localhost"
+    base_url: str = "http://127.0.0.1:8000"
+    payment_gateway: str = "sandbox"
+    session_ttl_hours: int = 24
+    invite_ttl_days: int = 7
+    pdf_page_size: str = "A4"
+    # Browsers send an Origin header on WebSockets; native clients do not.
+    allowed_origins: list[str] | None = None
+    owner_password: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def base_origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def link(self, path: str) -> str:
+        """An absolute link for emails and API answers; never built from the request."""
+        return f"{self.base_url}{path}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

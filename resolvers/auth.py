@@ -1,0 +1,110 @@
+"""Signing in and out, for staff and contact persons."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from portal.errors import BadUserInput, Unauthenticated
+from portal.models.activity import ActivityKind
+from portal.models.auth import (
+    hash_password, open_session, redeem_invitation, revoke_session, revoke_sessions, verify_password,
+)
+from portal.models.customers import ContactPerson, PortalAccess, normalize_email
+from portal.models.organizations import Organization, StaffUser
+from portal.notifications.activity import record_activity
+
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+@dataclass
+class SignedIn:
+    token: str
+    expires_at: datetime
+    staff_user: StaffUser | None = None
+    contact_person: ContactPerson | None = None
+
+
+def _email_or_none(email: str) -> str | None:
+    try:
+        return normalize_email(email)
+    except BadUserInput:
+        return None
+
+
+async def staff_login(ctx, *, email: str, password: str) -> SignedIn:
+    email = _email_or_none(email)
+    staff = email and await ctx.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    # verify_password runs argon2 even without a user, so both failures take as long.
+    if not verify_password(staff.password_hash if staff else None, password) or not staff:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    token, login = await open_session(ctx.session, organization_id=staff.organization_id, ttl=ctx.session_ttl,
+                                      staff_user_id=staff.id)
+    await ctx.commit()
+    return SignedIn(token=token, expires_at=login.expires_at, staff_user=staff)
+
+
+async def login(ctx, *, portal_name: str, email: str, password: str) -> SignedIn:
+    email = _email_or_none(email)
+    contact = email and await ctx.session.scalar(
+        select(ContactPerson)
+        .join(Organization, Organization.id == ContactPerson.organization_id)
+        .where(Organization.portal_name == portal_name, ContactPerson.email == email,
+               ContactPerson.portal_access == PortalAccess.ACTIVE)
+    )
+    if not verify_password(contact.password_hash if contact else None, password) or not contact:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    return await _open_contact_session(ctx, contact)
+
+
+async def _open_contact_session(ctx, contact: ContactPerson) -> SignedIn:
+    token, login = await open_session(ctx.session, organization_id=contact.organization_id, ttl=ctx.session_ttl,
+                                      contact_person_id=contact.id)
+    await ctx.commit()
+    return SignedIn(token=token, expires_at=login.expires_at, contact_person=contact)
+
+
+async def accept_invite(ctx, *, token: str, password: str) -> SignedIn:
+    password_hash = hash_password(password)  # a short password is refused before the token is spent
+    invitation = await redeem_invitation(ctx.session, token)
+    contact = await ctx.session.get(ContactPerson, invitation.contact_person_id)
+    if contact.portal_access == PortalAccess.DISABLED:
+        raise Unauthenticated("This invitation link is invalid or has expired.")
+    contact.password_hash = password_hash
+    contact.portal_access = PortalAccess.ACTIVE
+    await record_activity(ctx.session, organization_id=contact.organization_id, kind=ActivityKind.INVITE_ACCEPTED,
+                          customer_id=contact.customer_id, contact_person_id=contact.id,
+                          subject_type="ContactPerson", subject_id=contact.id,
+                          summary=f"{contact.full_name} accepted the invitation to the portal")
+    return await _open_contact_session(ctx, contact)
+
+
+async def logout(ctx) -> bool:
+    principal = ctx.require_principal()
+    await revoke_session(ctx.session, principal.session_id)
+    await ctx.commit()
+    return True
+
+
+async def change_password(ctx, *, current_password: str, new_password: str) -> bool:
+    """Set a new password; every other session of the person ends."""
+    principal = ctx.require_principal()
+    person = await ctx.session.get(StaffUser if principal.is_staff else ContactPerson,
+                                   principal.staff_user_id or principal.contact_person_id)
+    if not verify_password(person.password_hash, current_password):
+        raise BadUserInput("The current password is wrong.")
+    person.password_hash = hash_password(new_password)
+    if principal.is_staff:
+        await revoke_sessions(ctx.session, staff_user_id=person.id, except_session_id=principal.session_id)
+    else:
+        await revoke_sessions(ctx.session, contact_person_ids=[person.id], except_session_id=principal.session_id)
+    await ctx.commit()
+    return True
+
+
+async def viewer(ctx):
+    principal = ctx.principal
+    if principal is None:
+        return None
+    if principal.is_staff:
+        return await ctx.session.get(StaffUser, principal.staff_user_id)
+    return await ctx.session.get(ContactPerson, principal.contact_person_id)

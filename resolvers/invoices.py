@@ -1,0 +1,45 @@
+"""Invoices: the owner creates, sends and voids them."""
+from portal.ids import decode_id
+from portal.models import invoices as rules
+from portal.models.customers import get_customer
+from portal.models.invoices import Invoice, get_invoice, invoices_visible_to
+from portal.resolvers.paging import newest_first
+from portal.resolvers.scope import customer_filter
+
+
+async def invoices(ctx, *, status, kind, customer_id, first, after):
+    principal = ctx.require_principal()
+    query = invoices_visible_to(principal)
+    customer_pk = await customer_filter(ctx, customer_id)
+    if customer_pk is not None:
+        query = query.where(Invoice.customer_id == customer_pk)
+    if status is not None:
+        query = query.where(rules.having_status(status, ctx.today))
+    if kind is not None:
+        query = query.where(Invoice.kind == kind)
+    return await newest_first(ctx.session, query, Invoice, first=first, after=after)
+
+
+async def create_invoice(ctx, *, customer_id, **fields) -> Invoice:
+    principal = ctx.require_staff()
+    customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
+    invoice = await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
+    await ctx.commit()
+    return invoice
+
+
+async def _invoice_for_staff(ctx, invoice_id) -> Invoice:
+    principal = ctx.require_staff()
+    return await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
+
+
+async def send_invoice(ctx, invoice_id) -> Invoice:
+    invoice = rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
+    await ctx.commit()
+    return invoice
+
+
+async def void_invoice(ctx, invoice_id) -> Invoice:
+    invoice = rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))
+    await ctx.commit()
+    return invoice

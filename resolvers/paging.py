@@ -1,0 +1,74 @@
+"""Relay paging by keyset: newest first, cursors that stay valid while documents are added."""
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+
+from portal.errors import BadUserInput
+
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    cursors: list[str]
+    has_next: bool
+    total_count: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+def check_first(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 0 <= first <= MAX_PAGE:
+        raise BadUserInput(f"`first` is between 0 and {MAX_PAGE}.")
+    return first
+
+
+def encode_cursor(key: tuple) -> str:
+    values = [value.isoformat() if isinstance(value, date) else value for value in key]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parsers: list[Callable[[Any], Any]]) -> tuple:
+    try:
+        values = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if not isinstance(values, list) or len(values) != len(parsers):
+            raise ValueError
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
+    except (ValueError, TypeError, UnicodeError):
+        raise BadUserInput("Invalid cursor.") from None
+
+
+async def count(session, query) -> int:
+    return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+async def keyset_page(session, query, *, columns, parsers, first: int, after: str | None,
+                      descending: bool = True) -> Page:
+    """A page ordered by `columns` (the last one unique), resuming strictly after the cursor."""
+    first = check_first(first)
+    total = await count(session, query)
+    if after:
+        key, position = tuple_(*columns), tuple_(*decode_cursor(after, parsers))
+        query = query.where(key < position if descending else key > position)
+    ordering = [column.desc() if descending else column.asc() for column in columns]
+    rows = list(await session.scalars(query.order_by(*ordering).limit(first + 1)))
+    page = rows[:first]
+    cursors = [encode_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
+    return Page(rows=page, cursors=cursors, has_next=len(rows) > first, total_count=total)
+
+
+async def newest_first(session, query, model, *, first: int, after: str | None) -> Page:
+    """Estimates, invoices or payments by date, then number, newest first."""
+    return await keyset_page(session, query, columns=(model.date, model.number, model.id),
+                             parsers=[date.fromisoformat, str, int], first=first, after=after)

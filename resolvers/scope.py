@@ -1,0 +1,29 @@
+"""Which customer a list or a view is about, by who asks."""
+from portal.errors import BadUserInput, NotFound
+from portal.ids import decode_id
+from portal.models.customers import get_customer
+
+
+async def customer_filter(ctx, customer_id: str | None) -> int | None:
+    """The customer to narrow a list to: a contact's own always; for staff the one named, if any.
+
+    A customer id of another organization, or another customer's for a contact person,
+    answers NOT_FOUND like a missing one.
+    """
+    principal = ctx.require_principal()
+    if principal.is_contact:
+        if customer_id is not None and decode_id(customer_id, "Customer") != principal.customer_id:
+            raise NotFound("Customer")
+        return principal.customer_id
+    if customer_id is None:
+        return None
+    customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
+    return customer.id
+
+
+async def customer_of_view(ctx, customer_id: str | None):
+    """The customer a dashboard or statement is for; staff must name one."""
+    principal = ctx.require_principal()
+    if principal.is_staff and customer_id is None:
+        raise BadUserInput("Staff must give a customerId.")
+    return await get_customer(ctx.session, principal, await customer_filter(ctx, customer_id))

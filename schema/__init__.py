@@ -1,0 +1,30 @@
+"""The GraphQL schema: every domain's queries and mutations, merged."""
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
+
+from portal.schema import (
+    auth, comments, customers, estimates, invoices, node, organizations, payments, projects,
+)
+from portal.schema.errors import ErrorCodes
+
+Query = merge_types("Query", (
+    auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
+    projects.Query, node.Query,
+))
+Mutation = merge_types("Mutation", (
+    auth.Mutation, organizations.Mutation, customers.Mutation, estimates.Mutation, invoices.Mutation,
+    payments.Mutation, comments.Mutation, projects.Mutation,
+))
+
+
+class PortalSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""
+
+
+schema = PortalSchema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[ErrorCodes, lambda: QueryDepthLimiter(max_depth=12), lambda: MaxAliasesLimiter(max_alias_count=30)],
+)

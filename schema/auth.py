@@ -1,0 +1,64 @@
+"""Signing in: tokens and who they belong to."""
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from portal.models.organizations import StaffUser as StaffUserRow
+from portal.resolvers import auth as resolve
+from portal.schema.customers import ContactPerson
+from portal.schema.organizations import StaffUser
+
+Viewer = Annotated[ContactPerson | StaffUser, strawberry.union("Viewer", description="Who a token belongs to.")]
+
+
+def as_viewer(row) -> ContactPerson | StaffUser | None:
+    if row is None:
+        return None
+    return StaffUser.from_model(row) if isinstance(row, StaffUserRow) else ContactPerson.from_model(row)
+
+
+@strawberry.type(description="A bearer token for the Authorization header, and whose it is.")
+class AuthPayload:
+    token: str
+    expires_at: datetime
+    viewer: Viewer
+
+    @classmethod
+    def from_signed_in(cls, signed_in: resolve.SignedIn) -> "AuthPayload":
+        return cls(token=signed_in.token, expires_at=signed_in.expires_at,
+                   viewer=as_viewer(signed_in.staff_user or signed_in.contact_person))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who the bearer token belongs to; null without one.")
+    async def viewer(self, info: Info) -> Viewer | None:
+        return as_viewer(await resolve.viewer(info.context))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Sign in as a member of the business's staff.")
+    async def staff_login(self, info: Info, email: str, password: str) -> AuthPayload:
+        return AuthPayload.from_signed_in(await resolve.staff_login(info.context, email=email, password=password))
+
+    @strawberry.mutation(description="Sign in to a business's portal as a contact person with active access.")
+    async def login(self, info: Info, portal_name: str, email: str, password: str) -> AuthPayload:
+        signed_in = await resolve.login(info.context, portal_name=portal_name, email=email, password=password)
+        return AuthPayload.from_signed_in(signed_in)
+
+    @strawberry.mutation(description="The token arrives in the invitation email, "
+                                     "as the `token` query parameter of its link.")
+    async def accept_invite(self, info: Info, token: str, password: str) -> AuthPayload:
+        return AuthPayload.from_signed_in(await resolve.accept_invite(info.context, token=token, password=password))
+
+    @strawberry.mutation(description="End the session of the bearer token.")
+    async def logout(self, info: Info) -> bool:
+        return await resolve.logout(info.context)
+
+    @strawberry.mutation(description="Change the viewer's password; their other sessions end.")
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+        return await resolve.change_password(info.context, current_password=current_password,
+                                             new_password=new_password)

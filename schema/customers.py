@@ -1,0 +1,170 @@
+"""Customers, their contact persons and addresses."""
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.customers import ADDRESS_FIELDS, ContactPerson as ContactPersonRow
+from portal.models.customers import Customer as CustomerRow
+from portal.models.customers import PortalAccess as PortalAccessValues
+from portal.models.customers import gravatar_url
+from portal.resolvers import customers as resolve
+from portal.schema.inputs import value, values
+from portal.schema.nodes import Connection, Node
+
+PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
+                               description="Whether a contact person may sign in to the portal.")
+
+
+@strawberry.type(description="A postal address.")
+class Address:
+    attention: str | None = None
+    street1: str | None = None
+    street2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def from_dict(cls, value: dict | None) -> "Address | None":
+        return None if value is None else cls(**{key: value.get(key) for key in ADDRESS_FIELDS})
+
+
+@strawberry.input(description="A postal address; omitted parts are left empty.")
+class AddressInput:
+    attention: str | None = strawberry.UNSET
+    street1: str | None = strawberry.UNSET
+    street2: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    zip: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+
+
+def address_dict(address: AddressInput | None) -> dict | None:
+    return None if address in (None, strawberry.UNSET) else values(address)
+
+
+@strawberry.type(description="A person at a customer who may be given access to the portal.")
+class ContactPerson(Node):
+    row: strawberry.Private[ContactPersonRow]
+    id: strawberry.ID
+    first_name: str
+    last_name: str | None
+    email: str
+    phone: str | None
+    mobile: str | None
+    portal_access: PortalAccess
+
+    @strawberry.field(description="Gravatar URL derived from the email address.")
+    def avatar_url(self) -> str:
+        return gravatar_url(self.email)
+
+    @classmethod
+    def from_model(cls, row: ContactPersonRow) -> "ContactPerson":
+        return cls(row=row, id=to_global_id("ContactPerson", row.id), first_name=row.first_name,
+                   last_name=row.last_name, email=row.email, phone=row.phone, mobile=row.mobile,
+                   portal_access=PortalAccess(row.portal_access))
+
+
+@strawberry.type(description="A customer of the business.")
+class Customer(Node):
+    row: strawberry.Private[CustomerRow]
+    id: strawberry.ID
+    display_name: str
+    company_name: str | None
+    currency: str
+    billing_address: Address | None
+    shipping_address: Address | None
+    ach_enabled: bool = strawberry.field(description="Customer may pay by bank account (ACH).")
+
+    @strawberry.field(description="The customer's contact persons.")
+    async def contact_persons(self, info: Info) -> list[ContactPerson]:
+        return [ContactPerson.from_model(row) for row in await info.context.loaders.contact_persons.load(self.row.id)]
+
+    @classmethod
+    def from_model(cls, row: CustomerRow) -> "Customer":
+        return cls(row=row, id=to_global_id("Customer", row.id), display_name=row.display_name,
+                   company_name=row.company_name, currency=row.currency,
+                   billing_address=Address.from_dict(row.billing_address),
+                   shipping_address=Address.from_dict(row.shipping_address), ach_enabled=row.ach_enabled)
+
+
+@strawberry.input(description="A new customer.")
+class CustomerInput:
+    display_name: str
+    company_name: str | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    billing_address: AddressInput | None = strawberry.UNSET
+    shipping_address: AddressInput | None = strawberry.UNSET
+
+
+@strawberry.input(description="A new contact person.")
+class ContactPersonInput:
+    first_name: str
+    last_name: str | None = strawberry.UNSET
+    email: str
+    phone: str | None = strawberry.UNSET
+    mobile: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="The contact person's own details.")
+class MyAccountInput:
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    mobile: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="The customer's company name and addresses.")
+class CompanyDetailsInput:
+    company_name: str | None = strawberry.UNSET
+    billing_address: AddressInput | None = strawberry.UNSET
+    shipping_address: AddressInput | None = strawberry.UNSET
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Staff: the organization's customers, by name; `search` matches names.")
+    async def customers(self, info: Info, search: str | None = None, first: int | None = 20,
+                        after: str | None = None) -> Connection[Customer]:
+        page = await resolve.customers(info.context, search=search, first=first, after=after)
+        return Connection.from_page(page, Customer.from_model)
+
+    @strawberry.field(description="Contact person: their own customer.")
+    async def my_customer(self, info: Info) -> Customer:
+        return Customer.from_model(await resolve.my_customer(info.context))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: add a customer.")
+    async def create_customer(self, info: Info, input: CustomerInput) -> Customer:
+        row = await resolve.create_customer(
+            info.context, display_name=input.display_name, company_name=value(input.company_name),
+            currency=value(input.currency), billing_address=address_dict(input.billing_address),
+            shipping_address=address_dict(input.shipping_address))
+        return Customer.from_model(row)
+
+    @strawberry.mutation(description="Staff: add a contact person to a customer.")
+    async def add_contact_person(self, info: Info, customer_id: strawberry.ID,
+                                 input: ContactPersonInput) -> ContactPerson:
+        row = await resolve.add_contact_person(info.context, customer_id, **values(input))
+        return ContactPerson.from_model(row)
+
+    @strawberry.mutation(description="Staff: allow or refuse payment by bank account (ACH) for a customer.")
+    async def set_ach_enabled(self, info: Info, customer_id: strawberry.ID, enabled: bool) -> Customer:
+        return Customer.from_model(await resolve.set_ach_enabled(info.context, customer_id, enabled))
+
+    @strawberry.mutation(description="Sends each contact person an invitation email. "
+                                     "A customer with no contact person cannot be enabled.")
+    async def enable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
+        rows = await resolve.enable_portal_access(info.context, contact_person_ids)
+        return [ContactPerson.from_model(row) for row in rows]
+
+    @strawberry.mutation(description="Staff: turn the portal off for contact persons; their sessions end at once.")
+    async def disable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
+        rows = await resolve.disable_portal_access(info.context, contact_person_ids)
+        return [ContactPerson.from_model(row) for row in rows]

@@ -1,0 +1,122 @@
+"""Invoices."""
+import datetime as dt
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.invoices import Invoice as InvoiceRow
+from portal.models.invoices import InvoiceKind as InvoiceKindValues
+from portal.models.invoices import InvoiceStatus as InvoiceStatusValues
+from portal.models.invoices import PaymentMethodKind as PaymentMethodKindValues
+from portal.resolvers import estimates as resolve_estimates
+from portal.resolvers import invoices as resolve
+from portal.schema.comments import Comment
+from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
+from portal.schema.inputs import value
+from portal.schema.nodes import Connection
+
+if TYPE_CHECKING:
+    from portal.schema.payments import Payment
+
+InvoiceKind = strawberry.enum(InvoiceKindValues, name="InvoiceKind", description="A standard or a retainer invoice.")
+InvoiceStatus = strawberry.enum(InvoiceStatusValues, name="InvoiceStatus",
+                                description="OVERDUE is a sent or partly paid invoice past its due date.")
+PaymentMethodKind = strawberry.enum(PaymentMethodKindValues, name="PaymentMethodKind",
+                                    description="How a payment is made.")
+
+
+@strawberry.type(description="A bill to a customer.")
+class Invoice(Document):
+    row: strawberry.Private[InvoiceRow]
+    id: strawberry.ID
+    number: str
+    kind: InvoiceKind
+    date: date
+    due_date: date
+    currency: str
+    sub_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    balance_due: Decimal
+    payment_options: list[PaymentMethodKind] = strawberry.field(
+        description="How this invoice may be paid in the portal (chosen when it was created).")
+    viewed_at: datetime | None
+
+    @strawberry.field(description="DRAFT, SENT, OVERDUE, PARTIALLY_PAID, PAID or VOID, as of today.")
+    def status(self, info: Info) -> InvoiceStatus:
+        return self.row.status_on(info.context.today)
+
+    @strawberry.field(description="The lines, in order.")
+    async def line_items(self, info: Info) -> list[LineItem]:
+        return [LineItem.from_model(row) for row in await info.context.loaders.invoice_lines.load(self.row.id)]
+
+    @strawberry.field(description="Comments the viewer may see, oldest first.")
+    async def comments(self, info: Info) -> list[Comment]:
+        return [Comment.from_model(row) for row in await info.context.loaders.invoice_comments.load(self.row.id)]
+
+    @strawberry.field(description="Payments applied to this invoice, oldest first.")
+    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("portal.schema.payments")]]:
+        from portal.schema.payments import Payment
+
+        return [Payment.from_model(row) for row in await info.context.loaders.invoice_payments.load(self.row.id)]
+
+    @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
+    def pdf_url(self, info: Info) -> str:
+        return info.context.settings.link(pdf_path(self.id))
+
+    @classmethod
+    def from_model(cls, row: InvoiceRow) -> "Invoice":
+        return cls(row=row, id=to_global_id("Invoice", row.id), number=row.number, kind=InvoiceKind(row.kind),
+                   date=row.date, due_date=row.due_date, currency=row.currency, sub_total=row.sub_total,
+                   tax_total=row.tax_total, total=row.total, amount_paid=row.amount_paid,
+                   balance_due=row.balance_due, payment_options=row.payment_methods, viewed_at=row.viewed_at)
+
+
+@strawberry.input(description="An invoice's customer, kind, dates, lines and ways to pay.")
+class InvoiceInput:
+    customer_id: strawberry.ID
+    kind: InvoiceKind | None = InvoiceKindValues.STANDARD
+    date: dt.date | None = strawberry.UNSET
+    due_date: dt.date | None = strawberry.UNSET
+    line_items: list[LineItemInput]
+    payment_options: list[PaymentMethodKind] | None = strawberry.UNSET
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Invoices the viewer may see, newest first.")
+    async def invoices(self, info: Info, status: InvoiceStatus | None = None, kind: InvoiceKind | None = None,
+                       customer_id: strawberry.ID | None = None, first: int | None = 20,
+                       after: str | None = None) -> Connection[Invoice]:
+        page = await resolve.invoices(info.context, status=status, kind=kind, customer_id=customer_id,
+                                      first=first, after=after)
+        return Connection.from_page(page, Invoice.from_model)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: a new invoice, a draft unless `send`; due in 30 days by default.")
+    async def create_invoice(self, info: Info, input: InvoiceInput, send: bool | None = False) -> Invoice:
+        row = await resolve.create_invoice(
+            info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKindValues.STANDARD,
+            invoice_date=value(input.date), due_date=value(input.due_date), lines=line_drafts(input.line_items),
+            payment_options=value(input.payment_options), send=bool(send))
+        return Invoice.from_model(row)
+
+    @strawberry.mutation(description="Staff: show a draft invoice to the customer.")
+    async def send_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+        return Invoice.from_model(await resolve.send_invoice(info.context, id))
+
+    @strawberry.mutation(description="Staff: cancel an invoice that has no payments.")
+    async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+        return Invoice.from_model(await resolve.void_invoice(info.context, id))
+
+    @strawberry.mutation(description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
+                                     "with the same lines.")
+    async def convert_estimate_to_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+        return Invoice.from_model(await resolve_estimates.convert_estimate_to_invoice(info.context, id))

@@ -1,0 +1,112 @@
+"""The business: its profile, its owner and its portal settings."""
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.organizations import Organization as OrganizationRow
+from portal.models.organizations import PortalSettings as PortalSettingsRow
+from portal.models.organizations import StaffUser as StaffUserRow
+from portal.resolvers import organizations as resolve
+from portal.schema.customers import Address, AddressInput, address_dict
+from portal.schema.inputs import sent
+from portal.schema.nodes import Node
+
+
+@strawberry.type(description="The business that runs the portal.")
+class Organization(Node):
+    id: strawberry.ID
+    name: str
+    portal_name: str
+    email: str | None
+    phone: str | None
+    address: Address | None
+    time_zone: str = strawberry.field(
+        description='IANA time zone; "today" (overdue, expiry, statement periods) is the date there.')
+
+    @classmethod
+    def from_model(cls, row: OrganizationRow) -> "Organization":
+        return cls(id=to_global_id("Organization", row.id), name=row.name, portal_name=row.portal_name,
+                   email=row.email, phone=row.phone, address=Address.from_dict(row.address),
+                   time_zone=row.time_zone)
+
+
+@strawberry.type(description="A member of the business's staff.")
+class StaffUser(Node):
+    id: strawberry.ID
+    name: str
+    email: str
+
+    @classmethod
+    def from_model(cls, row: StaffUserRow) -> "StaffUser":
+        return cls(id=to_global_id("StaffUser", row.id), name=row.name, email=row.email)
+
+
+@strawberry.type(description="How the business's portal behaves.")
+class PortalSettings:
+    portal_name: str = strawberry.field(description="The portal's name, used in its address and to log in.")
+    portal_url: str = strawberry.field(description="Where contact persons of this organization sign in.")
+    banner_message: str | None
+    notify_owner_on_activity: bool
+    allow_forwarding: bool
+    notify_customers_on_staff_comments: bool
+    show_projects_and_timesheets: bool
+    allow_customers_to_edit_details: bool
+
+    @classmethod
+    def from_model(cls, row: PortalSettingsRow, *, portal_name: str, portal_url: str) -> "PortalSettings":
+        return cls(portal_name=portal_name, portal_url=portal_url, banner_message=row.banner_message,
+                   notify_owner_on_activity=row.notify_owner_on_activity, allow_forwarding=row.allow_forwarding,
+                   notify_customers_on_staff_comments=row.notify_customers_on_staff_comments,
+                   show_projects_and_timesheets=row.show_projects_and_timesheets,
+                   allow_customers_to_edit_details=row.allow_customers_to_edit_details)
+
+
+@strawberry.input(description="Changes to the organization's profile; omitted fields stay as they are.")
+class OrganizationInput:
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    time_zone: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to the portal settings; omitted fields stay as they are.")
+class PortalSettingsInput:
+    portal_name: str | None = strawberry.UNSET
+    banner_message: str | None = strawberry.UNSET
+    notify_owner_on_activity: bool | None = strawberry.UNSET
+    allow_forwarding: bool | None = strawberry.UNSET
+    notify_customers_on_staff_comments: bool | None = strawberry.UNSET
+    show_projects_and_timesheets: bool | None = strawberry.UNSET
+    allow_customers_to_edit_details: bool | None = strawberry.UNSET
+
+
+def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:
+    organization = info.context.organization
+    return PortalSettings.from_model(row, portal_name=organization.portal_name,
+                                     portal_url=resolve.portal_url(info.context))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The viewer's organization.")
+    async def organization(self, info: Info) -> Organization:
+        return Organization.from_model(await resolve.organization(info.context))
+
+    @strawberry.field(description="Staff: the portal settings.")
+    async def portal_settings(self, info: Info) -> PortalSettings:
+        return _portal_settings(info, await resolve.portal_settings(info.context))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: change the organization's profile.")
+    async def update_organization(self, info: Info, input: OrganizationInput) -> Organization:
+        changes = sent(input)
+        if "address" in changes:
+            changes["address"] = address_dict(changes["address"])
+        return Organization.from_model(await resolve.update_organization(info.context, changes))
+
+    @strawberry.mutation(description="Staff: change the portal settings.")
+    async def update_portal_settings(self, info: Info, input: PortalSettingsInput) -> PortalSettings:
+        return _portal_settings(info, await resolve.update_portal_settings(info.context, sent(input)))

@@ -1,0 +1,122 @@
+"""Projects, tasks and timesheets."""
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.projects import Project as ProjectRow
+from portal.models.projects import ProjectTask as ProjectTaskRow
+from portal.models.projects import TimeEntry as TimeEntryRow
+from portal.models.projects import hours_summary
+from portal.resolvers import projects as resolve
+from portal.schema.comments import Comment
+from portal.schema.nodes import Node
+
+
+@strawberry.enum(description="Whether logged time has been invoiced.")
+class TimeEntryStatus(Enum):
+    UNBILLED = "UNBILLED"
+    BILLED = "BILLED"
+
+
+@strawberry.type(description="A task of a project.")
+class ProjectTask(Node):
+    row: strawberry.Private[ProjectTaskRow]
+    id: strawberry.ID
+    name: str
+    billable: bool = strawberry.field(description="Only billable tasks and their time entries are shown in the portal.")
+
+    async def _hours(self, info: Info) -> tuple[Decimal, Decimal, Decimal]:
+        return hours_summary(await info.context.loaders.task_entries.load(self.row.id))
+
+    @strawberry.field(description="All hours logged on the task.")
+    async def logged_hours(self, info: Info) -> Decimal:
+        return (await self._hours(info))[0]
+
+    @strawberry.field(description="Hours already invoiced.")
+    async def billed_hours(self, info: Info) -> Decimal:
+        return (await self._hours(info))[1]
+
+    @strawberry.field(description="Hours not invoiced yet.")
+    async def unbilled_hours(self, info: Info) -> Decimal:
+        return (await self._hours(info))[2]
+
+    @classmethod
+    def from_model(cls, row: ProjectTaskRow) -> "ProjectTask":
+        return cls(row=row, id=to_global_id("ProjectTask", row.id), name=row.name, billable=row.billable)
+
+
+@strawberry.type(description="Time logged on a task.")
+class TimeEntry(Node):
+    id: strawberry.ID
+    task: ProjectTask
+    date: date
+    hours: Decimal
+    status: TimeEntryStatus
+    notes: str | None
+
+    @classmethod
+    def from_model(cls, row: TimeEntryRow, task: ProjectTaskRow) -> "TimeEntry":
+        return cls(id=to_global_id("TimeEntry", row.id), task=ProjectTask.from_model(task), date=row.date,
+                   hours=row.hours, status=TimeEntryStatus.BILLED if row.billed else TimeEntryStatus.UNBILLED,
+                   notes=row.notes)
+
+
+@strawberry.type(description="Work done for a customer, with its tasks and timesheets.")
+class Project(Node):
+    row: strawberry.Private[ProjectRow]
+    id: strawberry.ID
+    name: str
+    description: str | None
+
+    @strawberry.field(description="The tasks the viewer may see: only billable ones in the portal.")
+    async def tasks(self, info: Info) -> list[ProjectTask]:
+        return [ProjectTask.from_model(row) for row in await info.context.loaders.project_tasks.load(self.row.id)]
+
+    @strawberry.field(description="Time entries of the tasks the viewer may see, by date.")
+    async def timesheets(self, info: Info) -> list[TimeEntry]:
+        tasks = await info.context.loaders.project_tasks.load(self.row.id)
+        entries = await info.context.loaders.task_entries.load_many([task.id for task in tasks])
+        rows = [(entry, task) for task, task_entries in zip(tasks, entries, strict=True) for entry in task_entries]
+        rows.sort(key=lambda pair: (pair[0].date, pair[0].id))
+        return [TimeEntry.from_model(entry, task) for entry, task in rows]
+
+    @strawberry.field(description="Comments the viewer may see, oldest first.")
+    async def comments(self, info: Info) -> list[Comment]:
+        return [Comment.from_model(row) for row in await info.context.loaders.project_comments.load(self.row.id)]
+
+    @classmethod
+    def from_model(cls, row: ProjectRow) -> "Project":
+        return cls(row=row, id=to_global_id("Project", row.id), name=row.name, description=row.description)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Contact person: the customer's projects, where the portal shows them.")
+    async def projects(self, info: Info) -> list[Project]:
+        return [Project.from_model(row) for row in await resolve.projects(info.context)]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Staff: start a project for a customer.")
+    async def create_project(self, info: Info, customer_id: strawberry.ID, name: str,
+                             description: str | None = None) -> Project:
+        return Project.from_model(await resolve.create_project(info.context, customer_id, name=name,
+                                                               description=description))
+
+    @strawberry.mutation(description="Staff: add a task to a project.")
+    async def add_project_task(self, info: Info, project_id: strawberry.ID, name: str,
+                               billable: bool | None = True) -> ProjectTask:
+        return ProjectTask.from_model(await resolve.add_project_task(info.context, project_id, name=name,
+                                                                     billable=billable is not False))
+
+    @strawberry.mutation(description="Staff: log time on a task.")
+    async def log_time(self, info: Info, task_id: strawberry.ID, date: date, hours: Decimal,
+                       notes: str | None = None, billed: bool | None = False) -> TimeEntry:
+        entry, task = await resolve.log_time(info.context, task_id, entry_date=date, hours=hours, notes=notes,
+                                             billed=bool(billed))
+        return TimeEntry.from_model(entry, task)

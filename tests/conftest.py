@@ -1,0 +1,128 @@
+"""Every test runs twice: on SQLite and on a fresh PostgreSQL database created for the run."""
+import asyncio
+import os
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from portal.app import create_app
+from portal.migrations import upgrade
+from portal.seed import create_business
+from portal.settings import Settings
+
+POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+OWNER_PASSWORD = "owner-password-1"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+        return
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    server = await asyncpg.connect(POSTGRES_SERVER)
+    await server.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
+
+
+@pytest.fixture(scope="session")
+async def settings(database_url, tmp_path_factory) -> Settings:
+    return Settings(database_url=database_url, mail_dir=str(tmp_path_factory.mktemp("mail")),
+                    base_url="http://portal.test")
+
+
+@pytest.fixture(scope="session")
+async def app(settings):
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
+        self.http = http
+        self.token = token
+
+    def as_(self, token: str | None) -> "GraphQLClient":
+        return GraphQLClient(self.http, token)
+
+    async def request(self, query: str, **variables) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, **variables) -> dict:
+        body = await self.request(query, **variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error_code(self, query: str, **variables) -> str:
+        body = await self.request(query, **variables)
+        assert body.get("errors"), body
+        return body["errors"][0]["extensions"]["code"]
+
+
+@pytest.fixture
+def gql(client) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+class Mailbox:
+    """The .eml files the sender wrote, as parsed messages."""
+
+    def __init__(self, mail_dir: str, sender) -> None:
+        self.mail_dir = Path(mail_dir)
+        self.sender = sender
+
+    async def to(self, address: str) -> list:
+        while await self.sender.send_due():
+            pass
+        messages = [message_from_bytes(path.read_bytes(), policy=policy.default)
+                    for path in sorted(self.mail_dir.glob("*.eml"), key=os.path.getmtime)]
+        return [message for message in messages if address in message["To"]]
+
+
+@pytest.fixture
+def mailbox(settings, app) -> Mailbox:
+    return Mailbox(settings.mail_dir, app.state.services.mail_sender)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def business(settings, gql):
+    from factories import new_business
+
+    name = unique("biz")
+    return await new_business(settings, gql, name, f"owner@{name}.example.com")
+
+
+@pytest.fixture
+async def other_business(settings, gql):
+    from factories import new_business
+
+    name = unique("other")
+    return await new_business(settings, gql, name, f"owner@{name}.example.com")
