@@ -1,0 +1,146 @@
+"""Sign-in: invitations, sessions, passwords and revocation."""
+import asyncio
+
+from factories import (
+    ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, LOGIN, OWNER_PASSWORD, STAFF_LOGIN, invite_token,
+)
+
+VIEWER = "{ viewer { __typename ... on ContactPerson { email portalAccess } ... on StaffUser { email } } }"
+LOGOUT = "mutation { logout }"
+CHANGE_PASSWORD = """mutation($current: String!, $new: String!) {
+  changePassword(currentPassword: $current, newPassword: $new) }"""
+DISABLE = "mutation($ids: [ID!]!) { disablePortalAccess(contactPersonIds: $ids) { id portalAccess } }"
+
+
+async def test_a_contact_is_invited_accepts_and_signs_in(business, mailbox, gql):
+    customer = await business.customer()
+    contact = await business.contact(customer["id"], "pat@client.example.com")
+
+    enabled = await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    assert enabled["enablePortalAccess"][0]["portalAccess"] == "INVITED"
+    [invitation] = await mailbox.to("pat@client.example.com")
+    assert "http://portal.test/portal/" in invitation.get_body(("plain",)).get_content()
+    assert invitation.get_body(("html",)) is not None
+
+    accepted = await gql.data(ACCEPT_INVITE, token=invite_token(invitation), password=CONTACT_PASSWORD)
+    assert accepted["acceptInvite"]["viewer"]["portalAccess"] == "ACTIVE"
+
+    login = await gql.data(LOGIN, portal=business.portal_name, email="Pat@Client.example.com",
+                           password=CONTACT_PASSWORD)
+    viewer = await gql.as_(login["login"]["token"]).data(VIEWER)
+    assert viewer["viewer"] == {"__typename": "ContactPerson", "email": "pat@client.example.com",
+                                "portalAccess": "ACTIVE"}
+
+
+async def test_an_invitation_works_once(business, mailbox, gql):
+    customer = await business.customer()
+    contact = await business.contact(customer["id"], "once@client.example.com")
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    token = invite_token((await mailbox.to("once@client.example.com"))[-1])
+
+    await gql.data(ACCEPT_INVITE, token=token, password=CONTACT_PASSWORD)
+
+    assert await gql.error_code(ACCEPT_INVITE, token=token, password=CONTACT_PASSWORD) == "UNAUTHENTICATED"
+
+
+async def test_re_enabling_kills_the_old_invitation(business, mailbox, gql):
+    customer = await business.customer()
+    contact = await business.contact(customer["id"], "twice@client.example.com")
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    old = invite_token((await mailbox.to("twice@client.example.com"))[-1])
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    new = invite_token((await mailbox.to("twice@client.example.com"))[-1])
+
+    assert await gql.error_code(ACCEPT_INVITE, token=old, password=CONTACT_PASSWORD) == "UNAUTHENTICATED"
+    await gql.data(ACCEPT_INVITE, token=new, password=CONTACT_PASSWORD)
+
+
+async def test_a_short_password_is_refused_and_the_token_still_works(business, mailbox, gql):
+    customer = await business.customer()
+    contact = await business.contact(customer["id"], "short@client.example.com")
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    token = invite_token((await mailbox.to("short@client.example.com"))[-1])
+
+    assert await gql.error_code(ACCEPT_INVITE, token=token, password="123456789") == "BAD_USER_INPUT"
+    await gql.data(ACCEPT_INVITE, token=token, password=CONTACT_PASSWORD)
+
+
+async def test_wrong_email_and_wrong_password_look_the_same(business, gql):
+    wrong_password = await gql.request(STAFF_LOGIN, email=business.owner_email, password="not-the-password")
+    wrong_email = await gql.request(STAFF_LOGIN, email="nobody@nowhere.example.com", password=OWNER_PASSWORD)
+
+    assert wrong_password["errors"][0]["message"] == wrong_email["errors"][0]["message"]
+    assert wrong_password["errors"][0]["extensions"] == wrong_email["errors"][0]["extensions"] == {
+        "code": "UNAUTHENTICATED"}
+
+
+async def test_an_invited_contact_cannot_log_in_yet(business, gql):
+    customer = await business.customer()
+    contact = await business.contact(customer["id"], "invited@client.example.com")
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+
+    code = await gql.error_code(LOGIN, portal=business.portal_name, email="invited@client.example.com",
+                                password=CONTACT_PASSWORD)
+    assert code == "UNAUTHENTICATED"
+
+
+async def test_logout_revokes_the_token(business, gql):
+    login = await gql.data(STAFF_LOGIN, email=business.owner_email, password=OWNER_PASSWORD)
+    staff = gql.as_(login["staffLogin"]["token"])
+
+    assert await staff.data(LOGOUT) == {"logout": True}
+
+    assert (await staff.data(VIEWER))["viewer"] is None
+    assert await staff.error_code("{ organization { id } }") == "UNAUTHENTICATED"
+
+
+async def test_changing_the_password_ends_the_other_sessions(business, mailbox, gql):
+    customer = await business.customer()
+    portal, _ = await business.portal_user(customer["id"], "changer@client.example.com", mailbox)
+    second = gql.as_((await gql.data(LOGIN, portal=business.portal_name, email="changer@client.example.com",
+                                     password=CONTACT_PASSWORD))["login"]["token"])
+
+    assert await portal.error_code(CHANGE_PASSWORD, current="wrong-password", new="new-password-1") == \
+        "BAD_USER_INPUT"
+    assert await portal.data(CHANGE_PASSWORD, current=CONTACT_PASSWORD, new="new-password-1")
+
+    assert (await second.data(VIEWER))["viewer"] is None
+    assert (await portal.data(VIEWER))["viewer"]["email"] == "changer@client.example.com"
+    await gql.data(LOGIN, portal=business.portal_name, email="changer@client.example.com", password="new-password-1")
+
+
+async def test_disabling_access_revokes_sessions_at_once(business, mailbox, gql):
+    customer = await business.customer()
+    portal, contact = await business.portal_user(customer["id"], "gone@client.example.com", mailbox)
+
+    disabled = await business.staff.data(DISABLE, ids=[contact["id"]])
+
+    assert disabled["disablePortalAccess"][0]["portalAccess"] == "DISABLED"
+    assert (await portal.data(VIEWER))["viewer"] is None
+    code = await gql.error_code(LOGIN, portal=business.portal_name, email="gone@client.example.com",
+                                password=CONTACT_PASSWORD)
+    assert code == "UNAUTHENTICATED"
+
+
+async def test_staff_operations_need_staff(business, mailbox, gql):
+    customer = await business.customer()
+    portal, _ = await business.portal_user(customer["id"], "nosy@client.example.com", mailbox)
+    staff_only = "mutation { createCustomer(input: {displayName: \"X\"}) { id } }"
+
+    assert await portal.error_code(staff_only) == "FORBIDDEN"
+    assert await gql.error_code(staff_only) == "UNAUTHENTICATED"
+    assert await portal.error_code("{ customers { totalCount } }") == "FORBIDDEN"
+
+
+async def test_login_timing_does_not_tell_which_part_was_wrong(business, gql):
+    """Both paths run argon2; the unknown email path is not measurably faster."""
+    loop = asyncio.get_running_loop()
+
+    async def timed(email):
+        start = loop.time()
+        await gql.request(STAFF_LOGIN, email=email, password="not-the-password")
+        return loop.time() - start
+
+    known = min([await timed(business.owner_email) for _ in range(3)])
+    unknown = min([await timed("nobody@nowhere.example.com") for _ in range(3)])
+    assert unknown > known * 0.5
