@@ -163,3 +163,20 @@ async def add_contact_person(session, customer: Customer, *, first_name: str, la
     session.add(contact)
     await session.flush()
     return contact
+
+
+def update_contact_details(contact: ContactPerson, changes: dict) -> None:
+    """A contact person's own name and phones; the email is their login and stays."""
+    if "first_name" in changes and not (changes["first_name"] or "").strip():
+        raise BadUserInput("A contact person needs a first name.")
+    for key, value in changes.items():
+        if value is not None and len(value) > 100:
+            raise BadUserInput(f"{key} has at most 100 characters.")
+        setattr(contact, key, value.strip() if isinstance(value, str) else value)
+
+
+def update_company(customer: Customer, changes: dict) -> None:
+    if changes.get("company_name") is not None and len(changes["company_name"]) > 200:
+        raise BadUserInput("A company name has at most 200 characters.")
+    for key, value in changes.items():
+        setattr(customer, key, clean_address(value) if key.endswith("_address") else value)

@@ -2,6 +2,7 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from portal.models.organizations import PortalSettings, owner_of
 from portal.notifications.emails import Email, queue_email
 
 
@@ -14,10 +15,11 @@ def portal_link(settings, organization, path: str = "", **query) -> str:
     return f"{link}?{urlencode(query)}" if query else link
 
 
-def queue_invitation(session, settings, organization, contact, token: str, *, document_label: str | None = None):
+def queue_invitation(session, settings, organization, contact, token: str, *, document_label: str | None = None,
+                     message: str | None = None):
     paragraphs = [f"Hello {contact.full_name},"]
     if document_label:
-        paragraphs.append(f"{document_label} from {organization.name} was forwarded to you.")
+        paragraphs.append(f"{document_label} from {organization.name} is waiting for you in the portal.")
     paragraphs.append(
         f"{organization.name} invites you to its customer portal, where you can see your estimates, "
         f"invoices, payments and statement, and pay online."
@@ -26,7 +28,7 @@ def queue_invitation(session, settings, organization, contact, token: str, *, do
     email = Email(
         to_address=contact.email, to_name=contact.full_name,
         subject=f"{organization.name} invites you to its customer portal",
-        paragraphs=paragraphs, link_label="Accept the invitation",
+        paragraphs=paragraphs, quote=message, link_label="Accept the invitation",
         link_url=portal_link(settings, organization, "/accept-invite", token=token),
     )
     return queue_email(session, email, organization_id=organization.id)
@@ -44,3 +46,14 @@ def queue_notice(session, organization, *, to_address: str, to_name: str | None,
                   quote=quote, link_label=link_label if link_url else None, link_url=link_url,
                   signature=[f"— {organization.name}"])
     return queue_email(session, email, organization_id=organization.id)
+
+
+async def notify_owner(session, organization, *, subject: str, paragraphs: list[str], quote: str | None = None,
+                       link_url: str | None = None) -> None:
+    """Email the owner about portal activity, where the portal settings ask for it."""
+    portal_settings = await session.get(PortalSettings, organization.id)
+    if not portal_settings.notify_owner_on_activity:
+        return
+    owner = await owner_of(session, organization.id)
+    queue_notice(session, organization, to_address=owner.email, to_name=owner.name, subject=subject,
+                 paragraphs=paragraphs, quote=quote, link_url=link_url)

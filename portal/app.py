@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
-    services = Services(settings=settings, session_factory=factory, broadcast=Broadcast(settings.broadcast_url))
+    services = Services(settings=settings, engine=engine, session_factory=factory, broadcast=Broadcast(settings.broadcast_url))
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")

@@ -16,6 +16,7 @@ class Services:
     """Process-wide parts built by the app's lifespan."""
 
     settings: Settings
+    engine: object
     session_factory: object
     broadcast: object
     mail_sender: object | None = None

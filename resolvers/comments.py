@@ -8,10 +8,10 @@ from portal.models.comments import new_comment
 from portal.models.customers import ContactPerson, PortalAccess
 from portal.models.estimates import get_estimate
 from portal.models.invoices import get_invoice
-from portal.models.organizations import PortalSettings, StaffUser, owner_of
+from portal.models.organizations import PortalSettings, StaffUser
 from portal.models.projects import get_project
 from portal.notifications.activity import record_activity
-from portal.notifications.messages import document_link, portal_link, queue_notice
+from portal.notifications.messages import document_link, notify_owner, portal_link, queue_notice
 from portal.resolvers.projects import require_projects_shown
 
 COMMENTABLE = {"Estimate": get_estimate, "Invoice": get_invoice, "Project": get_project}
@@ -65,14 +65,14 @@ def _link(ctx, subject_id: str, type_name: str) -> str:
 
 
 async def _tell_about_comment(ctx, comment, label: str, *, link: str) -> None:
-    settings = await ctx.session.get(PortalSettings, ctx.organization.id)
     organization = ctx.organization
-    if not comment.by_staff and settings.notify_owner_on_activity:
-        owner = await owner_of(ctx.session, organization.id)
-        queue_notice(ctx.session, organization, to_address=owner.email, to_name=owner.name,
-                     subject=f"{comment.author_name} commented on {label}",
-                     paragraphs=[f"{comment.author_name} commented on {label}:"], quote=comment.body, link_url=link)
-    if comment.by_staff and comment.visible_in_portal and settings.notify_customers_on_staff_comments:
+    if not comment.by_staff:
+        await notify_owner(ctx.session, organization, subject=f"{comment.author_name} commented on {label}",
+                           paragraphs=[f"{comment.author_name} commented on {label}:"], quote=comment.body,
+                           link_url=link)
+        return
+    settings = await ctx.session.get(PortalSettings, organization.id)
+    if comment.visible_in_portal and settings.notify_customers_on_staff_comments:
         contacts = await ctx.session.scalars(select(ContactPerson).where(
             ContactPerson.customer_id == comment.customer_id, ContactPerson.portal_access == PortalAccess.ACTIVE))
         for contact in contacts:

@@ -1,12 +1,17 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
-from portal.errors import BadUserInput
+from portal.errors import BadUserInput, Forbidden
 from portal.ids import decode_id
+from portal.models.activity import ActivityKind
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import (
     Customer, PortalAccess, add_contact_person as add_contact, create_customer as new_customer, get_contact_person,
-    get_customer, search_customers,
+    get_customer, search_customers, update_company, update_contact_details,
 )
+from portal.models.organizations import PortalSettings
 from portal.notifications import messages
+from portal.notifications.activity import record_activity
+from portal.notifications.messages import notify_owner, portal_link
+from portal.resolvers.scope import signed_in_contact
 from portal.resolvers.paging import keyset_page
 
 
@@ -65,7 +70,7 @@ async def enable_portal_access(ctx, contact_person_ids: list[str]):
     return contacts
 
 
-async def invite(ctx, contact, *, document_label: str | None = None) -> None:
+async def invite(ctx, contact, *, document_label: str | None = None, message: str | None = None) -> None:
     """Put a contact person on INVITED and queue the invitation; part of the caller's transaction."""
     token = await issue_invitation(ctx.session, organization_id=contact.organization_id,
                                    contact_person_id=contact.id,
@@ -73,7 +78,7 @@ async def invite(ctx, contact, *, document_label: str | None = None) -> None:
     if contact.portal_access != PortalAccess.ACTIVE:
         contact.portal_access = PortalAccess.INVITED
     messages.queue_invitation(ctx.session, ctx.settings, ctx.organization, contact, token,
-                              document_label=document_label)
+                              document_label=document_label, message=message)
 
 
 async def disable_portal_access(ctx, contact_person_ids: list[str]):
@@ -85,3 +90,41 @@ async def disable_portal_access(ctx, contact_person_ids: list[str]):
     await revoke_invitations(ctx.session, ids)
     await ctx.commit()
     return contacts
+
+
+async def _require_editing_allowed(ctx) -> None:
+    settings = await ctx.session.get(PortalSettings, ctx.principal.organization_id)
+    if not settings.allow_customers_to_edit_details:
+        raise Forbidden("This portal does not let customers edit their details.")
+
+
+async def update_my_account(ctx, changes: dict):
+    contact = await signed_in_contact(ctx)
+    await _require_editing_allowed(ctx)
+    update_contact_details(contact, changes)
+    await ctx.commit()
+    return contact
+
+
+async def update_company_details(ctx, changes: dict) -> Customer:
+    contact = await signed_in_contact(ctx)
+    await _require_editing_allowed(ctx)
+    customer = await get_customer(ctx.session, ctx.principal, contact.customer_id)
+    update_company(customer, changes)
+    await record_activity(ctx.session, organization_id=customer.organization_id, kind=ActivityKind.DETAILS_UPDATED,
+                          customer_id=customer.id, contact_person_id=contact.id, subject_type="Customer",
+                          subject_id=customer.id,
+                          summary=f"{contact.full_name} updated the details of {customer.display_name}")
+    await notify_owner(ctx.session, ctx.organization,
+                       subject=f"{contact.full_name} updated the details of {customer.display_name}",
+                       paragraphs=[f"{contact.full_name} updated the company details of {customer.display_name}: "
+                                   f"{', '.join(_labels(changes))}."],
+                       link_url=portal_link(ctx.settings, ctx.organization, "/account"))
+    await ctx.commit()
+    return customer
+
+
+def _labels(changes: dict) -> list[str]:
+    names = {"company_name": "company name", "billing_address": "billing address",
+             "shipping_address": "shipping address"}
+    return [names[key] for key in changes] or ["nothing"]

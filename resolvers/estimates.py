@@ -1,12 +1,15 @@
 """Estimates: the owner drafts and sends them; the customer accepts or declines."""
 from portal.ids import decode_id
 from portal.models import estimates as rules
+from portal.models.activity import ActivityKind
 from portal.models.customers import get_customer
 from portal.models.documents import as_drafts
 from portal.models.estimates import Estimate, estimates_visible_to, get_estimate
 from portal.models.invoices import InvoiceKind, create_invoice
 from portal.resolvers.paging import newest_first
-from portal.resolvers.scope import customer_filter
+from portal.notifications.activity import record_activity
+from portal.notifications.messages import document_link, notify_owner
+from portal.resolvers.scope import customer_filter, signed_in_contact
 
 
 async def estimates(ctx, *, status, customer_id, first, after):
@@ -58,3 +61,32 @@ async def convert_estimate_to_invoice(ctx, estimate_id):
                                    send=False, estimate_id=estimate.id)
     await ctx.commit()
     return invoice
+
+
+async def _answer(ctx, estimate_id, answer, *, kind: ActivityKind, verb: str, reason: str | None = None):
+    contact = await signed_in_contact(ctx)
+    estimate = await get_estimate(ctx.session, ctx.principal, decode_id(estimate_id, "Estimate"), for_update=True)
+    answer(estimate)
+    await record_activity(ctx.session, organization_id=estimate.organization_id, kind=kind,
+                          customer_id=estimate.customer_id, contact_person_id=contact.id, subject_type="Estimate",
+                          subject_id=estimate.id, summary=f"{contact.full_name} {verb} estimate {estimate.number}"
+                          + (f": {reason}" if reason else ""))
+    customer = await get_customer(ctx.session, ctx.principal, estimate.customer_id)
+    await notify_owner(
+        ctx.session, ctx.organization, subject=f"{contact.full_name} {verb} estimate {estimate.number}",
+        paragraphs=[f"{contact.full_name} of {customer.display_name} {verb} estimate {estimate.number} "
+                    f"({estimate.currency} {estimate.total:,.2f})."] + (["Their reason:"] if reason else []),
+        quote=reason, link_url=document_link(ctx.settings, ctx.organization, estimate_id))
+    await ctx.commit()
+    return estimate
+
+
+async def accept_estimate(ctx, estimate_id) -> Estimate:
+    return await _answer(ctx, estimate_id, lambda estimate: rules.accept_estimate(estimate, today=ctx.today),
+                         kind=ActivityKind.ESTIMATE_ACCEPTED, verb="accepted")
+
+
+async def decline_estimate(ctx, estimate_id, *, reason: str | None) -> Estimate:
+    return await _answer(ctx, estimate_id,
+                         lambda estimate: rules.decline_estimate(estimate, today=ctx.today, reason=reason),
+                         kind=ActivityKind.ESTIMATE_DECLINED, verb="declined", reason=reason)

@@ -10,6 +10,7 @@ from portal.models.invoices import get_invoice
 from portal.models.organizations import Organization, StaffUser
 from portal.models.payments import get_payment
 from portal.models.projects import ProjectTask, TimeEntry, get_project, get_task, tasks_visible_to
+from portal.models.reviews import Review, reviews_visible_to
 from portal.resolvers.projects import require_projects_shown
 
 
@@ -38,6 +39,10 @@ async def _comment(session, principal, pk):
     return await _one(session, comments_visible_to(principal).where(Comment.id == pk), "Comment")
 
 
+async def _review(session, principal, pk):
+    return await _one(session, reviews_visible_to(principal).where(Review.id == pk), "Review")
+
+
 async def _time_entry(session, principal, pk):
     task_ids = tasks_visible_to(principal).with_only_columns(ProjectTask.id)
     return await _one(session, select(TimeEntry).where(TimeEntry.id == pk, TimeEntry.task_id.in_(task_ids)),
@@ -56,6 +61,7 @@ FETCHERS = {
     "Project": get_project,
     "ProjectTask": get_task,
     "TimeEntry": _time_entry,
+    "Review": _review,
 }
 PROJECT_TYPES = {"Project", "ProjectTask", "TimeEntry"}
 

@@ -1,7 +1,7 @@
 """Which customer a list or a view is about, by who asks."""
 from portal.errors import BadUserInput, NotFound
 from portal.ids import decode_id
-from portal.models.customers import get_customer
+from portal.models.customers import ContactPerson, get_customer
 
 
 async def customer_filter(ctx, customer_id: str | None) -> int | None:
@@ -27,3 +27,9 @@ async def customer_of_view(ctx, customer_id: str | None):
     if principal.is_staff and customer_id is None:
         raise BadUserInput("Staff must give a customerId.")
     return await get_customer(ctx.session, principal, await customer_filter(ctx, customer_id))
+
+
+async def signed_in_contact(ctx) -> ContactPerson:
+    """The contact person who asks; anyone else is refused."""
+    principal = ctx.require_contact()
+    return await ctx.session.get(ContactPerson, principal.contact_person_id)

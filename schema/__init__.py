@@ -4,17 +4,18 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from portal.schema import (
-    auth, comments, customers, estimates, invoices, node, organizations, payments, projects,
+    auth, comments, customers, dashboard, document_actions, estimates, invoices, node, organizations, payments,
+    projects, reviews, transactions,
 )
 from portal.schema.errors import ErrorCodes
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
-    projects.Query, node.Query,
+    projects.Query, node.Query, dashboard.Query, transactions.Query, reviews.Query,
 ))
 Mutation = merge_types("Mutation", (
     auth.Mutation, organizations.Mutation, customers.Mutation, estimates.Mutation, invoices.Mutation,
-    payments.Mutation, comments.Mutation, projects.Mutation,
+    payments.Mutation, comments.Mutation, projects.Mutation, document_actions.Mutation, reviews.Mutation,
 ))
 
 

@@ -8,7 +8,7 @@ from portal.models.customers import Customer as CustomerRow
 from portal.models.customers import PortalAccess as PortalAccessValues
 from portal.models.customers import gravatar_url
 from portal.resolvers import customers as resolve
-from portal.schema.inputs import value, values
+from portal.schema.inputs import sent, value, values
 from portal.schema.nodes import Connection, Node
 
 PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
@@ -168,3 +168,15 @@ class Mutation:
     async def disable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
         rows = await resolve.disable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
+
+    @strawberry.mutation(description="Contact person: change their own name and phones, where the portal allows.")
+    async def update_my_account(self, info: Info, input: MyAccountInput) -> ContactPerson:
+        return ContactPerson.from_model(await resolve.update_my_account(info.context, sent(input)))
+
+    @strawberry.mutation(description="Only where the portal allows customers to edit their details.")
+    async def update_company_details(self, info: Info, input: CompanyDetailsInput) -> Customer:
+        changes = sent(input)
+        for key in ("billing_address", "shipping_address"):
+            if key in changes:
+                changes[key] = address_dict(changes[key])
+        return Customer.from_model(await resolve.update_company_details(info.context, changes))

@@ -94,3 +94,11 @@ class Mutation:
     @strawberry.mutation(description="Staff: show the estimate to the customer.")
     async def send_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
         return Estimate.from_model(await resolve.send_estimate(info.context, id))
+
+    @strawberry.mutation(description="Contact person: accept a sent, unexpired estimate.")
+    async def accept_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
+        return Estimate.from_model(await resolve.accept_estimate(info.context, id))
+
+    @strawberry.mutation(description="Contact person: decline a sent, unexpired estimate, with a reason.")
+    async def decline_estimate(self, info: Info, id: strawberry.ID, reason: str | None = None) -> Estimate:
+        return Estimate.from_model(await resolve.decline_estimate(info.context, id, reason=reason))

@@ -12,6 +12,7 @@ from portal.schema.nodes import Node
 from portal.schema.organizations import Organization, StaffUser
 from portal.schema.payments import Payment
 from portal.schema.projects import Project, ProjectTask, TimeEntry
+from portal.schema.reviews import Review
 
 WRAPPERS = {
     "Organization": Organization.from_model,
@@ -24,6 +25,7 @@ WRAPPERS = {
     "Comment": Comment.from_model,
     "Project": Project.from_model,
     "ProjectTask": ProjectTask.from_model,
+    "Review": Review.from_model,
 }
 
 

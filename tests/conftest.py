@@ -126,3 +126,29 @@ async def other_business(settings, gql):
 
     name = unique("other")
     return await new_business(settings, gql, name, f"owner@{name}.example.com")
+
+
+class StatementCounter:
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.count = 0
+
+    def _count(self, *args) -> None:
+        self.count += 1
+
+    def __enter__(self) -> "StatementCounter":
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+@pytest.fixture
+def count_statements(app):
+    """`with count_statements() as counter:` counts the SQL statements the service runs."""
+    return lambda: StatementCounter(app.state.services.engine)

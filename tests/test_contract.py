@@ -11,10 +11,7 @@ SHARED_CONTRACT = Path(__file__).parent.parent.parent / "shared" / "contract" / 
 
 # Contract operations whose issues are still open. This set may only shrink.
 NOT_BUILT_YET: set[str] = {
-    "Query.dashboard", "Query.transactions", "Query.statement", "Query.savedPaymentMethods", "Query.activity",
-    "Query.reviews", "Mutation.markViewed", "Mutation.acceptEstimate", "Mutation.declineEstimate",
-    "Mutation.forwardDocument", "Mutation.payInvoices", "Mutation.removeSavedPaymentMethod",
-    "Mutation.updateMyAccount", "Mutation.updateCompanyDetails", "Mutation.submitReview", "Mutation.requestReview",
+    "Query.savedPaymentMethods", "Query.activity", "Mutation.payInvoices", "Mutation.removeSavedPaymentMethod",
     "Subscription.portalActivity",
 }
 

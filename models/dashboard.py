@@ -1,0 +1,59 @@
+"""The customer's dashboard: what is owed, the last payment, estimates to answer."""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from portal.models.customers import Customer
+from portal.models.estimates import Estimate, EstimateStatus
+from portal.models.invoices import OWED, Invoice, InvoiceKind
+from portal.models.money import ZERO
+from portal.models.payments import Payment
+
+
+@dataclass(frozen=True)
+class MoneySummary:
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    currency: str
+    banner_message: str | None
+    outstanding_invoices: MoneySummary
+    outstanding_retainer_invoices: MoneySummary
+    last_payment: Payment | None
+    estimates_awaiting_approval: int
+
+
+async def outstanding(session, customer_id: int, kind: InvoiceKind) -> MoneySummary:
+    """Sent, overdue and partly paid invoices of a kind: drafts, voids and paid ones owe nothing."""
+    rows = (await session.execute(
+        select(Invoice.total, Invoice.amount_paid)
+        .where(Invoice.customer_id == customer_id, Invoice.kind == kind, Invoice.status.in_(OWED))
+    )).all()
+    return MoneySummary(count=len(rows), total=sum((total - paid for total, paid in rows), ZERO))
+
+
+async def last_payment(session, customer_id: int) -> Payment | None:
+    return await session.scalar(select(Payment).where(Payment.customer_id == customer_id)
+                                .order_by(Payment.date.desc(), Payment.number.desc()).limit(1))
+
+
+async def estimates_awaiting(session, customer_id: int, today: date) -> int:
+    return await session.scalar(select(func.count()).select_from(Estimate).where(
+        Estimate.customer_id == customer_id, Estimate.status == EstimateStatus.SENT,
+        or_(Estimate.expiry_date.is_(None), Estimate.expiry_date >= today)))
+
+
+async def dashboard_for(session, customer: Customer, *, today: date, banner_message: str | None) -> Dashboard:
+    return Dashboard(
+        currency=customer.currency,
+        banner_message=banner_message,
+        outstanding_invoices=await outstanding(session, customer.id, InvoiceKind.STANDARD),
+        outstanding_retainer_invoices=await outstanding(session, customer.id, InvoiceKind.RETAINER),
+        last_payment=await last_payment(session, customer.id),
+        estimates_awaiting_approval=await estimates_awaiting(session, customer.id, today),
+    )

@@ -1,0 +1,36 @@
+"""Estimates, invoices and payments together, newest first, paged by (date, number).
+
+Numbers carry their type's prefix (EST-, INV-, PAY-) and are unique per organization, so
+(date, number) orders the three lists into one without ties.
+"""
+from datetime import date
+
+from sqlalchemy import tuple_
+
+from portal.models.estimates import Estimate, estimates_visible_to
+from portal.models.invoices import Invoice, invoices_visible_to
+from portal.models.payments import Payment, payments_visible_to
+from portal.resolvers.paging import Page, check_first, count, decode_cursor, encode_cursor
+from portal.resolvers.scope import customer_filter
+
+
+async def transactions(ctx, *, customer_id, first, after) -> Page:
+    principal = ctx.require_principal()
+    first = check_first(first)
+    customer_pk = await customer_filter(ctx, customer_id)
+    position = decode_cursor(after, [date.fromisoformat, str]) if after else None
+    rows, total = [], 0
+    for model, visible in ((Estimate, estimates_visible_to), (Invoice, invoices_visible_to),
+                           (Payment, payments_visible_to)):
+        query = visible(principal)
+        if customer_pk is not None:
+            query = query.where(model.customer_id == customer_pk)
+        total += await count(ctx.session, query)
+        if position is not None:
+            query = query.where(tuple_(model.date, model.number) < tuple_(*position))
+        query = query.order_by(model.date.desc(), model.number.desc()).limit(first + 1)
+        rows += list(await ctx.session.scalars(query))
+    rows.sort(key=lambda row: (row.date, row.number), reverse=True)
+    page = rows[:first]
+    return Page(rows=page, cursors=[encode_cursor((row.date, row.number)) for row in page],
+                has_next=len(rows) > first, total_count=total)

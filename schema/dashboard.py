@@ -1,0 +1,98 @@
+"""The customer's dashboard and statement of accounts."""
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from urllib.parse import urlencode
+
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.dashboard import Dashboard as DashboardValue
+from portal.models.statements import Statement as StatementValue
+from portal.models.statements import StatementLineKind as StatementLineKindValues
+from portal.resolvers import dashboard as resolve
+from portal.schema.payments import Payment
+
+StatementLineKind = strawberry.enum(StatementLineKindValues, name="StatementLineKind",
+                                    description="What a statement line records.")
+
+
+@strawberry.type(description="How many, and how much in all.")
+class MoneySummary:
+    count: int
+    total: Decimal
+
+
+@strawberry.type(description="What a customer sees first: what is owed, the last payment, estimates to answer.")
+class Dashboard:
+    currency: str
+    banner_message: str | None
+    outstanding_invoices: MoneySummary = strawberry.field(
+        description="Standard invoices sent, overdue or partly paid: their count and balance due.")
+    outstanding_retainer_invoices: MoneySummary = strawberry.field(description="The same for retainer invoices.")
+    last_payment: Payment | None
+    estimates_awaiting_approval: int = strawberry.field(description="Sent estimates that have not expired.")
+
+    @classmethod
+    def from_value(cls, value: DashboardValue) -> "Dashboard":
+        return cls(
+            currency=value.currency, banner_message=value.banner_message,
+            outstanding_invoices=MoneySummary(count=value.outstanding_invoices.count,
+                                              total=value.outstanding_invoices.total),
+            outstanding_retainer_invoices=MoneySummary(count=value.outstanding_retainer_invoices.count,
+                                                       total=value.outstanding_retainer_invoices.total),
+            last_payment=Payment.from_model(value.last_payment) if value.last_payment else None,
+            estimates_awaiting_approval=value.estimates_awaiting_approval,
+        )
+
+
+@strawberry.type(description="One line of a statement.")
+class StatementLine:
+    date: date
+    kind: StatementLineKind
+    reference: str
+    amount: Decimal = strawberry.field(description="Increase of what the customer owes.")
+    payment: Decimal = strawberry.field(description="Decrease of what the customer owes.")
+    balance: Decimal = strawberry.field(description="Running balance after this line.")
+
+
+@strawberry.type(description="A statement of accounts for a period.")
+class Statement:
+    from_: date = strawberry.field(name="from")
+    to: date
+    currency: str
+    opening_balance: Decimal
+    invoiced_amount: Decimal
+    amount_paid: Decimal
+    closing_balance: Decimal
+    lines: list[StatementLine]
+    pdf_url: str = strawberry.field(description="GET with the same Authorization header returns application/pdf.")
+
+    @classmethod
+    def from_value(cls, value: StatementValue, info: Info) -> "Statement":
+        query = urlencode({"customerId": to_global_id("Customer", value.customer.id),
+                           "from": value.start.isoformat(), "to": value.end.isoformat()})
+        return cls(
+            from_=value.start, to=value.end, currency=value.currency, opening_balance=value.opening_balance,
+            invoiced_amount=value.invoiced_amount, amount_paid=value.amount_paid,
+            closing_balance=value.closing_balance,
+            lines=[StatementLine(date=line.date, kind=line.kind, reference=line.reference, amount=line.amount,
+                                 payment=line.payment, balance=line.balance) for line in value.lines],
+            pdf_url=info.context.settings.link(f"/pdf/statement?{query}"),
+        )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A customer's dashboard; staff must give the customerId.")
+    async def dashboard(self, info: Info, customer_id: strawberry.ID | None = None) -> Dashboard:
+        return Dashboard.from_value(await resolve.dashboard(info.context, customer_id=customer_id))
+
+    @strawberry.field(description="A customer's statement; by default the current month up to today. "
+                                  "Staff must give the customerId.")
+    async def statement(self, info: Info,
+                        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+                        to: date | None = None, customer_id: strawberry.ID | None = None) -> Statement:
+        value = await resolve.statement(info.context, start=from_, end=to, customer_id=customer_id)
+        return Statement.from_value(value, info)

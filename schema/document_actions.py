@@ -1,0 +1,29 @@
+"""What a contact person does with any estimate or invoice: view it, forward it."""
+import strawberry
+from strawberry.types import Info
+
+from portal.models.invoices import Invoice as InvoiceRow
+from portal.resolvers import documents as resolve
+from portal.schema.customers import ContactPerson
+from portal.schema.documents import Document
+from portal.schema.estimates import Estimate
+from portal.schema.invoices import Invoice
+
+
+def as_document(row) -> Document:
+    return Invoice.from_model(row) if isinstance(row, InvoiceRow) else Estimate.from_model(row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Records the first view of an estimate or invoice; later calls change nothing.")
+    async def mark_viewed(self, info: Info, document_id: strawberry.ID) -> Document:
+        return as_document(await resolve.mark_viewed(info.context, document_id))
+
+    @strawberry.mutation(description="Only where the portal allows forwarding; the recipient becomes a contact "
+                                     "person of the customer.")
+    async def forward_document(self, info: Info, document_id: strawberry.ID, email: str, name: str | None = None,
+                               message: str | None = None) -> ContactPerson:
+        row = await resolve.forward_document(info.context, document_id=document_id, email=email, name=name,
+                                             message=message)
+        return ContactPerson.from_model(row)

@@ -1,0 +1,43 @@
+"""Reviews of the business by its customers."""
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
+from portal.models.reviews import Review as ReviewRow
+from portal.resolvers import reviews as resolve
+from portal.schema.nodes import Node
+
+
+@strawberry.type(description="A rating of the business, 1 to 5, by a contact person.")
+class Review(Node):
+    id: strawberry.ID
+    rating: int
+    comment: str | None
+    author_name: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, row: ReviewRow) -> "Review":
+        return cls(id=to_global_id("Review", row.id), rating=row.rating, comment=row.comment,
+                   author_name=row.author_name, created_at=row.created_at)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Staff: the reviews customers left, newest first.")
+    async def reviews(self, info: Info) -> list[Review]:
+        return [Review.from_model(row) for row in await resolve.reviews(info.context)]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Contact person: rate the business from 1 to 5, with an optional comment.")
+    async def submit_review(self, info: Info, rating: int, comment: str | None = None) -> Review:
+        return Review.from_model(await resolve.submit_review(info.context, rating=rating, comment=comment))
+
+    @strawberry.mutation(description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
+                                     "business in the portal.")
+    async def request_review(self, info: Info, contact_person_ids: list[strawberry.ID]) -> bool:
+        return await resolve.request_review(info.context, contact_person_ids)

@@ -1,0 +1,33 @@
+"""Estimates, invoices and payments in one list."""
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from portal.models.estimates import Estimate as EstimateRow
+from portal.models.invoices import Invoice as InvoiceRow
+from portal.resolvers import transactions as resolve
+from portal.schema.estimates import Estimate
+from portal.schema.invoices import Invoice
+from portal.schema.nodes import Connection
+from portal.schema.payments import Payment
+
+Transaction = Annotated[Invoice | Estimate | Payment,
+                        strawberry.union("Transaction", description="An estimate, invoice or payment.")]
+
+
+def as_transaction(row) -> Invoice | Estimate | Payment:
+    if isinstance(row, InvoiceRow):
+        return Invoice.from_model(row)
+    if isinstance(row, EstimateRow):
+        return Estimate.from_model(row)
+    return Payment.from_model(row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Estimates, invoices and payments together, newest first.")
+    async def transactions(self, info: Info, customer_id: strawberry.ID | None = None, first: int | None = 20,
+                           after: str | None = None) -> Connection[Transaction]:
+        page = await resolve.transactions(info.context, customer_id=customer_id, first=first, after=after)
+        return Connection.from_page(page, as_transaction)
