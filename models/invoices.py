@@ -59,6 +59,9 @@ class Invoice(SQLModel, table=True):
     total: Decimal = Field(sa_type=Money)
     amount_paid: Decimal = Field(default=ZERO, sa_type=Money)
     payment_options: str = Field(default=PaymentMethodKind.CARD, max_length=40)
+    # The online payment attempt holding this invoice until its charge is recorded (no FK: attempts
+    # reference invoices by id list, and a cycle of foreign keys would complicate migrations).
+    reserved_by_attempt_id: int | None = None
     viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -138,7 +141,13 @@ def send_invoice(invoice: Invoice) -> Invoice:
     return invoice
 
 
+def check_not_reserved(invoice: Invoice) -> None:
+    if invoice.reserved_by_attempt_id is not None:
+        raise Conflict(f"An online payment of invoice {invoice.number} is in progress.")
+
+
 def void_invoice(invoice: Invoice) -> Invoice:
+    check_not_reserved(invoice)
     if invoice.amount_paid > 0:
         raise Conflict(f"Invoice {invoice.number} has payments and cannot be voided.")
     invoice.status = InvoiceStatus.VOID

@@ -31,3 +31,20 @@ def payment_methods_of(principal: Principal):
         SavedPaymentMethod.contact_person_id == principal.contact_person_id,
         SavedPaymentMethod.removed_at.is_(None),
     )
+
+
+async def remember_method(session, *, organization_id: int, contact_person_id: int, kind: str, brand: str | None,
+                          last4: str, exp_month: int | None, exp_year: int | None,
+                          reference: str) -> SavedPaymentMethod:
+    """Save a method for later, once: saving the same gateway reference again returns the first."""
+    existing = await session.scalar(select(SavedPaymentMethod).where(
+        SavedPaymentMethod.contact_person_id == contact_person_id,
+        SavedPaymentMethod.gateway_reference == reference, SavedPaymentMethod.removed_at.is_(None)))
+    if existing is not None:
+        return existing
+    method = SavedPaymentMethod(organization_id=organization_id, contact_person_id=contact_person_id, kind=kind,
+                                brand=brand, last4=last4, exp_month=exp_month, exp_year=exp_year,
+                                gateway_reference=reference)
+    session.add(method)
+    await session.flush()
+    return method

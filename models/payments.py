@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 from portal.errors import BadUserInput, NotFound
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
-from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_payable
+from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
 from portal.models.money import round_money
 from portal.models.sequences import next_number
 
@@ -88,6 +88,7 @@ async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, 
         raise BadUserInput("A payment amount has at most two decimal places.")
     if reference is not None and len(reference) > 200:
         raise BadUserInput("A reference has at most 200 characters.")
+    check_not_reserved(invoice)
     return await record_allocated_payment(session, allocations=[(invoice, amount)], payment_date=payment_date,
                                           method=PaymentMethodKind.OFFLINE, reference=reference)
 

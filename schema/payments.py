@@ -2,12 +2,14 @@
 import datetime as dt
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
 from portal.ids import to_global_id
 from portal.models.payments import Payment as PaymentRow
+from portal.models.payment_methods import SavedPaymentMethod as SavedPaymentMethodRow
 from portal.models.payments import PaymentAllocation as PaymentAllocationRow
 from portal.resolvers import payments as resolve
 from portal.schema.inputs import value
@@ -56,6 +58,53 @@ class RecordPaymentInput:
     reference: str | None = strawberry.UNSET
 
 
+@strawberry.type(description="A card or bank account the contact person saved at the gateway.")
+class SavedPaymentMethod(Node):
+    id: strawberry.ID
+    kind: PaymentMethodKind
+    brand: str | None
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+
+    @classmethod
+    def from_model(cls, row: SavedPaymentMethodRow) -> "SavedPaymentMethod":
+        return cls(id=to_global_id("SavedPaymentMethod", row.id), kind=PaymentMethodKind(row.kind), brand=row.brand,
+                   last4=row.last4, exp_month=row.exp_month, exp_year=row.exp_year)
+
+
+@strawberry.input(description="How to pay: exactly one of the two fields.")
+class PaymentMethodInput:
+    saved_payment_method_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET,
+                                                                     description="Exactly one of these two.")
+    gateway_token: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A token issued by the payment gateway for card or bank details the customer entered.")
+
+
+@strawberry.input(description="Invoices to pay in full, in one charge.")
+class PayInvoicesInput:
+    invoice_ids: list[strawberry.ID] = strawberry.field(
+        description="One invoice, or several for a bulk payment; each is paid in full (its balance due).")
+    payment_method: PaymentMethodInput
+    save_payment_method: bool | None = False
+    idempotency_key: str = strawberry.field(
+        description="Same key, same request: the first result is returned again and nothing is charged twice.")
+
+
+@strawberry.enum(description="How a payment ended.")
+class PaymentStatus(Enum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@strawberry.type(description="The outcome of paying invoices: a payment, or why it failed.")
+class PaymentResult:
+    status: PaymentStatus
+    payment: Payment | None
+    failure_reason: str | None
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Payments the viewer may see, newest first.")
@@ -65,8 +114,29 @@ class Query:
         return Connection.from_page(page, Payment.from_model)
 
 
+    @strawberry.field(description="Contact person: their saved cards and bank accounts.")
+    async def saved_payment_methods(self, info: Info) -> list[SavedPaymentMethod]:
+        return [SavedPaymentMethod.from_model(row) for row in await resolve.saved_payment_methods(info.context)]
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="Contact person: pay invoices in full by card or bank account, once per "
+                                     "idempotency key.")
+    async def pay_invoices(self, info: Info, input: PayInvoicesInput) -> PaymentResult:
+        method = input.payment_method
+        result = await resolve.pay_invoices(
+            info.context, invoice_ids=input.invoice_ids, saved_payment_method_id=value(method.saved_payment_method_id),
+            gateway_token=value(method.gateway_token), save_method=bool(input.save_payment_method),
+            idempotency_key=input.idempotency_key)
+        return PaymentResult(status=PaymentStatus(result.status),
+                             payment=Payment.from_model(result.payment) if result.payment else None,
+                             failure_reason=result.failure_reason)
+
+    @strawberry.mutation(description="Contact person: forget a saved payment method.")
+    async def remove_saved_payment_method(self, info: Info, id: strawberry.ID) -> bool:
+        return await resolve.remove_saved_payment_method(info.context, id)
+
     @strawberry.mutation(description="Staff: record an offline payment (cash, cheque, transfer) against an invoice.")
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> Payment:
         row = await resolve.record_payment(info.context, invoice_id=input.invoice_id, amount=input.amount,

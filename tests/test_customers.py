@@ -71,4 +71,4 @@ async def test_listing_customers_does_not_query_per_customer(business, count_sta
     with count_statements() as many:
         await business.staff.data(CUSTOMERS, first=9)
 
-    assert many.count == few.count
+    assert 0 < many.count == few.count

@@ -1,0 +1,55 @@
+"""Checking card details the way a processor's hosted card form does; nothing here is stored."""
+from dataclasses import dataclass
+from datetime import date
+
+from portal.gateway.sandbox import DECLINED, INSUFFICIENT_FUNDS, SUCCEEDS
+
+OUTCOMES = {"4000000000000002": DECLINED, "4000000000009995": INSUFFICIENT_FUNDS}
+
+
+class CardRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckedCard:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    outcome: str
+
+
+def luhn_valid(number: str) -> bool:
+    digits = [int(digit) for digit in reversed(number)]
+    total = sum(digits[0::2]) + sum(sum(divmod(2 * digit, 10)) for digit in digits[1::2])
+    return total % 10 == 0
+
+
+def brand_of(number: str) -> str:
+    if number.startswith("4"):
+        return "Visa"
+    if number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(number[:4]) <= 2720:
+        return "Mastercard"
+    if number[:2] in {"34", "37"}:
+        return "American Express"
+    return "Card"
+
+
+def check_card(details: dict, today: date) -> CheckedCard:
+    number = "".join(str(details.get("number", "")).split())
+    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        raise CardRefused("The card number is not valid.")
+    try:
+        exp_month, exp_year = int(details.get("expMonth")), int(details.get("expYear"))
+    except (TypeError, ValueError):
+        raise CardRefused("The expiry month and year are required.") from None
+    if exp_year < 100:
+        exp_year += 2000
+    if not 1 <= exp_month <= 12 or (exp_year, exp_month) < (today.year, today.month):
+        raise CardRefused("The card has expired.")
+    cvc = str(details.get("cvc", ""))
+    if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
+        raise CardRefused("The CVC is 3 or 4 digits.")
+    return CheckedCard(brand=brand_of(number), last4=number[-4:], exp_month=exp_month, exp_year=exp_year,
+                       outcome=OUTCOMES.get(number, SUCCEEDS))

@@ -1,0 +1,235 @@
+"""Paying invoices online: reserve → charge → record (the order is explained in models/payment_attempts.py)."""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.context import commit_and_publish
+from portal.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
+from portal.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
+from portal.ids import decode_id, to_global_id
+from portal.models.activity import ActivityKind
+from portal.models.customers import ContactPerson, Customer
+from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to
+from portal.models.organizations import Organization, today_in
+from portal.models.payment_attempts import (
+    AttemptStatus, PaymentAttempt, check_replayable, find_attempt, fingerprint, finish, stale_attempts,
+)
+from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
+from portal.models.payments import Payment, record_allocated_payment
+from portal.notifications.activity import record_activity
+from portal.notifications.messages import document_link, notify_owner, queue_notice
+
+logger = logging.getLogger("portal.payments")
+MAX_INVOICES = 100
+MAX_KEY = 200
+# A charge call that has not come back after this long never will: its attempt is recovered.
+STALE_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class PaymentSource:
+    kind: PaymentMethodKind
+    source: str  # what the gateway charges: a token or a saved method's reference
+    identity: str  # what makes two requests "the same method"
+
+
+@dataclass(frozen=True)
+class PayResult:
+    status: AttemptStatus
+    payment: Payment | None
+    failure_reason: str | None
+
+
+async def describe_token(gateway, gateway_token: str | None) -> TokenDetails | None:
+    """Ask the gateway about a token; called while no transaction is open, as for any remote call."""
+    if gateway_token is None:
+        return None
+    try:
+        return await gateway.describe(gateway_token)
+    except InvalidToken as error:
+        raise BadUserInput(str(error)) from None
+
+
+async def payment_source(session, principal, *, saved_payment_method_id: str | None, gateway_token: str | None,
+                         token_details: TokenDetails | None) -> PaymentSource:
+    if (saved_payment_method_id is None) == (gateway_token is None):
+        raise BadUserInput("Give exactly one of savedPaymentMethodId and gatewayToken.")
+    if gateway_token is not None:
+        return PaymentSource(kind=PaymentMethodKind(token_details.kind), source=gateway_token,
+                             identity=f"token:{gateway_token}")
+    pk = decode_id(saved_payment_method_id, "SavedPaymentMethod")
+    method = await session.scalar(payment_methods_of(principal).where(SavedPaymentMethod.id == pk))
+    if method is None:
+        raise NotFound("Saved payment method")
+    return PaymentSource(kind=PaymentMethodKind(method.kind), source=method.gateway_reference,
+                         identity=f"saved:{method.id}")
+
+
+async def result_of(session, attempt: PaymentAttempt) -> PayResult:
+    payment = await session.get(Payment, attempt.payment_id) if attempt.payment_id else None
+    return PayResult(status=AttemptStatus(attempt.status), payment=payment, failure_reason=attempt.failure_reason)
+
+
+def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
+    if not 1 <= len(idempotency_key) <= MAX_KEY:
+        raise BadUserInput(f"An idempotency key has 1 to {MAX_KEY} characters.")
+    if not 1 <= len(invoice_ids) <= MAX_INVOICES:
+        raise BadUserInput(f"Pay 1 to {MAX_INVOICES} invoices at once.")
+    return list(dict.fromkeys(decode_id(invoice_id, "Invoice") for invoice_id in invoice_ids))
+
+
+def _check_payable_online(invoices: list[Invoice], customer: Customer, source: PaymentSource, today) -> None:
+    for invoice in invoices:
+        if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            raise BadUserInput(f"Invoice {invoice.number} is {invoice.status} and cannot be paid.")
+    for invoice in invoices:
+        if invoice.status == InvoiceStatus.PAID or invoice.balance_due <= 0:
+            raise Conflict(f"Invoice {invoice.number} is already paid.")
+        if invoice.reserved_by_attempt_id is not None:
+            raise Conflict(f"A payment of invoice {invoice.number} is in progress.")
+    if len({invoice.currency for invoice in invoices}) != 1:
+        raise BadUserInput("Invoices in different currencies are paid separately.")
+    for invoice in invoices:
+        if source.kind not in invoice.payment_methods:
+            raise BadUserInput(f"Invoice {invoice.number} cannot be paid by {source.kind}.")
+    if source.kind == PaymentMethodKind.BANK_ACCOUNT and not customer.ach_enabled:
+        raise Forbidden("This customer may not pay by bank account.")
+
+
+async def _locked_invoices(session, principal, pks: list[int]) -> list[Invoice]:
+    # Sorted, so that two payments of overlapping invoices lock them in the same order.
+    rows = {row.id: row for row in await session.scalars(
+        invoices_visible_to(principal).where(Invoice.id.in_(pks)).order_by(Invoice.id).with_for_update())}
+    if len(rows) != len(pks):
+        raise NotFound("Invoice")
+    return [rows[pk] for pk in pks]
+
+
+async def reserve(session, principal, *, pks: list[int], source: PaymentSource, save_method: bool,
+                  idempotency_key: str, today) -> PaymentAttempt | PayResult:
+    """Step 1: the attempt and its invoices' reservations, committed; or the earlier result of this key."""
+    request_fingerprint = fingerprint(pks, source.identity, save_method)
+    earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
+    if earlier is not None:
+        check_replayable(earlier, request_fingerprint)
+        return await result_of(session, earlier)
+    attempt = PaymentAttempt(
+        organization_id=principal.organization_id, customer_id=principal.customer_id,
+        contact_person_id=principal.contact_person_id, idempotency_key=idempotency_key,
+        fingerprint=request_fingerprint, invoice_ids=",".join(map(str, pks)), amount=Decimal(0), currency="",
+        method=source.kind, source=source.source, save_method=save_method)
+    session.add(attempt)
+    try:
+        await session.flush()  # the unique key makes a concurrent twin wait here, then fail
+    except IntegrityError:
+        await session.rollback()
+        earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
+        check_replayable(earlier, request_fingerprint)
+        return await result_of(session, earlier)
+    invoices = await _locked_invoices(session, principal, pks)
+    customer = await session.get(Customer, principal.customer_id)
+    _check_payable_online(invoices, customer, source, today)
+    attempt.amount = sum(invoice.balance_due for invoice in invoices)
+    attempt.currency = invoices[0].currency
+    for invoice in invoices:
+        invoice.reserved_by_attempt_id = attempt.id
+    await session.commit()
+    return attempt
+
+
+async def charge(gateway, attempt: PaymentAttempt) -> ChargeOutcome:
+    """Step 2, outside any transaction. The key lets a retry or the recovery find this charge."""
+    try:
+        return await gateway.charge(source=attempt.source, amount=attempt.amount, currency=attempt.currency,
+                                    idempotency_key=attempt.gateway_key)
+    except GatewayUnavailable:
+        logger.warning("gateway unreachable for attempt %s; it will be recovered", attempt.id)
+        raise PaymentFailed("The payment service could not be reached. Nothing was recorded; "
+                            "retry later with the same idempotency key.") from None
+
+
+async def record(session, settings, attempt: PaymentAttempt, outcome: ChargeOutcome,
+                 token_details: TokenDetails | None) -> PayResult:
+    """Step 3: the charge's outcome and everything it causes, in one transaction the caller commits."""
+    attempt = await session.scalar(select(PaymentAttempt).where(PaymentAttempt.id == attempt.id).with_for_update())
+    if attempt.status != AttemptStatus.PENDING:  # recorded meanwhile by the recovery
+        return await result_of(session, attempt)
+    organization = await session.get(Organization, attempt.organization_id)
+    contact = await session.get(ContactPerson, attempt.contact_person_id)
+    invoices = list(await session.scalars(
+        select(Invoice).where(Invoice.id.in_(attempt.invoice_pks)).order_by(Invoice.id).with_for_update()))
+    for invoice in invoices:
+        invoice.reserved_by_attempt_id = None
+    if outcome.succeeded:
+        await _record_success(session, settings, organization, contact, attempt, invoices, outcome, token_details)
+    else:
+        await _record_failure(session, organization, contact, attempt, invoices, outcome)
+    return await result_of(session, attempt)
+
+
+async def _record_success(session, settings, organization, contact, attempt, invoices, outcome,
+                          token_details: TokenDetails | None) -> None:
+    by_id = {invoice.id: invoice for invoice in invoices}
+    ordered = [by_id[pk] for pk in attempt.invoice_pks]
+    payment = await record_allocated_payment(
+        session, allocations=[(invoice, invoice.balance_due) for invoice in ordered],
+        payment_date=today_in(organization), method=PaymentMethodKind(attempt.method), reference=outcome.charge_id,
+        contact_person_id=contact.id)
+    finish(attempt, status=AttemptStatus.SUCCEEDED, charge_id=outcome.charge_id, payment_id=payment.id)
+    if attempt.save_method and token_details is not None:  # a saved method is saved already
+        saved = await remember_method(session, organization_id=organization.id, contact_person_id=contact.id,
+                                      kind=token_details.kind, brand=token_details.brand, last4=token_details.last4,
+                                      exp_month=token_details.exp_month, exp_year=token_details.exp_year,
+                                      reference=token_details.reusable_reference)
+        attempt.saved_payment_method_id = saved.id
+    numbers = ", ".join(invoice.number for invoice in ordered)
+    amount = f"{payment.currency} {payment.amount:,.2f}"
+    await record_activity(session, organization_id=organization.id, kind=ActivityKind.PAYMENT_RECEIVED,
+                          customer_id=payment.customer_id, contact_person_id=contact.id, subject_type="Payment",
+                          subject_id=payment.id, summary=f"{contact.full_name} paid {amount} for {numbers}")
+    await notify_owner(session, organization, subject=f"Payment received: {amount} from {contact.full_name}",
+                       paragraphs=[f"{contact.full_name} paid {amount} by {attempt.method.replace('_', ' ').lower()} "
+                                   f"for {numbers} ({payment.number}, reference {payment.reference})."])
+    queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
+                 subject=f"Receipt for your payment {payment.number} to {organization.name}",
+                 paragraphs=[f"Hello {contact.full_name},",
+                             f"Thank you: {organization.name} received {amount} for {numbers}.",
+                             f"Payment {payment.number}, {payment.date.isoformat()}, reference {payment.reference}."],
+                 link_url=document_link(settings, organization, to_global_id("Invoice", ordered[0].id)),
+                 link_label="See the invoice in the portal")
+
+
+async def _record_failure(session, organization, contact, attempt, invoices, outcome) -> None:
+    finish(attempt, status=AttemptStatus.FAILED, charge_id=outcome.charge_id,
+           failure_reason=outcome.failure_reason or "The payment was declined.")
+    first = next(invoice for invoice in invoices if invoice.id == attempt.invoice_pks[0])
+    await record_activity(session, organization_id=organization.id, kind=ActivityKind.PAYMENT_FAILED,
+                          customer_id=attempt.customer_id, contact_person_id=contact.id, subject_type="Invoice",
+                          subject_id=first.id, summary=f"{contact.full_name}'s payment of {attempt.currency} "
+                          f"{attempt.amount:,.2f} failed: {attempt.failure_reason}")
+
+
+async def _details_for_saving(gateway, attempt: PaymentAttempt) -> TokenDetails | None:
+    try:
+        return await gateway.describe(attempt.source) if attempt.save_method else None
+    except InvalidToken:
+        return None  # a saved method's reference: nothing new to save
+
+
+async def recover_stale_attempts(services) -> int:
+    """Finish attempts a crash left pending: record the charge if the gateway made it, else fail them."""
+    async with services.session_factory() as session:
+        stale = await stale_attempts(session, STALE_AFTER)
+    for attempt in stale:
+        outcome = await services.gateway.find_charge(attempt.gateway_key) or ChargeOutcome(
+            succeeded=False, failure_reason="The payment did not complete; nothing was charged.")
+        details = await _details_for_saving(services.gateway, attempt)
+        async with services.session_factory() as session:
+            await record(session, services.settings, attempt, outcome, details)
+            await commit_and_publish(session, services)
+        logger.info("recovered payment attempt %s: %s", attempt.id, "charged" if outcome.succeeded else "released")
+    return len(stale)
