@@ -10,6 +10,7 @@ from portal.models.invoices import get_invoice
 from portal.models.organizations import Organization, StaffUser
 from portal.models.payments import get_payment
 from portal.models.projects import ProjectTask, TimeEntry, get_project, get_task, tasks_visible_to
+from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.reviews import Review, reviews_visible_to
 from portal.resolvers.projects import require_projects_shown
 
@@ -43,6 +44,13 @@ async def _review(session, principal, pk):
     return await _one(session, reviews_visible_to(principal).where(Review.id == pk), "Review")
 
 
+async def _saved_payment_method(session, principal, pk):
+    if not principal.is_contact:  # a person's saved cards are theirs alone
+        raise NotFound("Saved payment method")
+    return await _one(session, payment_methods_of(principal).where(SavedPaymentMethod.id == pk),
+                      "Saved payment method")
+
+
 async def _time_entry(session, principal, pk):
     task_ids = tasks_visible_to(principal).with_only_columns(ProjectTask.id)
     return await _one(session, select(TimeEntry).where(TimeEntry.id == pk, TimeEntry.task_id.in_(task_ids)),
@@ -62,6 +70,7 @@ FETCHERS = {
     "ProjectTask": get_task,
     "TimeEntry": _time_entry,
     "Review": _review,
+    "SavedPaymentMethod": _saved_payment_method,
 }
 PROJECT_TYPES = {"Project", "ProjectTask", "TimeEntry"}
 

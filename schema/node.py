@@ -10,7 +10,7 @@ from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
 from portal.schema.nodes import Node
 from portal.schema.organizations import Organization, StaffUser
-from portal.schema.payments import Payment
+from portal.schema.payments import Payment, SavedPaymentMethod
 from portal.schema.projects import Project, ProjectTask, TimeEntry
 from portal.schema.reviews import Review
 
@@ -26,6 +26,7 @@ WRAPPERS = {
     "Project": Project.from_model,
     "ProjectTask": ProjectTask.from_model,
     "Review": Review.from_model,
+    "SavedPaymentMethod": SavedPaymentMethod.from_model,
 }
 
 
