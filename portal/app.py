@@ -19,6 +19,7 @@ from portal.context import Context, Services
 from portal.database import create_engine, session_factory
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
+from portal.pdf_routes import routes as pdf_routes
 from portal.resolvers.loaders import Loaders
 from portal.schema import schema
 from portal.settings import Settings, get_settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *pdf_routes,
         ],
         lifespan=lifespan,
     )

@@ -1,0 +1,280 @@
+"""Printable estimates, invoices and statements: HTML templates rendered to PDF by WeasyPrint.
+
+What is printed travels to a worker process as plain, picklable views (no database rows), so
+that the layout work, which holds the GIL for hundreds of milliseconds, never stalls the event
+loop that serves GraphQL and subscriptions.
+"""
+import asyncio
+import functools
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from portal.models.money import ZERO, round_money
+
+logger = logging.getLogger("portal.pdf")
+
+ASSET_DIR = Path(__file__).resolve().parent / "templates"
+ASSET_TYPES = {".css": "text/css"}
+PAGE_SIZES = {"a4": "A4", "letter": "letter"}
+
+RENDER_WORKERS = 2
+MAX_WAITING_RENDERS = 8
+# WeasyPrint keeps caches per process; a fresh worker now and then keeps memory flat.
+RENDERS_PER_WORKER = 200
+RENDER_NICENESS = 10
+
+
+# ---------------------------------------------------------------- what is printed
+
+
+@dataclass(frozen=True)
+class Party:
+    """A name and the lines of an address, as printed in a letter head or a "Bill to" block."""
+
+    name: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrintedLine:
+    name: str
+    description: str | None
+    quantity: Decimal
+    rate: Decimal
+    tax_percent: Decimal
+    tax: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class AppliedPayment:
+    number: str
+    date: date
+    method: str
+    reference: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PrintedDocument:
+    """An estimate or an invoice; amount_paid and balance_due are None on estimates."""
+
+    title: str
+    number: str
+    status: str
+    dates: tuple[tuple[str, date], ...]
+    currency: str
+    organization: Party
+    customer: Party
+    lines: tuple[PrintedLine, ...]
+    sub_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_paid: Decimal | None = None
+    balance_due: Decimal | None = None
+    payments: tuple[AppliedPayment, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class PrintedStatementLine:
+    date: date
+    transaction: str
+    reference: str
+    amount: Decimal
+    payment: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class PrintedStatement:
+    start: date
+    end: date
+    currency: str
+    organization: Party
+    customer: Party
+    opening_balance: Decimal
+    invoiced_amount: Decimal
+    amount_paid: Decimal
+    closing_balance: Decimal
+    lines: tuple[PrintedStatementLine, ...]
+
+
+# ---------------------------------------------------------------- how values are written
+
+
+def money(value: Decimal) -> str:
+    """Two places and no grouping, so that text extraction finds the exact amount."""
+    value = round_money(value)
+    return f"{ZERO if value == 0 else value:f}"
+
+
+def plain_number(value: Decimal) -> str:
+    """12.0000 -> 12, 4.5000 -> 4.5."""
+    if value == value.to_integral_value():
+        return f"{value.quantize(Decimal(1)):f}"
+    return f"{value.normalize():f}"
+
+
+def rate(value: Decimal) -> str:
+    """At least two places (95.00), more only where they carry something (0.005)."""
+    places = -value.normalize().as_tuple().exponent
+    return money(value) if places <= 2 else plain_number(value)
+
+
+def long_date(value: date) -> str:
+    return f"{value.day} {value:%b} {value.year}"
+
+
+def status_label(status: str) -> str:
+    return status.replace("_", " ").capitalize()
+
+
+def page_size(setting: str) -> str:
+    try:
+        return PAGE_SIZES[setting.strip().lower()]
+    except KeyError:
+        raise ValueError(f"PORTAL_PDF_PAGE_SIZE must be A4 or Letter, not {setting!r}.") from None
+
+
+@functools.cache
+def templates() -> Environment:
+    environment = Environment(loader=FileSystemLoader(ASSET_DIR), autoescape=True, undefined=StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
+    environment.filters.update(money=money, number=plain_number, rate=rate, long_date=long_date,
+                               status_label=status_label)
+    return environment
+
+
+def document_html(template_name: str, view, size: str) -> str:
+    return templates().get_template(template_name).render(doc=view, page_size=size)
+
+
+# ---------------------------------------------------------------- the renderer
+
+
+class RefusedURL(ValueError):
+    """The renderer asked for something that is not one of the project's template assets."""
+
+
+def asset_path(url: str) -> Path:
+    """The template asset a URL names; anything else (http, data:, other files) is refused."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        raise RefusedURL(f"Refused to fetch {url[:200]!r}: PDFs load only their own template assets.")
+    path = Path(url2pathname(parts.path)).resolve()
+    if path.parent != ASSET_DIR or path.suffix not in ASSET_TYPES or not path.is_file():
+        raise RefusedURL(f"Refused to fetch {url[:200]!r}: not a template asset.")
+    return path
+
+
+@functools.cache
+def _asset_fetcher_class():
+    # WeasyPrint takes a second to import: only render workers (and tests of the fetcher) pay for it.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class TemplateAssetFetcher(URLFetcher):
+        """Serves the template assets; refuses every other URL before anything is opened."""
+
+        def __init__(self) -> None:
+            super().__init__(timeout=1, allowed_protocols=("file",), allow_redirects=False)
+
+        def fetch(self, url, headers=None):
+            try:
+                path = asset_path(url)
+            except RefusedURL as refusal:
+                logger.warning("%s", refusal)
+                raise
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
+                                      headers={"Content-Type": ASSET_TYPES[path.suffix]})
+
+    return TemplateAssetFetcher
+
+
+def asset_fetcher():
+    return _asset_fetcher_class()()
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=ASSET_DIR.as_uri() + "/", url_fetcher=asset_fetcher()).write_pdf()
+
+
+def render_pdf(template_name: str, view, size: str) -> bytes:
+    """Template, then PDF; synchronous and CPU-bound: runs in a render worker."""
+    return html_to_pdf(document_html(template_name, view, size))
+
+
+def _prepare_worker(server_pid: int) -> None:
+    # Ctrl-C reaches the whole process group: the server decides when its workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_server, args=(server_pid,), name="server-watch", daemon=True).start()
+    # Rendering is batch work: the scheduler should prefer the event loop and the database.
+    if hasattr(os, "nice"):
+        os.nice(RENDER_NICENESS)
+    import weasyprint  # noqa: F401 - paid once per worker, not by its first document
+
+
+def _exit_with_server(server_pid: int) -> None:
+    """A server that dies by a signal shuts no pool down: its workers must notice and go too."""
+    while os.getppid() == server_pid:
+        time.sleep(1)
+    os._exit(0)
+
+
+class RendersBusy(Exception):
+    """Too many PDFs are waiting for a render worker; the client should try again shortly."""
+
+
+class RenderPool:
+    """A few worker processes, and a bound on how many requests may wait for them."""
+
+    def __init__(self, *, workers: int, max_waiting: int) -> None:
+        self.workers = workers
+        self.max_waiting = max_waiting
+        self.waiting = 0
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: forking a process that runs an event loop and threads copies held locks.
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_prepare_worker, initargs=(os.getpid(),), max_tasks_per_child=RENDERS_PER_WORKER)
+        return self._executor
+
+    async def render(self, template_name: str, view, size: str) -> bytes:
+        if self.waiting >= self.max_waiting:
+            raise RendersBusy()
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool(), render_pdf, template_name, view, size)
+        except BrokenProcessPool:
+            self._executor = None  # a worker died (killed, out of memory): the next request gets a new pool
+            raise
+        finally:
+            self.waiting -= 1
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+render_pool = RenderPool(workers=RENDER_WORKERS, max_waiting=MAX_WAITING_RENDERS)
