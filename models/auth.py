@@ -98,16 +98,6 @@ async def open_session(session, *, organization_id: int, ttl: timedelta, staff_u
     return token, login
 
 
-async def find_live_session(session, token: str) -> LoginSession | None:
-    return await session.scalar(
-        select(LoginSession).where(
-            LoginSession.token_hash == hash_token(token),
-            LoginSession.revoked_at.is_(None),
-            LoginSession.expires_at > utcnow(),
-        )
-    )
-
-
 async def revoke_sessions(session, *, staff_user_id: int | None = None, contact_person_ids: list[int] | None = None,
                           except_session_id: int | None = None) -> None:
     statement = update(LoginSession).where(LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow())

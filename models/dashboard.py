@@ -28,13 +28,15 @@ class Dashboard:
     estimates_awaiting_approval: int
 
 
-async def outstanding(session, customer_id: int, kind: InvoiceKind) -> MoneySummary:
-    """Sent, overdue and partly paid invoices of a kind: drafts, voids and paid ones owe nothing."""
+async def outstanding(session, customer_id: int) -> dict[InvoiceKind, MoneySummary]:
+    """Sent, overdue and partly paid invoices by kind: drafts, voids and paid ones owe nothing."""
     rows = (await session.execute(
-        select(Invoice.total, Invoice.amount_paid)
-        .where(Invoice.customer_id == customer_id, Invoice.kind == kind, Invoice.status.in_(OWED))
+        select(Invoice.kind, Invoice.total, Invoice.amount_paid)
+        .where(Invoice.customer_id == customer_id, Invoice.status.in_(OWED))
     )).all()
-    return MoneySummary(count=len(rows), total=sum((total - paid for total, paid in rows), ZERO))
+    return {kind: MoneySummary(count=sum(1 for row in rows if row.kind == kind),
+                               total=sum((row.total - row.amount_paid for row in rows if row.kind == kind), ZERO))
+            for kind in InvoiceKind}
 
 
 async def last_payment(session, customer_id: int) -> Payment | None:
@@ -49,11 +51,12 @@ async def estimates_awaiting(session, customer_id: int, today: date) -> int:
 
 
 async def dashboard_for(session, customer: Customer, *, today: date, banner_message: str | None) -> Dashboard:
+    owed = await outstanding(session, customer.id)
     return Dashboard(
         currency=customer.currency,
         banner_message=banner_message,
-        outstanding_invoices=await outstanding(session, customer.id, InvoiceKind.STANDARD),
-        outstanding_retainer_invoices=await outstanding(session, customer.id, InvoiceKind.RETAINER),
+        outstanding_invoices=owed[InvoiceKind.STANDARD],
+        outstanding_retainer_invoices=owed[InvoiceKind.RETAINER],
         last_payment=await last_payment(session, customer.id),
         estimates_awaiting_approval=await estimates_awaiting(session, customer.id, today),
     )

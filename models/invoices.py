@@ -67,7 +67,8 @@ class Invoice(SQLModel, table=True):
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        """What is still owed; a void invoice owes nothing."""
+        return ZERO if self.status == InvoiceStatus.VOID else self.total - self.amount_paid
 
     @property
     def payment_methods(self) -> list[PaymentMethodKind]:

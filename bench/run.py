@@ -1,0 +1,122 @@
+"""The benchmark: a real `portal serve` on PostgreSQL, measured from outside as clients see it.
+
+Writes bench/results.md (and .json). Targets are checked here, never in unit tests.
+Run: make bench   (PostgreSQL at 127.0.0.1:5432 as in the README; BENCH_DATABASE=sqlite for the embedded one)
+"""
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scenarios import SCENARIOS  # noqa: E402
+
+# p95 latency, one client at a time unless the name says otherwise; the client runs on the same machine.
+TARGETS_MS = {"dashboard p95": 25, "invoices page p95": 40, "statement p95": 40, "payInvoices p95": 150,
+              "dashboard, 10 clients p95": 150, "invoice PDF p95": 1500, "activity event p95": 500}
+TARGET_RSS_MB = 400
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def fresh_database() -> tuple[str, str]:
+    if os.environ.get("BENCH_DATABASE") == "sqlite":
+        path = HERE / f"bench-{uuid.uuid4().hex[:8]}.db"
+        return f"sqlite+aiosqlite:///{path}", ""
+    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    await server.execute(f'CREATE DATABASE "{name}"')
+    await server.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", name
+
+
+async def drop_database(name: str) -> None:
+    if name:
+        server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
+
+
+def start_server(database_url: str, port: int, mail_dir: str) -> subprocess.Popen:
+    env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+           "PORTAL_MAIL_DIR": mail_dir}
+    return subprocess.Popen([str(ROOT / ".venv/bin/portal"), "demo", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def wait_ready(base: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the server did not become ready")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def report(results: dict, rss: float, database: str) -> str:
+    lines = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, {database}, {os.cpu_count()} cores)", "",
+             "| measurement | n | p50 ms | p95 ms | p99 ms | per second | target | ok |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, stats in results.items():
+        target = TARGETS_MS.get(f"{name} p95")
+        ok = "" if target is None else ("yes" if stats["p95"] <= target else "NO")
+        lines.append(f"| {name} | {stats['n']} | {stats['p50']} | {stats['p95']} | {stats['p99']} | "
+                     f"{stats.get('per_second', '')} | {'' if target is None else f'p95 ≤ {target}'} | {ok} |")
+    lines += ["", f"Server RSS after the run: {rss:.0f} MB (target ≤ {TARGET_RSS_MB} MB: "
+                  f"{'yes' if rss <= TARGET_RSS_MB else 'NO'})", ""]
+    return "\n".join(lines)
+
+
+async def main() -> int:
+    database_url, name = await fresh_database()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(database_url, port, str(HERE / "mail"))
+    try:
+        await wait_ready(base)
+        results = {}
+        for scenario in SCENARIOS:
+            results.update(await scenario(base))
+        rss = rss_mb(server.pid)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        await drop_database(name)
+    database = "SQLite" if not name else "PostgreSQL"
+    text = report(results, rss, database)
+    (HERE / "results.md").write_text(text)
+    (HERE / "results.json").write_text(json.dumps({"results": results, "rss_mb": rss, "database": database},
+                                                  indent=2))
+    print(text)
+    failed = [n for n, s in results.items() if TARGETS_MS.get(f"{n} p95", 1e9) < s["p95"]]
+    return 1 if failed or rss > TARGET_RSS_MB else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
