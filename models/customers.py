@@ -4,12 +4,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
+from portal.models.lookup import one_visible
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, Conflict, NotFound
-from portal.models.auth import Principal
-from portal.models.columns import UTCDateTime, utcnow
+from portal.errors import BadUserInput, Conflict
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
 
@@ -88,10 +89,7 @@ def customers_visible_to(principal: Principal):
 
 
 async def get_customer(session, principal: Principal, customer_id: int) -> Customer:
-    customer = await session.scalar(customers_visible_to(principal).where(Customer.id == customer_id))
-    if customer is None:
-        raise NotFound("Customer")
-    return customer
+    return await one_visible(session, customers_visible_to(principal).where(Customer.id == customer_id), "Customer")
 
 
 async def create_customer(session, principal: Principal, *, display_name: str, company_name: str | None,
@@ -137,10 +135,7 @@ async def get_contact_person(session, principal: Principal, contact_person_id: i
     )
     if principal.is_contact:
         query = query.where(ContactPerson.customer_id == principal.customer_id)
-    contact = await session.scalar(query)
-    if contact is None:
-        raise NotFound("Contact person")
-    return contact
+    return await one_visible(session, query, "Contact person")
 
 
 async def find_contact_by_email(session, organization_id: int, email: str) -> ContactPerson | None:

@@ -3,15 +3,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, or_, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput, Conflict, NotFound
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
 from portal.models.documents import LineDraft, LineItem, build_lines, replace_lines
+from portal.models.lookup import one_visible
 from portal.models.sequences import next_number
+from sqlalchemy import UniqueConstraint, and_, or_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict
 
 
 class EstimateStatus(StrEnum):
@@ -70,10 +71,7 @@ def having_status(status: EstimateStatus, today: date):
 
 async def get_estimate(session, principal: Principal, estimate_id: int, *, for_update: bool = False) -> Estimate:
     query = estimates_visible_to(principal).where(Estimate.id == estimate_id)
-    estimate = await session.scalar(query.with_for_update() if for_update else query)
-    if estimate is None:
-        raise NotFound("Estimate")
-    return estimate
+    return await one_visible(session, query, "Estimate", for_update=for_update)
 
 
 def _check_dates(estimate_date: date, expiry_date: date | None) -> None:

@@ -3,16 +3,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput, Conflict, NotFound
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
 from portal.models.documents import LineDraft, build_lines, replace_lines
+from portal.models.lookup import one_visible
 from portal.models.money import ZERO
 from portal.models.sequences import next_number
+from sqlalchemy import UniqueConstraint, and_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict
 
 DEFAULT_TERMS = timedelta(days=30)
 
@@ -98,10 +99,7 @@ def having_status(status: InvoiceStatus, today: date):
 
 async def get_invoice(session, principal: Principal, invoice_id: int, *, for_update: bool = False) -> Invoice:
     query = invoices_visible_to(principal).where(Invoice.id == invoice_id)
-    invoice = await session.scalar(query.with_for_update() if for_update else query)
-    if invoice is None:
-        raise NotFound("Invoice")
-    return invoice
+    return await one_visible(session, query, "Invoice", for_update=for_update)
 
 
 def _payment_options(options: list[PaymentMethodKind] | None) -> str:

@@ -1,9 +1,8 @@
 """Emails waiting to be sent, written in the transaction of the change that causes them."""
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
-
 from portal.models.columns import UTCDateTime, utcnow
+from sqlmodel import Field, SQLModel
 
 
 class OutboxEmail(SQLModel, table=True):

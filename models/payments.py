@@ -3,15 +3,16 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput, NotFound
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
+from portal.models.lookup import one_visible
 from portal.models.money import round_money
 from portal.models.sequences import next_number
+from sqlalchemy import UniqueConstraint, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput
 
 
 class Payment(SQLModel, table=True):
@@ -49,10 +50,7 @@ def payments_visible_to(principal: Principal):
 
 
 async def get_payment(session, principal: Principal, payment_id: int) -> Payment:
-    payment = await session.scalar(payments_visible_to(principal).where(Payment.id == payment_id))
-    if payment is None:
-        raise NotFound("Payment")
-    return payment
+    return await one_visible(session, payments_visible_to(principal).where(Payment.id == payment_id), "Payment")
 
 
 async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, Decimal]], payment_date: date,

@@ -3,12 +3,13 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
+from portal.models.auth import Principal
+from portal.models.columns import Quantity, UTCDateTime, utcnow
+from portal.models.lookup import one_visible
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, NotFound
-from portal.models.auth import Principal
-from portal.models.columns import Quantity, UTCDateTime, utcnow
+from portal.errors import BadUserInput
 
 
 class Project(SQLModel, table=True):
@@ -62,17 +63,11 @@ def tasks_visible_to(principal: Principal):
 
 
 async def get_project(session, principal: Principal, project_id: int) -> Project:
-    project = await session.scalar(projects_visible_to(principal).where(Project.id == project_id))
-    if project is None:
-        raise NotFound("Project")
-    return project
+    return await one_visible(session, projects_visible_to(principal).where(Project.id == project_id), "Project")
 
 
 async def get_task(session, principal: Principal, task_id: int) -> ProjectTask:
-    task = await session.scalar(tasks_visible_to(principal).where(ProjectTask.id == task_id))
-    if task is None:
-        raise NotFound("Project task")
-    return task
+    return await one_visible(session, tasks_visible_to(principal).where(ProjectTask.id == task_id), "Project task")
 
 
 def _check_name(name: str) -> str:

@@ -6,7 +6,6 @@ under concurrency and a rolled-back transaction gives its number back.
 from sqlalchemy import update
 from sqlmodel import Field, SQLModel
 
-
 SEQUENCES = ("EST", "INV", "PAY", "ACTIVITY")
 
 

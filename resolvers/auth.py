@@ -2,16 +2,21 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from portal.errors import BadUserInput, Unauthenticated
 from portal.models.activity import ActivityKind
 from portal.models.auth import (
-    hash_password, open_session, redeem_invitation, revoke_session, revoke_sessions, verify_password,
+    hash_password,
+    open_session,
+    redeem_invitation,
+    revoke_session,
+    revoke_sessions,
+    verify_password,
 )
 from portal.models.customers import ContactPerson, PortalAccess, normalize_email
 from portal.models.organizations import Organization, StaffUser
 from portal.notifications.activity import record_activity
+from sqlalchemy import select
+
+from portal.errors import BadUserInput, Unauthenticated
 
 WRONG_CREDENTIALS = "Wrong email or password."
 

@@ -4,6 +4,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from portal.models.activity import ActivityKind
+from portal.models.customers import ContactPerson, Customer
+from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to
+from portal.models.organizations import Organization, today_in
+from portal.models.payment_attempts import (
+    AttemptStatus,
+    PaymentAttempt,
+    check_replayable,
+    find_attempt,
+    fingerprint,
+    finish,
+    stale_attempts,
+)
+from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
+from portal.models.payments import Payment, record_allocated_payment
+from portal.notifications.activity import record_activity
+from portal.notifications.messages import document_link, notify_owner, queue_notice
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -11,17 +28,6 @@ from portal.context import commit_and_publish
 from portal.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
 from portal.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
 from portal.ids import decode_id, to_global_id
-from portal.models.activity import ActivityKind
-from portal.models.customers import ContactPerson, Customer
-from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to
-from portal.models.organizations import Organization, today_in
-from portal.models.payment_attempts import (
-    AttemptStatus, PaymentAttempt, check_replayable, find_attempt, fingerprint, finish, stale_attempts,
-)
-from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
-from portal.models.payments import Payment, record_allocated_payment
-from portal.notifications.activity import record_activity
-from portal.notifications.messages import document_link, notify_owner, queue_notice
 
 logger = logging.getLogger("portal.payments")
 MAX_INVOICES = 100

@@ -1,18 +1,30 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
-from portal.errors import BadUserInput, Forbidden
-from portal.ids import decode_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import (
-    Customer, PortalAccess, add_contact_person as add_contact, create_customer as new_customer, get_contact_person,
-    get_customer, search_customers, update_company, update_contact_details,
+    Customer,
+    PortalAccess,
+    get_contact_person,
+    get_customer,
+    search_customers,
+    update_company,
+    update_contact_details,
+)
+from portal.models.customers import (
+    add_contact_person as add_contact,
+)
+from portal.models.customers import (
+    create_customer as new_customer,
 )
 from portal.models.organizations import PortalSettings
 from portal.notifications import messages
 from portal.notifications.activity import record_activity
 from portal.notifications.messages import notify_owner, portal_link
-from portal.resolvers.scope import signed_in_contact
 from portal.resolvers.paging import keyset_page
+from portal.resolvers.scope import signed_in_contact
+
+from portal.errors import BadUserInput, Forbidden
+from portal.ids import decode_id
 
 
 async def customers(ctx, *, search, first, after):

@@ -3,9 +3,6 @@
 Every loader filters by the request's principal, so a cache can never serve another
 customer's rows (and it dies with the request).
 """
-from sqlalchemy import select
-from strawberry.dataloader import DataLoader
-
 from portal.models.auth import Principal
 from portal.models.comments import comments_on
 from portal.models.customers import ContactPerson, Customer, contact_persons_of, customers_visible_to
@@ -13,6 +10,8 @@ from portal.models.documents import LineItem, lines_of
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import allocations_of, payments_of_invoices
 from portal.models.projects import entries_of, tasks_of
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
 
 
 def _by_id(rows, keys):

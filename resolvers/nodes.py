@@ -1,29 +1,23 @@
 """node(id): any object the viewer may see, by its global id."""
-from sqlalchemy import select
-
-from portal.errors import NotFound
-from portal.ids import from_global_id
 from portal.models.comments import Comment, comments_visible_to
 from portal.models.customers import get_contact_person, get_customer
 from portal.models.estimates import get_estimate
 from portal.models.invoices import get_invoice
+from portal.models.lookup import one_visible
 from portal.models.organizations import Organization, StaffUser
+from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import get_payment
 from portal.models.projects import ProjectTask, TimeEntry, get_project, get_task, tasks_visible_to
-from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.reviews import Review, reviews_visible_to
 from portal.resolvers.projects import require_projects_shown
+from sqlalchemy import select
 
-
-async def _one(session, query, what: str):
-    row = await session.scalar(query)
-    if row is None:
-        raise NotFound(what)
-    return row
+from portal.errors import NotFound
+from portal.ids import from_global_id
 
 
 async def _organization(session, principal, pk):
-    return await _one(session, select(Organization).where(Organization.id == pk,
+    return await one_visible(session, select(Organization).where(Organization.id == pk,
                                                           Organization.id == principal.organization_id),
                       "Organization")
 
@@ -31,29 +25,29 @@ async def _organization(session, principal, pk):
 async def _staff_user(session, principal, pk):
     if not principal.is_staff:
         raise NotFound("Staff user")
-    return await _one(session, select(StaffUser).where(StaffUser.id == pk,
+    return await one_visible(session, select(StaffUser).where(StaffUser.id == pk,
                                                        StaffUser.organization_id == principal.organization_id),
                       "Staff user")
 
 
 async def _comment(session, principal, pk):
-    return await _one(session, comments_visible_to(principal).where(Comment.id == pk), "Comment")
+    return await one_visible(session, comments_visible_to(principal).where(Comment.id == pk), "Comment")
 
 
 async def _review(session, principal, pk):
-    return await _one(session, reviews_visible_to(principal).where(Review.id == pk), "Review")
+    return await one_visible(session, reviews_visible_to(principal).where(Review.id == pk), "Review")
 
 
 async def _saved_payment_method(session, principal, pk):
     if not principal.is_contact:  # a person's saved cards are theirs alone
         raise NotFound("Saved payment method")
-    return await _one(session, payment_methods_of(principal).where(SavedPaymentMethod.id == pk),
+    return await one_visible(session, payment_methods_of(principal).where(SavedPaymentMethod.id == pk),
                       "Saved payment method")
 
 
 async def _time_entry(session, principal, pk):
     task_ids = tasks_visible_to(principal).with_only_columns(ProjectTask.id)
-    return await _one(session, select(TimeEntry).where(TimeEntry.id == pk, TimeEntry.task_id.in_(task_ids)),
+    return await one_visible(session, select(TimeEntry).where(TimeEntry.id == pk, TimeEntry.task_id.in_(task_ids)),
                       "Time entry")
 
 

@@ -1,15 +1,15 @@
 """Customers, their contact persons and addresses."""
 import strawberry
-from strawberry.types import Info
-
-from portal.ids import to_global_id
-from portal.models.customers import ADDRESS_FIELDS, ContactPerson as ContactPersonRow
+from portal.models.customers import ADDRESS_FIELDS, gravatar_url
+from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.customers import Customer as CustomerRow
 from portal.models.customers import PortalAccess as PortalAccessValues
-from portal.models.customers import gravatar_url
 from portal.resolvers import customers as resolve
 from portal.schema.inputs import sent, value, values
 from portal.schema.nodes import Connection, Node
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 
 PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
                                description="Whether a contact person may sign in to the portal.")

@@ -3,7 +3,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
-
 from portal.models.documents import LineDraft
 from portal.models.documents import LineItem as LineItemRow
 from portal.schema.comments import Comment

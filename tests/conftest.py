@@ -12,12 +12,10 @@ import pytest
 
 from portal.app import create_app
 from portal.migrations import upgrade
-from portal.seed import create_business
 from portal.settings import Settings
 
 POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
-OWNER_PASSWORD = "owner-password-1"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

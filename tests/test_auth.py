@@ -2,7 +2,13 @@
 import asyncio
 
 from factories import (
-    ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, LOGIN, OWNER_PASSWORD, STAFF_LOGIN, invite_token,
+    ACCEPT_INVITE,
+    CONTACT_PASSWORD,
+    ENABLE_PORTAL,
+    LOGIN,
+    OWNER_PASSWORD,
+    STAFF_LOGIN,
+    invite_token,
 )
 
 VIEWER = "{ viewer { __typename ... on ContactPerson { email portalAccess } ... on StaffUser { email } } }"

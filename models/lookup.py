@@ -1,0 +1,10 @@
+"""Finding one object the principal may see."""
+from portal.errors import NotFound
+
+
+async def one_visible(session, query, what: str, *, for_update: bool = False):
+    """The one row of a `*_visible_to(principal)` query, or NotFound, which is also what a foreign id gets."""
+    row = await session.scalar(query.with_for_update() if for_update else query)
+    if row is None:
+        raise NotFound(what)
+    return row
