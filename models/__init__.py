@@ -15,4 +15,5 @@ from portal.models import (  # noqa: F401
     projects,
     reviews,
     sequences,
+    throttle,
 )

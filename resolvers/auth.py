@@ -13,6 +13,7 @@ from portal.models.auth import (
 )
 from portal.models.customers import ContactPerson, PortalAccess, normalize_email
 from portal.models.organizations import Organization, StaffUser
+from portal.models.throttle import account_key, check_not_throttled, note_failure
 from portal.notifications.activity import record_activity
 from sqlalchemy import select
 
@@ -36,12 +37,24 @@ def _email_or_none(email: str) -> str | None:
         return None
 
 
+async def _note_failure(ctx, key: str) -> None:
+    await ctx.session.rollback()  # the request fails: end its transaction before writing the note
+    await note_failure(ctx.services.session_factory, key)
+
+
+async def _refuse(ctx, key: str):
+    await _note_failure(ctx, key)
+    raise Unauthenticated(WRONG_CREDENTIALS)
+
+
 async def staff_login(ctx, *, email: str, password: str) -> SignedIn:
+    key = account_key("staff", email)
+    await check_not_throttled(ctx.session, key)
     email = _email_or_none(email)
     staff = email and await ctx.session.scalar(select(StaffUser).where(StaffUser.email == email))
     # verify_password runs argon2 even without a user, so both failures take as long.
     if not verify_password(staff.password_hash if staff else None, password) or not staff:
-        raise Unauthenticated(WRONG_CREDENTIALS)
+        await _refuse(ctx, key)
     token, login = await open_session(ctx.session, organization_id=staff.organization_id, ttl=ctx.session_ttl,
                                       staff_user_id=staff.id)
     await ctx.commit()
@@ -49,6 +62,8 @@ async def staff_login(ctx, *, email: str, password: str) -> SignedIn:
 
 
 async def login(ctx, *, portal_name: str, email: str, password: str) -> SignedIn:
+    key = account_key("contact", portal_name, email)
+    await check_not_throttled(ctx.session, key)
     email = _email_or_none(email)
     contact = email and await ctx.session.scalar(
         select(ContactPerson)
@@ -57,7 +72,7 @@ async def login(ctx, *, portal_name: str, email: str, password: str) -> SignedIn
                ContactPerson.portal_access == PortalAccess.ACTIVE)
     )
     if not verify_password(contact.password_hash if contact else None, password) or not contact:
-        raise Unauthenticated(WRONG_CREDENTIALS)
+        await _refuse(ctx, key)
     return await _open_contact_session(ctx, contact)
 
 
@@ -93,9 +108,12 @@ async def logout(ctx) -> bool:
 async def change_password(ctx, *, current_password: str, new_password: str) -> bool:
     """Set a new password; every other session of the person ends."""
     principal = ctx.require_principal()
+    key = account_key("session", str(principal.session_id))
+    await check_not_throttled(ctx.session, key)
     person = await ctx.session.get(StaffUser if principal.is_staff else ContactPerson,
                                    principal.staff_user_id or principal.contact_person_id)
     if not verify_password(person.password_hash, current_password):
+        await _note_failure(ctx, key)
         raise BadUserInput("The current password is wrong.")
     person.password_hash = hash_password(new_password)
     if principal.is_staff:

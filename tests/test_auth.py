@@ -150,3 +150,13 @@ async def test_login_timing_does_not_tell_which_part_was_wrong(business, gql):
     known = min([await timed(business.owner_email) for _ in range(3)])
     unknown = min([await timed("nobody@nowhere.example.com") for _ in range(3)])
     assert unknown > known * 0.5
+
+
+async def test_password_guessing_is_rate_limited(business, gql):
+    for _ in range(10):
+        assert await gql.error_code(STAFF_LOGIN, email=business.owner_email, password="guess-guess") == \
+            "UNAUTHENTICATED"
+
+    assert await gql.error_code(STAFF_LOGIN, email=business.owner_email, password=OWNER_PASSWORD) == "RATE_LIMITED"
+    assert await gql.error_code(LOGIN, portal=business.portal_name, email=business.owner_email,
+                                password="x") == "UNAUTHENTICATED"  # another account is not slowed
