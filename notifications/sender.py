@@ -1,34 +1,50 @@
 """The background sender: delivers queued emails, retries with backoff, sends each once.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers never send
-the same email; SQLite has one writer at a time, which gives the same guarantee.
+Each pass claims a few due emails in one short statement that moves their next attempt a lease
+into the future (FOR UPDATE SKIP LOCKED on PostgreSQL, so that workers neither wait for each
+other nor claim the same row; on SQLite the claiming UPDATE holds the write lock). The emails
+are then handed to the mail server with no transaction open, and each outcome is recorded at
+once: sent, or tried again after a backoff capped at 30 s. Holding the claim's transaction
+across the sends instead would keep row locks and a pooled connection (on SQLite: the write lock
+of the whole database) for as long as a slow or unreachable mail server takes.
+
+A worker that dies mid-pass leaves its claimed emails to be sent when the lease runs out. An
+email goes twice only if its worker died after the server took it and before it was marked
+sent; its stable Message-ID lets the receiving side drop the copy.
 """
 import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.models.columns import utcnow
 from portal.models.outbox import OutboxEmail
 from portal.notifications.delivery import build_message
 
 logger = logging.getLogger("portal.mail")
-MAX_BACKOFF_SECONDS = 30
-BATCH = 20
+MAX_BACKOFF_SECONDS = 30.0
+BATCH = 10
+SEND_TIMEOUT_SECONDS = 60.0
+LEASE = timedelta(seconds=BATCH * SEND_TIMEOUT_SECONDS + 60)
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** attempts, MAX_BACKOFF_SECONDS))
+def backoff(attempts: int, cap_seconds: float = MAX_BACKOFF_SECONDS) -> timedelta:
+    return timedelta(seconds=min(2 ** attempts, cap_seconds))
 
 
 class OutboxSender:
-    def __init__(self, session_factory, delivery, *, mail_from: str, poll_seconds: float = 1.0) -> None:
+    def __init__(self, session_factory, delivery, *, mail_from: str, poll_seconds: float = 1.0,
+                 max_backoff_seconds: float = MAX_BACKOFF_SECONDS) -> None:
         self.session_factory = session_factory
         self.delivery = delivery
         self.mail_from = mail_from
         self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
         self._wake = asyncio.Event()
+        # One pass at a time in this process: a caller of send_due() returns only once the
+        # emails claimed before it are delivered (or rescheduled).
+        self._one_pass = asyncio.Lock()
 
     def wake(self) -> None:
         """Called after a commit that queued mail, so it leaves now rather than at the next poll."""
@@ -49,25 +65,44 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """Send one batch of due emails; return how many were claimed."""
-        async with self.session_factory() as session:
-            rows = list(await session.scalars(
-                select(OutboxEmail)
-                .where(OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= utcnow())
-                .order_by(OutboxEmail.id).limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ))
-            for row in rows:
-                await self._send(row)
-            await session.commit()
-            return len(rows)
+        async with self._one_pass:
+            emails = await self._claim_due()
+            for email in emails:
+                await self._send(email)
+            return len(emails)
 
-    async def _send(self, row: OutboxEmail) -> None:
+    async def _claim_due(self) -> list[OutboxEmail]:
+        now = utcnow()
+        due = (select(OutboxEmail.id)
+               .where(OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= now)
+               .order_by(OutboxEmail.id).limit(BATCH)
+               .with_for_update(skip_locked=True))
+        async with self.session_factory() as session:
+            claimed = await session.scalars(
+                update(OutboxEmail)
+                .where(OutboxEmail.id.in_(due), OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= now)
+                .values(next_attempt_at=now + LEASE)
+                .returning(OutboxEmail)
+                .execution_options(synchronize_session=False))
+            emails = sorted(claimed, key=lambda email: email.id)
+            await session.commit()
+        return emails
+
+    async def _send(self, email: OutboxEmail) -> None:
         try:
-            await self.delivery.deliver(build_message(row, mail_from=self.mail_from))
+            await asyncio.wait_for(self.delivery.deliver(build_message(email, mail_from=self.mail_from)),
+                                   SEND_TIMEOUT_SECONDS)
         except Exception as error:  # noqa: BLE001 - any failure means: try again later
-            row.attempts += 1
-            row.next_attempt_at = utcnow() + backoff(row.attempts)
-            row.last_error = f"{type(error).__name__}: {error}"[:1000]
-            logger.warning("email %s to %s failed (attempt %d): %s", row.id, row.to_address, row.attempts, error)
+            attempts = email.attempts + 1
+            await self._record(email, attempts=attempts,
+                               next_attempt_at=utcnow() + backoff(attempts, self.max_backoff_seconds),
+                               last_error=f"{type(error).__name__}: {error}"[:1000])
+            logger.warning("email %s to %s failed (attempt %d): %s", email.id, email.to_address, attempts, error)
         else:
-            row.sent_at = utcnow()
+            await self._record(email, sent_at=utcnow())
+
+    async def _record(self, email: OutboxEmail, **outcome) -> None:
+        async with self.session_factory() as session:
+            await session.execute(update(OutboxEmail).where(OutboxEmail.id == email.id).values(**outcome)
+                                  .execution_options(synchronize_session=False))
+            await session.commit()

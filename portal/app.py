@@ -1,10 +1,10 @@
 """The ASGI application: GraphQL over HTTP and WebSocket, health checks, and the lifespan."""
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from datetime import timedelta
 
-from broadcaster import Broadcast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -12,22 +12,76 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.types.execution import PreExecutionError
 
 from portal.auth import authenticate
-from portal.context import Context, Services
+from portal.context import ConnectionContext, Context, Services, release_event_session
 from portal.database import create_engine, session_factory
+from portal.notifications.broadcast import Broker
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
+from portal.notifications.subscriptions import ActivityFeed
 from portal.pdf_routes import routes as pdf_routes
 from portal.resolvers.loaders import Loaders
 from portal.schema import schema
+from portal.schema.errors import shape_error
 from portal.settings import Settings, get_settings
 
 logger = logging.getLogger("portal")
 
 
+class PortalTransportWS(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws as Strawberry speaks it, plus what this service needs of it.
+
+    - The server pings every keep-alive interval (Strawberry's keep_alive serves only the legacy
+      protocol); clients answer with pong, and the traffic keeps idle connections open.
+    - Errors carry `extensions.code` and unexpected ones are masked, as over HTTP (ErrorCodes only
+      sees a streamed operation's results once it ends).
+    - A delivered event's database connection goes back to the pool once its result is computed,
+      before the send, which a slow client may hold up.
+    """
+
+    _pinger: asyncio.Task | None = None
+
+    def on_request_accepted(self) -> None:
+        super().on_request_accepted()
+        self._pinger = asyncio.create_task(self._ping_forever())
+
+    async def shutdown(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+        await super().shutdown()
+
+    async def _ping_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.view.keep_alive_interval)
+            if self.connection_acknowledged:
+                with contextlib.suppress(Exception):
+                    await self.send_message({"type": "ping"})
+
+    async def _send_result_stream(self, operation, result_source) -> None:
+        await super()._send_result_stream(operation, self._ready_to_send(result_source))
+
+    async def _ready_to_send(self, results):
+        async for result in results:
+            await release_event_session()
+            if result.errors and not self._closes_connection(result):
+                # A copy: ErrorCodes shapes the original once more when the operation ends.
+                result = dataclasses.replace(
+                    result, errors=[shape_error(error, self.context.request_id) for error in result.errors])
+            yield result
+
+    def _closes_connection(self, result) -> bool:
+        """Strawberry answers a syntax error or a missing operation by closing with 4400; keep those errors."""
+        return isinstance(result, PreExecutionError) and bool(self._get_pre_execution_close_reason(result.errors[0]))
+
+
 class PortalGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = PortalTransportWS
+
     def __init__(self, services: Services) -> None:
         settings = services.settings
         super().__init__(
@@ -36,7 +90,7 @@ class PortalGraphQL(GraphQL):
             allow_queries_via_get=False,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             keep_alive=True,
-            keep_alive_interval=15,
+            keep_alive_interval=settings.ws_keep_alive_seconds,
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=10,
             allowed_origins=settings.allowed_origins or [settings.base_origin],
@@ -53,7 +107,7 @@ class PortalGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         if isinstance(request, WebSocket):
-            return Context(services=self.services, session=None, request=request, response=response)
+            return ConnectionContext(services=self.services, session=None, request=request, response=response)
         session = request.state.session
         principal, organization = await authenticate(session, request.headers.get("authorization"))
         context = Context(services=self.services, session=session, principal=principal,
@@ -62,12 +116,24 @@ class PortalGraphQL(GraphQL):
         response.headers["X-Request-ID"] = context.request_id
         return context
 
+    async def on_ws_connect(self, context: ConnectionContext) -> None:
+        """Who connects, from the connection_init payload {"authorization": "Bearer …"}; else close with 4403."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = next((value for key, value in params.items()
+                              if key.lower() == "authorization" and isinstance(value, str)), None)
+        async with self.services.session_factory() as session:
+            principal, organization = await authenticate(session, authorization)
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.principal, context.organization = principal, organization
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
-    services = Services(settings=settings, engine=engine, session_factory=factory, broadcast=Broadcast(settings.broadcast_url))
+    broker = Broker(settings.broadcast_url, heartbeat_seconds=settings.broker_heartbeat_seconds)
+    services = Services(settings=settings, engine=engine, session_factory=factory, broadcast=broker)
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -79,12 +145,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except Exception:
             logger.exception("readiness check failed")
             return JSONResponse({"database": "unreachable"}, status_code=503)
-        return JSONResponse({"database": "ok"})
+        # Without the broker, live activity still flows (from the database, every second): not fatal.
+        return JSONResponse({"database": "ok", "broker": "ok" if services.broadcast.healthy else "reconnecting"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await services.broadcast.connect()
-        services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from)
+        await services.broadcast.start()
+        services.activity_feed = ActivityFeed(services.broadcast, factory, queue_limit=settings.activity_queue_limit,
+                                              poll_seconds=settings.activity_poll_seconds)
+        await services.activity_feed.start()
+        services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
+                                            poll_seconds=settings.mail_poll_seconds,
+                                            max_backoff_seconds=settings.mail_max_backoff_seconds)
         sender_task = asyncio.create_task(services.mail_sender.run(), name="outbox-sender")
         try:
             yield
@@ -92,7 +164,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sender_task
-            await services.broadcast.disconnect()
+            await services.activity_feed.stop()
+            await services.broadcast.stop()
             await engine.dispose()
 
     graphql = PortalGraphQL(services)

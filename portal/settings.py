@@ -22,6 +22,16 @@ class Settings(BaseSettings):
     # Browsers send an Origin header on WebSockets; native clients do not.
     allowed_origins: list[str] | None = None
     owner_password: str | None = None
+    # Live activity: how far a subscriber may fall behind before it is closed (it resumes with
+    # `after`), how often the database is checked for events whose announcement was lost, and
+    # how often a heartbeat goes round the broker to prove its listener alive.
+    activity_queue_limit: int = 1000
+    activity_poll_seconds: float = 5.0
+    broker_heartbeat_seconds: float = 5.0
+    ws_keep_alive_seconds: float = 15.0
+    # The mail sender: how often it looks for due emails, and the cap of its retry backoff.
+    mail_poll_seconds: float = 1.0
+    mail_max_backoff_seconds: float = 30.0
 
     @field_validator("base_url")
     @classmethod

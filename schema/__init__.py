@@ -4,14 +4,14 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from portal.schema import (
-    auth, comments, customers, dashboard, document_actions, estimates, invoices, node, organizations, payments,
-    projects, reviews, transactions,
+    activity, auth, comments, customers, dashboard, document_actions, estimates, invoices, node, organizations,
+    payments, projects, reviews, transactions,
 )
 from portal.schema.errors import ErrorCodes
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
-    projects.Query, node.Query, dashboard.Query, transactions.Query, reviews.Query,
+    projects.Query, node.Query, dashboard.Query, transactions.Query, reviews.Query, activity.Query,
 ))
 Mutation = merge_types("Mutation", (
     auth.Mutation, organizations.Mutation, customers.Mutation, estimates.Mutation, invoices.Mutation,
@@ -27,5 +27,6 @@ class PortalSchema(strawberry.Schema):
 schema = PortalSchema(
     query=Query,
     mutation=Mutation,
+    subscription=activity.Subscription,
     extensions=[ErrorCodes, lambda: QueryDepthLimiter(max_depth=12), lambda: MaxAliasesLimiter(max_alias_count=30)],
 )

@@ -68,7 +68,7 @@ async def test_mail_queued_while_the_server_is_down_arrives_once_when_it_is_back
 
     async with portal_serving(env, log_dir=tmp_path, workers=2) as (server,):
         await queue_invitations(server.base, fresh_database_url, INVITATIONS)
-        await asyncio.sleep(3)  # the mail server is down: every attempt fails
+        await asyncio.sleep(1.5)  # the mail server is down: every attempt fails
         assert inbox.messages == []
         await asyncio.to_thread(controller.start)
         try:
@@ -76,7 +76,7 @@ async def test_mail_queued_while_the_server_is_down_arrives_once_when_it_is_back
                 if len(inbox.messages) >= INVITATIONS:
                     break
                 await asyncio.sleep(0.1)
-            await asyncio.sleep(1.5)  # long enough for a duplicate to show up
+            await asyncio.sleep(0.5)  # long enough for a duplicate to show up
         finally:
             await asyncio.to_thread(controller.stop)
 

@@ -1,0 +1,314 @@
+"""Live activity for subscribers: stored events after a cursor, then live ones, gap-free and bounded.
+
+Why a subscriber never misses an event nor gets one twice
+- Events of an organization are numbered by `sequence`, taken from a counter row that stays
+  locked until the recording transaction ends (models/sequences.py). Transactions that record
+  events therefore commit one after the other in sequence order, and a rolled-back one gives its
+  number back: the committed events are always exactly 1..k. A later commit can never carry a
+  sequence at or below one that anybody has already read, so "everything up to k" fully describes
+  what a subscriber has had, and that is what a cursor encodes.
+- The database is the only source of events. An announcement through the broker only says "there
+  are events up to N"; the feed of each worker then reads what follows its position, once for all
+  its subscribers of that organization, and hands each of them the same rows.
+- A subscriber joins the feed before it reads where to start (the latest sequence, or its cursor)
+  and before it replays: every event committed after it joined reaches its queue, every event
+  committed before is in the replay, and the overlap is dropped by sequence. A hole in what
+  arrives is filled from the database, which cannot happen but costs nothing to handle.
+- A lost announcement only delays: each worker polls the latest sequences every
+  `activity_poll_seconds` (every second while the broker is down), and catches up after every
+  reconnection to the broker.
+
+A subscriber that falls more than `activity_queue_limit` events behind, or whose session ends,
+is ended: its connection is closed (on_end), and the client resumes with its last cursor.
+"""
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sqlalchemy import func, select
+
+from portal.models.activity import ActivityEvent
+from portal.models.auth import LoginSession
+from portal.models.columns import utcnow
+from portal.notifications.activity import events_after
+from portal.notifications.broadcast import ACTIVITY_CHANNEL, parse_announcement
+
+logger = logging.getLogger("portal.activity")
+PAGE = 200
+RETRY_SECONDS = 1.0
+
+
+class Ending(Enum):
+    """Why a subscriber was ended: the WebSocket close code and reason its client gets."""
+
+    TOO_SLOW = (1013, "Too many undelivered events; resume with `after`.")
+    SESSION_ENDED = (4403, "Forbidden")
+
+    @property
+    def code(self) -> int:
+        return self.value[0]
+
+    @property
+    def reason(self) -> str:
+        return self.value[1]
+
+
+class SubscriberEnded(Exception):
+    def __init__(self, ending: Ending) -> None:
+        super().__init__(ending.reason)
+        self.ending = ending
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One subscription's queue of events read by the feed and not yet delivered."""
+
+    organization_id: int
+    session_id: int
+    limit: int
+    on_end: Callable[[Ending], None]
+    ending: Ending | None = None
+    _pending: deque = field(default_factory=deque)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, events: list[ActivityEvent]) -> None:
+        if self.ending is not None:
+            return
+        self._pending.extend(events)
+        if len(self._pending) > self.limit:
+            self.end(Ending.TOO_SLOW)
+        else:
+            self._arrived.set()
+
+    def end(self, ending: Ending) -> None:
+        if self.ending is not None:
+            return
+        self.ending = ending
+        self._pending.clear()
+        self._arrived.set()
+        self.on_end(ending)
+
+    async def next_events(self) -> list[ActivityEvent]:
+        """The events offered since the last call; waits for some. Raises SubscriberEnded."""
+        await self._arrived.wait()
+        if self.ending is not None:
+            raise SubscriberEnded(self.ending)
+        events = list(self._pending)
+        self._pending.clear()
+        self._arrived.clear()
+        return events
+
+
+@dataclass(eq=False)
+class Room:
+    """The subscribers of one organization in this worker, and how far the feed has read for them."""
+
+    organization_id: int
+    subscribers: set[Subscriber] = field(default_factory=set)
+    position: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+class ActivityFeed:
+    """The events of every organization that has subscribers in this worker, read once for them all."""
+
+    def __init__(self, broker, session_factory, *, queue_limit: int = 1000, poll_seconds: float = 5.0) -> None:
+        self.broker = broker
+        self.session_factory = session_factory
+        self.queue_limit = queue_limit
+        self.poll_seconds = poll_seconds
+        self._rooms: dict[int, Room] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen(), name="activity-listener"),
+                       asyncio.create_task(self._poll(), name="activity-poll")]
+
+    async def stop(self) -> None:
+        tasks = self._tasks + [room.task for room in self._rooms.values() if room.task]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._rooms.clear()
+
+    @contextlib.asynccontextmanager
+    async def subscription(self, organization_id: int, session_id: int,
+                           on_end: Callable[[Ending], None]) -> AsyncIterator[Subscriber]:
+        """A subscriber that gets every event committed from now on, until it leaves."""
+        room = self._rooms.get(organization_id) or self._open_room(organization_id)
+        subscriber = Subscriber(organization_id=organization_id, session_id=session_id, limit=self.queue_limit,
+                                on_end=on_end)
+        room.subscribers.add(subscriber)
+        try:
+            # The room's position must be read before the subscriber reads its own start.
+            await room.ready.wait()
+            yield subscriber
+        finally:
+            room.subscribers.discard(subscriber)
+            if not room.subscribers:
+                self._close_room(room)
+
+    def _open_room(self, organization_id: int) -> Room:
+        room = Room(organization_id=organization_id)
+        self._rooms[organization_id] = room
+        room.task = asyncio.create_task(self._serve(room), name=f"activity-room-{organization_id}")
+        return room
+
+    def _close_room(self, room: Room) -> None:
+        if self._rooms.get(room.organization_id) is room:
+            del self._rooms[room.organization_id]
+        if room.task is not None:
+            room.task.cancel()
+
+    async def _serve(self, room: Room) -> None:
+        room.position = await self._latest_sequence_retrying(room.organization_id)
+        room.ready.set()
+        while True:
+            await room.wanted.wait()
+            room.wanted.clear()
+            try:
+                await self._catch_up(room)
+            except Exception:  # a database hiccup: try again shortly, nothing is lost meanwhile
+                logger.exception("could not read the activity of organization %s", room.organization_id)
+                await asyncio.sleep(RETRY_SECONDS)
+                room.wanted.set()
+
+    async def _catch_up(self, room: Room) -> None:
+        """Hand every subscriber of the room the events after the room's position."""
+        async with self.session_factory() as session:
+            while room.subscribers:
+                events = await events_after(session, room.organization_id, room.position, limit=PAGE)
+                if not events:
+                    return
+                live = await live_sessions(session, {subscriber.session_id for subscriber in room.subscribers})
+                for subscriber in list(room.subscribers):
+                    if subscriber.session_id in live:
+                        subscriber.offer(events)
+                    else:
+                        subscriber.end(Ending.SESSION_ENDED)
+                room.position = events[-1].sequence
+                if len(events) < PAGE:
+                    return
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for message in self.broker.listen(ACTIVITY_CHANNEL):
+                    self._on_announcement(message)
+            except Exception:  # the poll delivers meanwhile
+                logger.exception("listening to the broker failed")
+                await asyncio.sleep(RETRY_SECONDS)
+
+    def _on_announcement(self, message: str | None) -> None:
+        if message is None:  # (re)subscribed: announcements may have been missed meanwhile
+            for room in list(self._rooms.values()):
+                room.wanted.set()
+            return
+        announced = parse_announcement(message)
+        room = self._rooms.get(announced[0]) if announced else None
+        if room is not None and announced[1] > room.position:
+            room.wanted.set()
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds if self.broker.healthy else min(RETRY_SECONDS, self.poll_seconds))
+            try:
+                await self._poll_once()
+            except Exception:
+                logger.exception("activity poll failed")
+
+    async def _poll_once(self) -> None:
+        """Wake the rooms whose organization has events they have not read; end expired sessions."""
+        rooms = list(self._rooms.values())
+        if not rooms:
+            return
+        subscribers = [subscriber for room in rooms for subscriber in room.subscribers]
+        async with self.session_factory() as session:
+            latest = await latest_sequences(session, [room.organization_id for room in rooms])
+            live = await live_sessions(session, {subscriber.session_id for subscriber in subscribers})
+        for subscriber in subscribers:
+            if subscriber.session_id not in live:
+                subscriber.end(Ending.SESSION_ENDED)
+        for room in rooms:
+            if latest.get(room.organization_id, 0) > room.position:
+                room.wanted.set()
+
+    async def _latest_sequence_retrying(self, organization_id: int) -> int:
+        while True:
+            try:
+                async with self.session_factory() as session:
+                    return await latest_sequence(session, organization_id)
+            except Exception:
+                logger.exception("could not read the activity of organization %s; retrying", organization_id)
+                await asyncio.sleep(RETRY_SECONDS)
+
+
+async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
+                          kinds: set[str] | None, on_end: Callable[[Ending], None]) -> AsyncIterator[ActivityEvent]:
+    """The organization's events after `after` (None: from now on), in order, then live ones.
+
+    Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
+    """
+    async with feed.subscription(organization_id, session_id, on_end) as subscriber:
+        async with feed.session_factory() as session:
+            latest = await latest_sequence(session, organization_id)
+        position = latest
+        if after is not None:
+            async for event in stored_events(feed.session_factory, organization_id, after, latest, kinds):
+                yield event
+        while True:
+            for event in await subscriber.next_events():
+                if event.sequence <= position:
+                    continue
+                if event.sequence > position + 1:
+                    async for missed in stored_events(feed.session_factory, organization_id, position,
+                                                      event.sequence - 1, kinds):
+                        yield missed
+                position = event.sequence
+                if not kinds or event.kind in kinds:
+                    yield event
+
+
+async def stored_events(session_factory, organization_id: int, after: int, up_to: int,
+                        kinds: set[str] | None) -> AsyncIterator[ActivityEvent]:
+    """Events with after < sequence <= up_to, in order, read page by page in short transactions."""
+    while after < up_to:
+        async with session_factory() as session:
+            page = await events_after(session, organization_id, after, limit=PAGE, kinds=list(kinds or ()))
+        page = [event for event in page if event.sequence <= up_to]
+        for event in page:
+            yield event
+        if len(page) < PAGE:
+            return
+        after = page[-1].sequence
+
+
+async def latest_sequence(session, organization_id: int) -> int:
+    latest = await session.scalar(select(func.max(ActivityEvent.sequence))
+                                  .where(ActivityEvent.organization_id == organization_id))
+    return latest or 0
+
+
+async def latest_sequences(session, organization_ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(ActivityEvent.organization_id, func.max(ActivityEvent.sequence))
+        .where(ActivityEvent.organization_id.in_(organization_ids))
+        .group_by(ActivityEvent.organization_id))
+    return dict(rows.all())
+
+
+async def live_sessions(session, session_ids: set[int]) -> set[int]:
+    """Those of the sessions that are neither revoked nor expired."""
+    if not session_ids:
+        return set()
+    rows = await session.scalars(select(LoginSession.id).where(
+        LoginSession.id.in_(session_ids), LoginSession.revoked_at.is_(None), LoginSession.expires_at > utcnow()))
+    return set(rows)
