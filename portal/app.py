@@ -20,11 +20,15 @@ from strawberry.types.execution import PreExecutionError
 from portal.auth import authenticate
 from portal.context import ConnectionContext, Context, Services, release_event_session
 from portal.database import create_engine, session_factory
+from portal.gateway import gateway_for
+from portal.gateway.routes import routes as sandbox_routes
 from portal.notifications.broadcast import Broker
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
+from portal.pdf import render_pool
 from portal.pdf_routes import routes as pdf_routes
+from portal.resolvers.checkout import recover_stale_attempts
 from portal.resolvers.loaders import Loaders
 from portal.schema import schema
 from portal.schema.errors import shape_error
@@ -110,6 +114,7 @@ class PortalGraphQL(GraphQL):
             return ConnectionContext(services=self.services, session=None, request=request, response=response)
         session = request.state.session
         principal, organization = await authenticate(session, request.headers.get("authorization"))
+        await session.commit()  # end the sign-in read, so that no transaction idles across the request
         context = Context(services=self.services, session=session, principal=principal,
                           organization=organization, loaders=Loaders(session, principal),
                           request=request, response=response)
@@ -128,12 +133,23 @@ class PortalGraphQL(GraphQL):
         context.principal, context.organization = principal, organization
 
 
+async def recover_payments_forever(services: Services, every_seconds: float = 60) -> None:
+    """Finish online payments that a crash left between charge and record."""
+    while True:
+        try:
+            await recover_stale_attempts(services)
+        except Exception:
+            logger.exception("payment recovery pass failed")
+        await asyncio.sleep(every_seconds)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
     broker = Broker(settings.broadcast_url, heartbeat_seconds=settings.broker_heartbeat_seconds)
-    services = Services(settings=settings, engine=engine, session_factory=factory, broadcast=broker)
+    services = Services(settings=settings, engine=engine, session_factory=factory,
+                        broadcast=broker, gateway=gateway_for(settings, factory))
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -157,14 +173,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
                                             poll_seconds=settings.mail_poll_seconds,
                                             max_backoff_seconds=settings.mail_max_backoff_seconds)
-        sender_task = asyncio.create_task(services.mail_sender.run(), name="outbox-sender")
+        tasks = [asyncio.create_task(services.mail_sender.run(), name="outbox-sender"),
+                 asyncio.create_task(recover_payments_forever(services), name="payment-recovery")]
         try:
             yield
         finally:
-            sender_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender_task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await services.activity_feed.stop()
+            render_pool.shutdown()
             await services.broadcast.stop()
             await engine.dispose()
 
@@ -176,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *pdf_routes,
+            *(sandbox_routes if settings.payment_gateway == "sandbox" else []),
         ],
         lifespan=lifespan,
     )

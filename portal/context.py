@@ -68,13 +68,17 @@ class Context:
         return principal
 
     async def commit(self) -> None:
-        """Commit the request's transaction, then announce what it recorded and wake the mailer."""
-        events = take_pending_events(self.session)
-        await self.session.commit()
-        if events:
-            await publish_events(self.services.broadcast, events)
-        if self.services.mail_sender is not None:
-            self.services.mail_sender.wake()
+        await commit_and_publish(self.session, self.services)
+
+
+async def commit_and_publish(session, services: Services) -> None:
+    """Commit, then announce the activity the transaction recorded and wake the mail sender."""
+    events = take_pending_events(session)
+    await session.commit()
+    if events:
+        await publish_events(services.broadcast, events)
+    if services.mail_sender is not None:
+        services.mail_sender.wake()
 
 
 class EventScope:

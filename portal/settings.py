@@ -1,5 +1,6 @@
 """One settings object, read from the environment (prefix PORTAL_) once."""
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
@@ -18,7 +19,7 @@ class Settings(BaseSettings):
     payment_gateway: str = "sandbox"
     session_ttl_hours: int = 24
     invite_ttl_days: int = 7
-    pdf_page_size: str = "A4"
+    pdf_page_size: Literal["A4", "Letter"] = "A4"
     # Browsers send an Origin header on WebSockets; native clients do not.
     allowed_origins: list[str] | None = None
     owner_password: str | None = None

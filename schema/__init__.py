@@ -1,13 +1,30 @@
 """The GraphQL schema: every domain's queries and mutations, merged."""
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
-from strawberry.tools import merge_types
-
 from portal.schema import (
-    activity, auth, comments, customers, dashboard, document_actions, estimates, invoices, node, organizations,
-    payments, projects, reviews, transactions,
+    activity,
+    auth,
+    comments,
+    customers,
+    dashboard,
+    document_actions,
+    estimates,
+    invoices,
+    node,
+    organizations,
+    payments,
+    projects,
+    reviews,
+    transactions,
 )
 from portal.schema.errors import ErrorCodes
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
@@ -19,6 +36,10 @@ Mutation = merge_types("Mutation", (
 ))
 
 
+# Built once: the validation cache is keyed by the rule classes, and each limiter makes new ones.
+LIMITS = [*QueryDepthLimiter(max_depth=12).validation_rules, *MaxAliasesLimiter(max_alias_count=30).validation_rules]
+
+
 class PortalSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""
@@ -28,5 +49,11 @@ schema = PortalSchema(
     query=Query,
     mutation=Mutation,
     subscription=activity.Subscription,
-    extensions=[ErrorCodes, lambda: QueryDepthLimiter(max_depth=12), lambda: MaxAliasesLimiter(max_alias_count=30)],
+    extensions=[
+        ErrorCodes,
+        lambda: AddValidationRules(LIMITS),
+        # Clients send the same few documents again and again: parse and validate each once.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ],
 )
