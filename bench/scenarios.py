@@ -1,5 +1,7 @@
 """What the benchmark measures, each scenario a client's view of one feature."""
 import asyncio
+import json
+import os
 import time
 import uuid
 
@@ -96,3 +98,51 @@ async def pdfs(base: str) -> dict:
 
 
 SCENARIOS = [reads, payments, pdfs]
+
+
+SUBSCRIBE = """subscription { portalActivity(kinds: [COMMENTED]) { cursor kind summary
+  customer { displayName } subject { __typename ... on Invoice { number total } } } }"""
+
+
+async def open_subscription(url: str, token: str):
+    import websockets
+
+    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)
+    await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    return socket
+
+
+async def next_event_time(socket) -> float:
+    while True:
+        message = json.loads(await socket.recv())
+        if message["type"] == "next":
+            return time.perf_counter()
+
+
+async def activity(base: str, subscribers: int = int(os.environ.get("BENCH_SUBSCRIBERS", "1000")),
+                   actions: int = 10) -> dict:
+    """From a mutation's response to the event's arrival at every one of many open subscriptions."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        staff, token = await sign_in(client)
+        invoice = (await graphql(client, "{ invoices(first: 1) { edges { node { id } } } }", token))
+        invoice_id = invoice["invoices"]["edges"][0]["node"]["id"]
+        url = base.replace("http", "ws") + "/graphql"
+        sockets = []
+        for start in range(0, subscribers, 100):
+            sockets += await asyncio.gather(*(open_subscription(url, staff)
+                                              for _ in range(start, min(start + 100, subscribers))))
+        await asyncio.sleep(1)
+        samples = []
+        for index in range(actions):
+            arrivals = asyncio.gather(*(next_event_time(socket) for socket in sockets))
+            await graphql(client, """mutation($id: ID!, $b: String!) { addComment(subjectId: $id, body: $b) { id } }""",
+                          token, id=invoice_id, b=f"Benchmark comment {index}")
+            answered = time.perf_counter()
+            samples += [max(0.0, arrived - answered) for arrived in await arrivals]
+        await asyncio.gather(*(socket.close() for socket in sockets))
+    return {"activity event": {**summarize(samples), "subscribers": subscribers}}
+
+
+SCENARIOS.append(activity)

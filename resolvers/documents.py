@@ -35,6 +35,11 @@ def label(document) -> str:
     return f"{type(document).__name__} {document.number}"
 
 
+def lower_label(document) -> str:
+    """'invoice INV-00002', for the middle of a sentence."""
+    return f"{type(document).__name__.lower()} {document.number}"
+
+
 async def mark_viewed(ctx, document_id: str):
     """The first view by any contact of the customer is recorded; staff views never are."""
     document = await visible_document(ctx, document_id)
@@ -50,7 +55,7 @@ async def mark_viewed(ctx, document_id: str):
         await record_activity(ctx.session, organization_id=document.organization_id, kind=ActivityKind.VIEWED,
                               customer_id=document.customer_id, contact_person_id=contact.id,
                               subject_type=model.__name__, subject_id=document.id,
-                              summary=f"{contact.full_name} viewed {label(document).lower()}")
+                              summary=f"{contact.full_name} viewed {lower_label(document)}")
     await ctx.commit()
     await ctx.session.refresh(document)
     return document
@@ -94,6 +99,6 @@ async def forward_document(ctx, *, document_id: str, email: str, name: str | Non
     await record_activity(ctx.session, organization_id=document.organization_id,
                           kind=ActivityKind.DOCUMENT_FORWARDED, customer_id=document.customer_id,
                           contact_person_id=sender.id, subject_type=type(document).__name__, subject_id=document.id,
-                          summary=f"{sender.full_name} forwarded {what.lower()} to {recipient.email}")
+                          summary=f"{sender.full_name} forwarded {lower_label(document)} to {recipient.email}")
     await ctx.commit()
     return recipient
