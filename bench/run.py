@@ -56,8 +56,9 @@ async def drop_database(name: str) -> None:
 def start_server(database_url: str, port: int, mail_dir: str) -> subprocess.Popen:
     env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
            "PORTAL_MAIL_DIR": mail_dir}
+    log = open(HERE / "server.log", "wb")  # a pipe nobody reads would fill up and stall the server
     return subprocess.Popen([str(ROOT / ".venv/bin/portal"), "demo", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log, stderr=subprocess.STDOUT)
 
 
 async def wait_ready(base: str) -> None:

@@ -107,7 +107,7 @@ SUBSCRIBE = """subscription { portalActivity(kinds: [COMMENTED]) { cursor kind s
 async def open_subscription(url: str, token: str):
     import websockets
 
-    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)
+    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None, open_timeout=60)
     await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
     assert json.loads(await socket.recv())["type"] == "connection_ack"
     await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
@@ -130,9 +130,9 @@ async def activity(base: str, subscribers: int = int(os.environ.get("BENCH_SUBSC
         invoice_id = invoice["invoices"]["edges"][0]["node"]["id"]
         url = base.replace("http", "ws") + "/graphql"
         sockets = []
-        for start in range(0, subscribers, 100):
+        for start in range(0, subscribers, 50):
             sockets += await asyncio.gather(*(open_subscription(url, staff)
-                                              for _ in range(start, min(start + 100, subscribers))))
+                                              for _ in range(start, min(start + 50, subscribers))))
         await asyncio.sleep(1)
         samples = []
         for index in range(actions):
