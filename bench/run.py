@@ -26,7 +26,7 @@ from scenarios import SCENARIOS  # noqa: E402
 # p95 latency, one client at a time unless the name says otherwise; the client runs on the same machine.
 TARGETS_MS = {"dashboard p95": 25, "invoices page p95": 40, "statement p95": 40, "payInvoices p95": 150,
               "dashboard, 10 clients p95": 150, "invoice PDF p95": 1500, "activity event p95": 500}
-TARGET_RSS_MB = 400
+TARGET_RSS_MB = 300  # the largest process: a worker or a PDF renderer
 
 
 def free_port() -> int:
@@ -53,12 +53,18 @@ async def drop_database(name: str) -> None:
         await server.close()
 
 
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+
+
 def start_server(database_url: str, port: int, mail_dir: str) -> subprocess.Popen:
+    """`portal demo` as production runs it: one worker per core, Redis between them."""
     env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
            "PORTAL_MAIL_DIR": mail_dir}
+    if WORKERS > 1:
+        env["PORTAL_BROADCAST_URL"] = os.environ.get("BENCH_BROADCAST_URL", "redis://127.0.0.1:6379")
     log = open(HERE / "server.log", "wb")  # a pipe nobody reads would fill up and stall the server
-    return subprocess.Popen([str(ROOT / ".venv/bin/portal"), "demo", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    command = [str(ROOT / ".venv/bin/portal"), "demo", "--port", str(port), "--workers", str(WORKERS)]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 async def wait_ready(base: str) -> None:
@@ -73,15 +79,35 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("the server did not become ready")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pid: int) -> dict[int, float]:
+    """Resident memory of the server and of every process it started (workers, PDF renderers)."""
+    sizes = {}
+    for process in [pid, *descendants(pid)]:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes[process] = int(line.split()[1]) / 1024
+    return sizes
 
 
-def report(results: dict, rss: float, database: str) -> str:
-    lines = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, {database}, {os.cpu_count()} cores)", "",
+def descendants(pid: int) -> list[int]:
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def report(results: dict, rss: dict[int, float], database: str) -> str:
+    lines = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, {database}, {WORKERS} worker(s), "
+             f"{os.cpu_count()} cores, client on the same machine)", "",
              "| measurement | n | p50 ms | p95 ms | p99 ms | per second | target | ok |",
              "|---|---|---|---|---|---|---|---|"]
     for name, stats in results.items():
@@ -89,8 +115,10 @@ def report(results: dict, rss: float, database: str) -> str:
         ok = "" if target is None else ("yes" if stats["p95"] <= target else "NO")
         lines.append(f"| {name} | {stats['n']} | {stats['p50']} | {stats['p95']} | {stats['p99']} | "
                      f"{stats.get('per_second', '')} | {'' if target is None else f'p95 ≤ {target}'} | {ok} |")
-    lines += ["", f"Server RSS after the run: {rss:.0f} MB (target ≤ {TARGET_RSS_MB} MB: "
-                  f"{'yes' if rss <= TARGET_RSS_MB else 'NO'})", ""]
+    largest = max(rss.values())
+    lines += ["", f"Memory after the run: {len(rss)} processes, {sum(rss.values()):.0f} MB resident in all; "
+                  f"the largest {largest:.0f} MB (target ≤ {TARGET_RSS_MB} MB: "
+                  f"{'yes' if largest <= TARGET_RSS_MB else 'NO'}).", ""]
     return "\n".join(lines)
 
 
@@ -112,11 +140,12 @@ async def main() -> int:
     database = "SQLite" if not name else "PostgreSQL"
     text = report(results, rss, database)
     (HERE / "results.md").write_text(text)
-    (HERE / "results.json").write_text(json.dumps({"results": results, "rss_mb": rss, "database": database},
+    (HERE / "results.json").write_text(json.dumps({"results": results, "rss_mb": list(rss.values()),
+                                                   "database": database},
                                                   indent=2))
     print(text)
     failed = [n for n, s in results.items() if TARGETS_MS.get(f"{n} p95", 1e9) < s["p95"]]
-    return 1 if failed or rss > TARGET_RSS_MB else 0
+    return 1 if failed or max(rss.values()) > TARGET_RSS_MB else 0
 
 
 if __name__ == "__main__":

@@ -75,14 +75,14 @@ def create_organization(
 
 
 @app.command()
-def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+def demo(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Fill the database with a demo business (once), print the logins, then serve."""
     from portal.demo import seed_demo
 
     _migrate()
     logins = asyncio.run(seed_demo(get_settings()))
     typer.echo(logins)
-    serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=workers)
 
 
 @app.command()
