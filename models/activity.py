@@ -2,9 +2,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from portal.models.columns import UTCDateTime, utcnow
 
 
 class ActivityKind(StrEnum):

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import select, update
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput, Unauthenticated
+from portal.models.columns import UTCDateTime, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

@@ -2,9 +2,10 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from portal.models.money import round_money
 from sqlalchemy import DateTime, Numeric
 from sqlalchemy.types import TypeDecorator
+
+from portal.models.money import round_money
 
 FOUR_PLACES = Decimal("0.0001")
 

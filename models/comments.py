@@ -2,12 +2,12 @@
 from collections import defaultdict
 from datetime import datetime
 
-from portal.models.auth import Principal
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
 
 MAX_COMMENT = 5000
 

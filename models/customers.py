@@ -4,13 +4,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
-from portal.models.auth import Principal
-from portal.models.columns import UTCDateTime, utcnow
-from portal.models.lookup import one_visible
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput, Conflict
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
+from portal.models.lookup import one_visible
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
 
@@ -129,12 +129,15 @@ async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list
     return grouped
 
 
-async def get_contact_person(session, principal: Principal, contact_person_id: int) -> ContactPerson:
-    query = select(ContactPerson).where(
-        ContactPerson.id == contact_person_id, ContactPerson.organization_id == principal.organization_id
-    )
+def contact_persons_visible_to(principal: Principal):
+    query = select(ContactPerson).where(ContactPerson.organization_id == principal.organization_id)
     if principal.is_contact:
         query = query.where(ContactPerson.customer_id == principal.customer_id)
+    return query
+
+
+async def get_contact_person(session, principal: Principal, contact_person_id: int) -> ContactPerson:
+    query = contact_persons_visible_to(principal).where(ContactPerson.id == contact_person_id)
     return await one_visible(session, query, "Contact person")
 
 

@@ -3,12 +3,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import func, or_, select
+
 from portal.models.customers import Customer
 from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import OWED, Invoice, InvoiceKind
 from portal.models.money import ZERO
 from portal.models.payments import Payment
-from sqlalchemy import func, or_, select
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portal.models.columns import Money, Quantity
-from portal.models.money import Totals, document_totals, line_amounts
 from sqlalchemy import delete, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
+from portal.models.columns import Money, Quantity
+from portal.models.money import Totals, document_totals, line_amounts
 
 MAX_LINE_NAME = 200
 MAX_LINES = 500

@@ -3,16 +3,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint, and_, or_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
 from portal.models.documents import LineDraft, LineItem, build_lines, replace_lines
 from portal.models.lookup import one_visible
 from portal.models.sequences import next_number
-from sqlalchemy import UniqueConstraint, and_, or_, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput, Conflict
 
 
 class EstimateStatus(StrEnum):

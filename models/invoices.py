@@ -3,6 +3,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import UniqueConstraint, and_, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
@@ -10,10 +14,6 @@ from portal.models.documents import LineDraft, build_lines, replace_lines
 from portal.models.lookup import one_visible
 from portal.models.money import ZERO
 from portal.models.sequences import next_number
-from sqlalchemy import UniqueConstraint, and_, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput, Conflict
 
 DEFAULT_TERMS = timedelta(days=30)
 

@@ -3,13 +3,13 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.models.columns import UTCDateTime, utcnow
-from portal.models.customers import normalize_email
-from portal.models.sequences import new_sequences
 from sqlalchemy import JSON, Column, func, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput, Conflict
+from portal.models.columns import UTCDateTime, utcnow
+from portal.models.customers import normalize_email
+from portal.models.sequences import new_sequences
 
 PORTAL_NAME = re.compile(r"^[a-z0-9-]{3,63}$")
 

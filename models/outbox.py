@@ -1,8 +1,9 @@
 """Emails waiting to be sent, written in the transaction of the change that causes them."""
 from datetime import datetime
 
-from portal.models.columns import UTCDateTime, utcnow
 from sqlmodel import Field, SQLModel
+
+from portal.models.columns import UTCDateTime, utcnow
 
 
 class OutboxEmail(SQLModel, table=True):

@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from portal.models.columns import Money, UTCDateTime, utcnow
 from sqlalchemy import UniqueConstraint, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import Conflict
+from portal.models.columns import Money, UTCDateTime, utcnow
 
 
 class AttemptStatus(StrEnum):

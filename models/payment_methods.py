@@ -1,10 +1,11 @@
 """Payment methods a contact person saved at the gateway: never a card number, only its reference."""
 from datetime import datetime
 
-from portal.models.auth import Principal
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
+
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
 
 
 class SavedPaymentMethod(SQLModel, table=True):

@@ -3,16 +3,16 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import UniqueConstraint, select
+from sqlmodel import Field, SQLModel
+
+from portal.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
 from portal.models.lookup import one_visible
 from portal.models.money import round_money
 from portal.models.sequences import next_number
-from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, SQLModel
-
-from portal.errors import BadUserInput
 
 
 class Payment(SQLModel, table=True):

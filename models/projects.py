@@ -3,13 +3,13 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from portal.models.auth import Principal
-from portal.models.columns import Quantity, UTCDateTime, utcnow
-from portal.models.lookup import one_visible
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
+from portal.models.auth import Principal
+from portal.models.columns import Quantity, UTCDateTime, utcnow
+from portal.models.lookup import one_visible
 
 
 class Project(SQLModel, table=True):

@@ -1,12 +1,12 @@
 """Reviews that contact persons leave for the business."""
 from datetime import datetime
 
-from portal.models.auth import Principal
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
+from portal.models.auth import Principal
+from portal.models.columns import UTCDateTime, utcnow
 
 
 class Review(SQLModel, table=True):

@@ -4,13 +4,13 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from sqlalchemy import select
+
+from portal.errors import BadUserInput
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.money import ZERO
 from portal.models.payments import Payment
-from sqlalchemy import select
-
-from portal.errors import BadUserInput
 
 MAX_DAYS = 366 * 10
 

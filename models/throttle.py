@@ -2,11 +2,11 @@
 import hashlib
 from datetime import datetime, timedelta
 
-from portal.models.columns import UTCDateTime, utcnow
 from sqlalchemy import delete, func, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import RateLimited
+from portal.models.columns import UTCDateTime, utcnow
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 10

@@ -1,11 +1,11 @@
 """Recording activity events: one function, called inside the action's transaction."""
 import base64
 
-from portal.models.activity import ActivityEvent, ActivityKind
-from portal.models.sequences import next_value
 from sqlalchemy import select
 
 from portal.errors import BadUserInput
+from portal.models.activity import ActivityEvent, ActivityKind
+from portal.models.sequences import next_value
 
 PENDING_EVENTS = "pending_activity_events"
 

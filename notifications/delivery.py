@@ -2,7 +2,7 @@
 import os
 import tempfile
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 

@@ -18,8 +18,17 @@ from portal.models.invoices import Invoice, InvoiceKind
 from portal.models.organizations import Organization
 from portal.models.payments import allocations_of, payments_of_invoices
 from portal.models.statements import Statement, StatementLineKind
-from portal.pdf import (AppliedPayment, Party, PrintedDocument, PrintedLine, PrintedStatement, PrintedStatementLine,
-                        RendersBusy, page_size, render_pool)
+from portal.pdf import (
+    AppliedPayment,
+    Party,
+    PrintedDocument,
+    PrintedLine,
+    PrintedStatement,
+    PrintedStatementLine,
+    RendersBusy,
+    page_size,
+    render_pool,
+)
 from portal.resolvers.dashboard import statement as resolve_statement
 from portal.resolvers.documents import visible_document
 

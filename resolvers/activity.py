@@ -14,7 +14,7 @@ from portal.errors import Forbidden, NotFound, Unauthenticated
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
 from portal.models.comments import Comment, comments_visible_to
-from portal.models.customers import ContactPerson, Customer, customers_visible_to
+from portal.models.customers import ContactPerson, Customer, contact_persons_visible_to, customers_visible_to
 from portal.models.estimates import Estimate, estimates_visible_to
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import Payment, payments_visible_to
@@ -86,13 +86,6 @@ async def _until_cancelled() -> None:
     await asyncio.Event().wait()
 
 
-def _contact_persons_visible_to(principal: Principal):
-    query = select(ContactPerson).where(ContactPerson.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(ContactPerson.customer_id == principal.customer_id)
-    return query
-
-
 # What an event's subject may be, and the visibility rule each is read under.
 SUBJECTS = {
     "Estimate": (Estimate, estimates_visible_to),
@@ -101,7 +94,7 @@ SUBJECTS = {
     "Project": (Project, projects_visible_to),
     "Customer": (Customer, customers_visible_to),
     "Review": (Review, reviews_visible_to),
-    "ContactPerson": (ContactPerson, _contact_persons_visible_to),
+    "ContactPerson": (ContactPerson, contact_persons_visible_to),
 }
 
 
@@ -139,7 +132,7 @@ class EventRelations:
         return await self._by_id(customers_visible_to(self.principal), Customer, ids)
 
     async def _load_contact_persons(self, ids):
-        return await self._by_id(_contact_persons_visible_to(self.principal), ContactPerson, ids)
+        return await self._by_id(contact_persons_visible_to(self.principal), ContactPerson, ids)
 
     async def _load_comments(self, ids):
         return await self._by_id(comments_visible_to(self.principal), Comment, ids)

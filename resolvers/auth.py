@@ -2,6 +2,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
+from portal.errors import BadUserInput, Unauthenticated
 from portal.models.activity import ActivityKind
 from portal.models.auth import (
     hash_password,
@@ -15,9 +18,6 @@ from portal.models.customers import ContactPerson, PortalAccess, normalize_email
 from portal.models.organizations import Organization, StaffUser
 from portal.models.throttle import account_key, check_not_throttled, note_failure
 from portal.notifications.activity import record_activity
-from sqlalchemy import select
-
-from portal.errors import BadUserInput, Unauthenticated
 
 WRONG_CREDENTIALS = "Wrong email or password."
 

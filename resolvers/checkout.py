@@ -4,6 +4,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.context import commit_and_publish
+from portal.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
+from portal.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
+from portal.ids import decode_id, to_global_id
 from portal.models.activity import ActivityKind
 from portal.models.customers import ContactPerson, Customer
 from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to
@@ -21,13 +28,6 @@ from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import Payment, record_allocated_payment
 from portal.notifications.activity import record_activity
 from portal.notifications.messages import document_link, notify_owner, queue_notice
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from portal.context import commit_and_publish
-from portal.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
-from portal.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
-from portal.ids import decode_id, to_global_id
 
 logger = logging.getLogger("portal.payments")
 MAX_INVOICES = 100

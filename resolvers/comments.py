@@ -1,4 +1,8 @@
 """Comments on estimates, invoices and projects, and who is told about them."""
+from sqlalchemy import select
+
+from portal.errors import NotFound
+from portal.ids import decode_id, from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.comments import new_comment
 from portal.models.customers import ContactPerson, PortalAccess
@@ -9,10 +13,6 @@ from portal.models.projects import get_project
 from portal.notifications.activity import record_activity
 from portal.notifications.messages import document_link, notify_owner, portal_link, queue_notice
 from portal.resolvers.projects import require_projects_shown
-from sqlalchemy import select
-
-from portal.errors import NotFound
-from portal.ids import decode_id, from_global_id
 
 COMMENTABLE = {"Estimate": get_estimate, "Invoice": get_invoice, "Project": get_project}
 

@@ -1,4 +1,6 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
+from portal.errors import BadUserInput, Forbidden
+from portal.ids import decode_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import (
@@ -22,9 +24,6 @@ from portal.notifications.activity import record_activity
 from portal.notifications.messages import notify_owner, portal_link
 from portal.resolvers.paging import keyset_page
 from portal.resolvers.scope import signed_in_contact
-
-from portal.errors import BadUserInput, Forbidden
-from portal.ids import decode_id
 
 
 async def customers(ctx, *, search, first, after):

@@ -1,4 +1,8 @@
 """What a contact person does with any document: view it, forward it."""
+from sqlalchemy import update
+
+from portal.errors import BadUserInput, Forbidden, NotFound
+from portal.ids import from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.columns import utcnow
 from portal.models.customers import (
@@ -15,10 +19,6 @@ from portal.notifications.activity import record_activity
 from portal.notifications.messages import document_link, queue_notice
 from portal.resolvers.customers import invite
 from portal.resolvers.scope import signed_in_contact
-from sqlalchemy import update
-
-from portal.errors import BadUserInput, Forbidden, NotFound
-from portal.ids import from_global_id
 
 DOCUMENTS = {"Estimate": (Estimate, get_estimate), "Invoice": (Invoice, get_invoice)}
 

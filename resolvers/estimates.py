@@ -1,4 +1,5 @@
 """Estimates: the owner drafts and sends them; the customer accepts or declines."""
+from portal.ids import decode_id
 from portal.models import estimates as rules
 from portal.models.activity import ActivityKind
 from portal.models.customers import get_customer
@@ -9,8 +10,6 @@ from portal.notifications.activity import record_activity
 from portal.notifications.messages import document_link, notify_owner
 from portal.resolvers.paging import newest_first
 from portal.resolvers.scope import customer_filter, signed_in_contact
-
-from portal.ids import decode_id
 
 
 async def estimates(ctx, *, status, customer_id, first, after):

@@ -1,11 +1,10 @@
 """Invoices: the owner creates, sends and voids them."""
+from portal.ids import decode_id
 from portal.models import invoices as rules
 from portal.models.customers import get_customer
 from portal.models.invoices import Invoice, get_invoice, invoices_visible_to
 from portal.resolvers.paging import newest_first
 from portal.resolvers.scope import customer_filter
-
-from portal.ids import decode_id
 
 
 async def invoices(ctx, *, status, kind, customer_id, first, after):

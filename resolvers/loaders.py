@@ -1,17 +1,18 @@
 """DataLoaders, created per request: one query per field per level, never N+1.
 
-Every loader filters by the request's principal, so a cache can never serve another
-customer's rows (and it dies with the request).
+They die with the request, so a cache never serves one customer's rows to another. Loaders of
+children (lines, allocations, contact persons) are keyed by parents the request could already
+see; those that can reach further (invoices, comments, tasks) filter by the principal too.
 """
+from strawberry.dataloader import DataLoader
+
 from portal.models.auth import Principal
 from portal.models.comments import comments_on
-from portal.models.customers import ContactPerson, Customer, contact_persons_of, customers_visible_to
+from portal.models.customers import contact_persons_of
 from portal.models.documents import LineItem, lines_of
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import allocations_of, payments_of_invoices
 from portal.models.projects import entries_of, tasks_of
-from sqlalchemy import select
-from strawberry.dataloader import DataLoader
 
 
 def _by_id(rows, keys):
@@ -34,8 +35,6 @@ class Loaders:
         self.project_tasks = self._grouped(lambda ids: tasks_of(session, principal, ids))
         self.task_entries = self._grouped(lambda ids: entries_of(session, ids))
         self.invoice = DataLoader(self._load_invoices)
-        self.customer = DataLoader(self._load_customers)
-        self.contact_person = DataLoader(self._load_contact_persons)
 
     @staticmethod
     def _grouped(fetch) -> DataLoader:
@@ -49,12 +48,3 @@ class Loaders:
         # Allocations may point at any invoice of the payment's customer; drafts stay hidden.
         rows = await self.session.scalars(invoices_visible_to(self.principal).where(Invoice.id.in_(keys)))
         return _by_id(rows, keys)
-
-    async def _load_customers(self, keys):
-        rows = await self.session.scalars(customers_visible_to(self.principal).where(Customer.id.in_(keys)))
-        return _by_id(rows, keys)
-
-    async def _load_contact_persons(self, keys):
-        query = select(ContactPerson).where(ContactPerson.id.in_(keys),
-                                            ContactPerson.organization_id == self.principal.organization_id)
-        return _by_id(await self.session.scalars(query), keys)

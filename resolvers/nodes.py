@@ -1,4 +1,8 @@
 """node(id): any object the viewer may see, by its global id."""
+from sqlalchemy import select
+
+from portal.errors import NotFound
+from portal.ids import from_global_id
 from portal.models.comments import Comment, comments_visible_to
 from portal.models.customers import get_contact_person, get_customer
 from portal.models.estimates import get_estimate
@@ -10,10 +14,6 @@ from portal.models.payments import get_payment
 from portal.models.projects import ProjectTask, TimeEntry, get_project, get_task, tasks_visible_to
 from portal.models.reviews import Review, reviews_visible_to
 from portal.resolvers.projects import require_projects_shown
-from sqlalchemy import select
-
-from portal.errors import NotFound
-from portal.ids import from_global_id
 
 
 async def _organization(session, principal, pk):

@@ -1,10 +1,9 @@
 """The business's profile and portal settings."""
+from portal.errors import BadUserInput
 from portal.models.organizations import PortalSettings
 from portal.models.organizations import update_organization as change_organization
 from portal.models.organizations import update_portal_settings as change_portal_settings
 from portal.notifications.messages import portal_link
-
-from portal.errors import BadUserInput
 
 
 async def organization(ctx):

@@ -1,4 +1,6 @@
 """Payments: lists for both sides; offline payments recorded by the owner."""
+from portal.errors import NotFound
+from portal.ids import decode_id
 from portal.models.columns import utcnow
 from portal.models.invoices import get_invoice
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
@@ -6,9 +8,6 @@ from portal.models.payments import Payment, payments_visible_to, record_offline_
 from portal.resolvers import checkout
 from portal.resolvers.paging import newest_first
 from portal.resolvers.scope import customer_filter
-
-from portal.errors import NotFound
-from portal.ids import decode_id
 
 
 async def payments(ctx, *, customer_id, first, after):

@@ -1,11 +1,10 @@
 """Projects: the owner keeps them; contact persons follow them where the portal allows."""
+from portal.errors import Forbidden
+from portal.ids import decode_id
 from portal.models import projects as rules
 from portal.models.customers import get_customer
 from portal.models.organizations import PortalSettings
 from portal.models.projects import Project
-
-from portal.errors import Forbidden
-from portal.ids import decode_id
 
 
 async def require_projects_shown(ctx) -> None:

@@ -1,14 +1,13 @@
 """Reviews: the owner asks for them; contact persons leave them."""
 
+from portal.errors import BadUserInput
+from portal.ids import decode_id
 from portal.models.activity import ActivityKind
 from portal.models.customers import PortalAccess, get_contact_person
 from portal.models.reviews import Review, new_review, reviews_visible_to
 from portal.notifications.activity import record_activity
 from portal.notifications.messages import portal_link, queue_notice
 from portal.resolvers.scope import signed_in_contact
-
-from portal.errors import BadUserInput
-from portal.ids import decode_id
 
 
 async def submit_review(ctx, *, rating: int, comment: str | None) -> Review:

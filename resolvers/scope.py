@@ -1,8 +1,7 @@
 """Which customer a list or a view is about, by who asks."""
-from portal.models.customers import ContactPerson, get_customer
-
 from portal.errors import BadUserInput, NotFound
 from portal.ids import decode_id
+from portal.models.customers import ContactPerson, get_customer
 
 
 async def customer_filter(ctx, customer_id: str | None) -> int | None:

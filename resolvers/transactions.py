@@ -5,12 +5,13 @@ Numbers carry their type's prefix (EST-, INV-, PAY-) and are unique per organiza
 """
 from datetime import date
 
+from sqlalchemy import tuple_
+
 from portal.models.estimates import Estimate, estimates_visible_to
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import Payment, payments_visible_to
 from portal.resolvers.paging import Page, check_first, count, decode_cursor, encode_cursor
 from portal.resolvers.scope import customer_filter
-from sqlalchemy import tuple_
 
 
 async def transactions(ctx, *, customer_id, first, after) -> Page:

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from live import scene  # noqa: F401 - the live-server tests' fixture, shared with every test module
 
 from portal.app import create_app
 from portal.migrations import upgrade

@@ -3,12 +3,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from factories import OWNER_PASSWORD, STAFF_LOGIN
+from live import COMMENT, MARK_VIEWED, ActivityClient, uvicorn_serving
 from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from factories import OWNER_PASSWORD, STAFF_LOGIN
-from live import COMMENT, MARK_VIEWED, ActivityClient, scene, uvicorn_serving  # noqa: F401 - scene is a fixture
 from portal.ids import from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import LoginSession, hash_token

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from graphql import build_schema, get_named_type
+
 from portal.schema import schema
 
 CONTRACT = Path(__file__).parent.parent / "contract" / "portal.graphql"

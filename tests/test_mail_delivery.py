@@ -6,10 +6,10 @@ from email import message_from_bytes, policy
 import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
-
 from conftest import POSTGRES_SERVER
 from factories import ADD_CONTACT, CREATE_CUSTOMER, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN
 from live import HttpGraphQL, free_port, portal_serving
+
 from portal.seed import create_business
 from portal.settings import Settings
 

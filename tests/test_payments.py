@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 from helpers import activity_kinds
-from portal.models.invoices import Invoice
 
 from portal.ids import from_global_id
+from portal.models.invoices import Invoice
 
 PAY = """mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status failureReason
   payment { id number amount method reference allocations { amount invoice { id status balanceDue } } } } }"""

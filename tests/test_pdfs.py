@@ -10,8 +10,16 @@ import pytest
 from factories import RECORD_PAYMENT, TWO_LINES
 from pypdf import PdfReader
 
-from portal.pdf import (ASSET_DIR, Party, PrintedStatement, PrintedStatementLine, RefusedURL, asset_fetcher,
-                        html_to_pdf, render_pool)
+from portal.pdf import (
+    ASSET_DIR,
+    Party,
+    PrintedStatement,
+    PrintedStatementLine,
+    RefusedURL,
+    asset_fetcher,
+    html_to_pdf,
+    render_pool,
+)
 
 INVOICE_PDF_URL = """query($id: ID!) { node(id: $id) { ... on Invoice { pdfUrl } ... on Estimate { pdfUrl } } }"""
 STATEMENT = """query($from: Date, $to: Date, $c: ID) { statement(from: $from, to: $to, customerId: $c) {

@@ -2,11 +2,12 @@
 import uuid
 from datetime import date, timedelta
 
+from sqlalchemy import update
+from test_payments import INVOICE, PAY, ledger, pay_input
+
 from portal.models.columns import utcnow
 from portal.models.payment_attempts import PaymentAttempt
 from portal.resolvers.checkout import recover_stale_attempts
-from sqlalchemy import update
-from test_payments import INVOICE, PAY, ledger, pay_input
 
 NEXT_YEAR = date.today().year + 1
 

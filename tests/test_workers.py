@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 import redis.asyncio as redis
-
-from live import COMMENT, MARK_VIEWED, ActivityClient, HttpGraphQL, portal_serving, scene  # noqa: F401 - a fixture
+from live import COMMENT, MARK_VIEWED, ActivityClient, HttpGraphQL, portal_serving
 
 REDIS_URL = "redis://127.0.0.1:6379"
 

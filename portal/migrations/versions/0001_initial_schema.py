@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-26 20:51:36.463682
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.models.columns
+from alembic import op
 
+import portal.models.columns
 
 revision = '0001'
 down_revision = None

@@ -4,11 +4,11 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 21:00:35.297456
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.models.columns
+from alembic import op
 
+import portal.models.columns
 
 revision = '0002'
 down_revision = '0001'

@@ -4,11 +4,11 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 21:20:04.908299
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import portal.models.columns
+from alembic import op
 
+import portal.models.columns
 
 revision = '0003'
 down_revision = '0002'
