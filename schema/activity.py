@@ -14,7 +14,7 @@ from portal.resolvers import activity as resolve
 from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
 from portal.schema.node import WRAPPERS
-from portal.schema.nodes import Node, PageInfo
+from portal.schema.nodes import GLOBAL_ID, Node, PageInfo
 
 ActivityKind = strawberry.enum(ActivityKindValues, name="ActivityKind", description="What a contact person did.")
 
@@ -22,11 +22,11 @@ ActivityKind = strawberry.enum(ActivityKindValues, name="ActivityKind", descript
 @strawberry.type(description="Something a contact person did in the portal, in the order it was committed.")
 class ActivityEvent(Node):
     row: strawberry.Private[ActivityEventRow]
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
     cursor: str = strawberry.field(description="Opaque, strictly increasing per organization: pass it as "
                                                "`after` to resume.")
-    kind: ActivityKind
-    occurred_at: datetime
+    kind: ActivityKind = strawberry.field(description="What the contact person did.")
+    occurred_at: datetime = strawberry.field(description="When it was recorded, in UTC.")
     summary: str = strawberry.field(description="One line for people: who did what, to what.")
 
     @strawberry.field(description="The customer whose contact person acted.")
@@ -66,14 +66,15 @@ WRAPPERS["ActivityEvent"] = ActivityEvent.from_model
 
 @strawberry.type(description="An activity event and the cursor that points at it.")
 class ActivityEdge:
-    node: ActivityEvent
-    cursor: str
+    node: ActivityEvent = strawberry.field(description="The event.")
+    cursor: str = strawberry.field(
+        description="The event's cursor: pass it as `after` to get the events that follow it.")
 
 
 @strawberry.type(description="Activity events, oldest first.")
 class ActivityConnection:
-    edges: list[ActivityEdge]
-    page_info: PageInfo
+    edges: list[ActivityEdge] = strawberry.field(description="The events of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Whether later events follow, and the cursor to ask for them.")
 
 
 @strawberry.type

@@ -20,9 +20,11 @@ def as_viewer(row) -> ContactPerson | StaffUser | None:
 
 @strawberry.type(description="A bearer token for the Authorization header, and whose it is.")
 class AuthPayload:
-    token: str
-    expires_at: datetime
-    viewer: Viewer
+    token: str = strawberry.field(
+        description="Send it as `Authorization: Bearer <token>`, or in the WebSocket `connection_init` payload.")
+    expires_at: datetime = strawberry.field(
+        description="When the token expires; signing out or losing portal access ends it sooner.")
+    viewer: Viewer = strawberry.field(description="Who signed in: a staff member or a contact person.")
 
     @classmethod
     def from_signed_in(cls, signed_in: resolve.SignedIn) -> "AuthPayload":

@@ -4,7 +4,7 @@ from datetime import datetime
 import strawberry
 from portal.models.comments import Comment as CommentRow
 from portal.resolvers import comments as resolve
-from portal.schema.nodes import Node
+from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -12,12 +12,13 @@ from portal.ids import to_global_id
 
 @strawberry.type(description="A comment by staff or by a contact person.")
 class Comment(Node):
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
     body: str = strawberry.field(description="As written; escape it wherever you render it.")
-    author_name: str
-    by_staff: bool
+    author_name: str = strawberry.field(
+        description="Name of the staff member or contact person who wrote it, as it was then.")
+    by_staff: bool = strawberry.field(description="Written by the business's staff rather than by a contact person.")
     visible_in_portal: bool = strawberry.field(description="Staff comments only: shown to the customer in the portal.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was written, in UTC.")
 
     @classmethod
     def from_model(cls, row: CommentRow) -> "Comment":

@@ -6,7 +6,7 @@ from portal.models.customers import Customer as CustomerRow
 from portal.models.customers import PortalAccess as PortalAccessValues
 from portal.resolvers import customers as resolve
 from portal.schema.inputs import sent, value, values
-from portal.schema.nodes import Connection, Node
+from portal.schema.nodes import GLOBAL_ID, Connection, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -17,14 +17,14 @@ PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
 
 @strawberry.type(description="A postal address.")
 class Address:
-    attention: str | None = None
-    street1: str | None = None
-    street2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    country: str | None = None
-    phone: str | None = None
+    attention: str | None = strawberry.field(default=None, description="The person to whose attention mail goes.")
+    street1: str | None = strawberry.field(default=None, description="First line of the street address.")
+    street2: str | None = strawberry.field(default=None, description="Second line of the street address.")
+    city: str | None = strawberry.field(default=None, description="City or town.")
+    state: str | None = strawberry.field(default=None, description="State, province or region.")
+    zip: str | None = strawberry.field(default=None, description="ZIP or postal code.")
+    country: str | None = strawberry.field(default=None, description="Country, as written (free text, not a code).")
+    phone: str | None = strawberry.field(default=None, description="Phone number at this address.")
 
     @classmethod
     def from_dict(cls, value: dict | None) -> "Address | None":
@@ -33,14 +33,16 @@ class Address:
 
 @strawberry.input(description="A postal address; omitted parts are left empty.")
 class AddressInput:
-    attention: str | None = strawberry.UNSET
-    street1: str | None = strawberry.UNSET
-    street2: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    state: str | None = strawberry.UNSET
-    zip: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
+    attention: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The person to whose attention mail goes.")
+    street1: str | None = strawberry.field(default=strawberry.UNSET, description="First line of the street address.")
+    street2: str | None = strawberry.field(default=strawberry.UNSET, description="Second line of the street address.")
+    city: str | None = strawberry.field(default=strawberry.UNSET, description="City or town.")
+    state: str | None = strawberry.field(default=strawberry.UNSET, description="State, province or region.")
+    zip: str | None = strawberry.field(default=strawberry.UNSET, description="ZIP or postal code.")
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Country, as written (free text, not a code).")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone number at this address.")
 
 
 def address_dict(address: AddressInput | None) -> dict | None:
@@ -50,13 +52,15 @@ def address_dict(address: AddressInput | None) -> dict | None:
 @strawberry.type(description="A person at a customer who may be given access to the portal.")
 class ContactPerson(Node):
     row: strawberry.Private[ContactPersonRow]
-    id: strawberry.ID
-    first_name: str
-    last_name: str | None
-    email: str
-    phone: str | None
-    mobile: str | None
-    portal_access: PortalAccess
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    first_name: str = strawberry.field(description="Given name.")
+    last_name: str | None = strawberry.field(description="Family name.")
+    email: str = strawberry.field(
+        description="Where invitations and notices go; also the portal login, unique within the business.")
+    phone: str | None = strawberry.field(description="Work phone number.")
+    mobile: str | None = strawberry.field(description="Mobile phone number.")
+    portal_access: PortalAccess = strawberry.field(
+        description="DISABLED, INVITED (invitation sent, not accepted yet) or ACTIVE (may sign in).")
 
     @strawberry.field(description="Gravatar URL derived from the email address.")
     def avatar_url(self) -> str:
@@ -72,12 +76,14 @@ class ContactPerson(Node):
 @strawberry.type(description="A customer of the business.")
 class Customer(Node):
     row: strawberry.Private[CustomerRow]
-    id: strawberry.ID
-    display_name: str
-    company_name: str | None
-    currency: str
-    billing_address: Address | None
-    shipping_address: Address | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    display_name: str = strawberry.field(
+        description="The name the business knows the customer by, shown in lists and on documents.")
+    company_name: str | None = strawberry.field(description="The customer's company name.")
+    currency: str = strawberry.field(
+        description="ISO 4217 code of the currency the customer is billed in; new documents take it.")
+    billing_address: Address | None = strawberry.field(description="Where invoices are addressed; printed on them.")
+    shipping_address: Address | None = strawberry.field(description="Where goods are delivered.")
     ach_enabled: bool = strawberry.field(description="Customer may pay by bank account (ACH).")
 
     @strawberry.field(description="The customer's contact persons.")
@@ -94,35 +100,42 @@ class Customer(Node):
 
 @strawberry.input(description="A new customer.")
 class CustomerInput:
-    display_name: str
-    company_name: str | None = strawberry.UNSET
-    currency: str | None = strawberry.UNSET
-    billing_address: AddressInput | None = strawberry.UNSET
-    shipping_address: AddressInput | None = strawberry.UNSET
+    display_name: str = strawberry.field(description="The name the business knows the customer by; must not be blank.")
+    company_name: str | None = strawberry.field(default=strawberry.UNSET, description="The customer's company name.")
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="ISO 4217 code, like EUR, the customer is billed in; USD when omitted.")
+    billing_address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Where invoices are addressed; printed on them.")
+    shipping_address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Where goods are delivered.")
 
 
 @strawberry.input(description="A new contact person.")
 class ContactPersonInput:
-    first_name: str
-    last_name: str | None = strawberry.UNSET
-    email: str
-    phone: str | None = strawberry.UNSET
-    mobile: str | None = strawberry.UNSET
+    first_name: str = strawberry.field(description="Given name; must not be blank.")
+    last_name: str | None = strawberry.field(default=strawberry.UNSET, description="Family name.")
+    email: str = strawberry.field(
+        description="Where the invitation goes and the portal login; unique within the business.")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Work phone number.")
+    mobile: str | None = strawberry.field(default=strawberry.UNSET, description="Mobile phone number.")
 
 
 @strawberry.input(description="The contact person's own details.")
 class MyAccountInput:
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    mobile: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.field(default=strawberry.UNSET, description="Given name; must not be blank.")
+    last_name: str | None = strawberry.field(default=strawberry.UNSET, description="Family name; null clears it.")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="Work phone number; null clears it.")
+    mobile: str | None = strawberry.field(default=strawberry.UNSET, description="Mobile phone number; null clears it.")
 
 
 @strawberry.input(description="The customer's company name and addresses.")
 class CompanyDetailsInput:
-    company_name: str | None = strawberry.UNSET
-    billing_address: AddressInput | None = strawberry.UNSET
-    shipping_address: AddressInput | None = strawberry.UNSET
+    company_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The customer's company name; null clears it.")
+    billing_address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the whole billing address; null clears it.")
+    shipping_address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the whole shipping address; null clears it.")
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
 """The customer's dashboard and statement of accounts."""
+import datetime as dt
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -20,18 +21,20 @@ StatementLineKind = strawberry.enum(StatementLineKindValues, name="StatementLine
 
 @strawberry.type(description="How many, and how much in all.")
 class MoneySummary:
-    count: int
-    total: Decimal
+    count: int = strawberry.field(description="How many invoices are outstanding.")
+    total: Decimal = strawberry.field(description="What is still owed on them: the sum of their balances due.")
 
 
 @strawberry.type(description="What a customer sees first: what is owed, the last payment, estimates to answer.")
 class Dashboard:
-    currency: str
-    banner_message: str | None
+    currency: str = strawberry.field(description="The customer's currency, the one every amount here is in.")
+    banner_message: str | None = strawberry.field(
+        description="The business's message to every customer, from the portal settings; null for none.")
     outstanding_invoices: MoneySummary = strawberry.field(
         description="Standard invoices sent, overdue or partly paid: their count and balance due.")
     outstanding_retainer_invoices: MoneySummary = strawberry.field(description="The same for retainer invoices.")
-    last_payment: Payment | None
+    last_payment: Payment | None = strawberry.field(
+        description="The customer's latest payment by date; null before the first.")
     estimates_awaiting_approval: int = strawberry.field(description="Sent estimates that have not expired.")
 
     @classmethod
@@ -49,9 +52,10 @@ class Dashboard:
 
 @strawberry.type(description="One line of a statement.")
 class StatementLine:
-    date: date
-    kind: StatementLineKind
-    reference: str
+    date: dt.date = strawberry.field(
+        description="The invoice or payment date; the period's first day for the opening balance.")
+    kind: StatementLineKind = strawberry.field(description="Opening balance, invoice or payment.")
+    reference: str = strawberry.field(description="The invoice or payment number, or \"Opening balance\".")
     amount: Decimal = strawberry.field(description="Increase of what the customer owes.")
     payment: Decimal = strawberry.field(description="Decrease of what the customer owes.")
     balance: Decimal = strawberry.field(description="Running balance after this line.")
@@ -59,14 +63,20 @@ class StatementLine:
 
 @strawberry.type(description="A statement of accounts for a period.")
 class Statement:
-    from_: date = strawberry.field(name="from")
-    to: date
-    currency: str
-    opening_balance: Decimal
-    invoiced_amount: Decimal
-    amount_paid: Decimal
-    closing_balance: Decimal
-    lines: list[StatementLine]
+    from_: date = strawberry.field(
+        name="from", description="First day of the period; by default the first of the month of `to`.")
+    to: date = strawberry.field(
+        description="Last day of the period, included; by default today in the organization's time zone.")
+    currency: str = strawberry.field(description="The customer's currency, the one every amount here is in.")
+    opening_balance: Decimal = strawberry.field(
+        description="What the customer owed before `from`: earlier invoices minus earlier payments.")
+    invoiced_amount: Decimal = strawberry.field(
+        description="Total of the invoices dated in the period; drafts and void invoices are left out.")
+    amount_paid: Decimal = strawberry.field(description="Total of the payments dated in the period.")
+    closing_balance: Decimal = strawberry.field(
+        description="What the customer owes at the end of `to`: opening balance + invoiced − paid.")
+    lines: list[StatementLine] = strawberry.field(
+        description="The opening balance, then the period's invoices and payments by date.")
     pdf_url: str = strawberry.field(description="GET with the same Authorization header returns application/pdf.")
 
     @classmethod

@@ -1,5 +1,6 @@
 """What estimates and invoices share: line items, comments, the Document interface."""
-from datetime import date, datetime
+import datetime as dt
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -7,16 +8,16 @@ from portal.models.documents import LineDraft
 from portal.models.documents import LineItem as LineItemRow
 from portal.schema.comments import Comment
 from portal.schema.inputs import value
-from portal.schema.nodes import Node
+from portal.schema.nodes import GLOBAL_ID, Node
 
 
 @strawberry.type(description="One line of an estimate or invoice.")
 class LineItem:
-    name: str
-    description: str | None
-    quantity: Decimal
-    rate: Decimal
-    tax_percent: Decimal
+    name: str = strawberry.field(description="What is sold, as printed on the document.")
+    description: str | None = strawberry.field(description="More detail, printed under the name.")
+    quantity: Decimal = strawberry.field(description="How many units.")
+    rate: Decimal = strawberry.field(description="Price of one unit, before tax.")
+    tax_percent: Decimal = strawberry.field(description="Tax rate in percent, applied to the line's amount.")
     amount: Decimal = strawberry.field(description="quantity × rate, rounded half-up to cents.")
 
     @classmethod
@@ -27,11 +28,13 @@ class LineItem:
 
 @strawberry.input(description="One line of an estimate or invoice.")
 class LineItemInput:
-    name: str
-    description: str | None = strawberry.UNSET
-    quantity: Decimal
-    rate: Decimal
-    tax_percent: Decimal | None = Decimal("0")
+    name: str = strawberry.field(description="What is sold: 1 to 200 characters.")
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="More detail, printed under the name.")
+    quantity: Decimal = strawberry.field(description="How many units: more than 0, at most 4 decimals.")
+    rate: Decimal = strawberry.field(description="Price of one unit before tax: 0 or more, at most 4 decimals.")
+    tax_percent: Decimal | None = strawberry.field(
+        default=Decimal("0"), description="Tax rate in percent, 0 to 100; 0 when omitted.")
 
 
 def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
@@ -41,17 +44,18 @@ def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
 
 @strawberry.interface(description="Estimates and invoices: what can be viewed, commented on, printed and forwarded.")
 class Document(Node):
-    id: strawberry.ID
-    number: str
-    date: date
-    currency: str
-    line_items: list[LineItem]
-    sub_total: Decimal
-    tax_total: Decimal
-    total: Decimal
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    number: str = strawberry.field(
+        description="EST-00001 for an estimate, INV-00001 for an invoice: numbered per business, without gaps.")
+    date: dt.date = strawberry.field(description="The date it was issued.")
+    currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
+    line_items: list[LineItem] = strawberry.field(description="The lines, in order.")
+    sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
+    tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
+    total: Decimal = strawberry.field(description="What the customer is asked to pay: subtotal + tax.")
     viewed_at: datetime | None = strawberry.field(
         description="First time any contact person of the customer viewed it.")
-    comments: list[Comment]
+    comments: list[Comment] = strawberry.field(description="Comments the viewer may see, oldest first.")
     pdf_url: str = strawberry.field(description="GET with the same Authorization header returns application/pdf.")
 
 

@@ -1,6 +1,6 @@
 """Estimates."""
 import datetime as dt
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -10,7 +10,7 @@ from portal.resolvers import estimates as resolve
 from portal.schema.comments import Comment
 from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
 from portal.schema.inputs import value
-from portal.schema.nodes import Connection
+from portal.schema.nodes import GLOBAL_ID, Connection
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -22,18 +22,21 @@ EstimateStatus = strawberry.enum(EstimateStatusValues, name="EstimateStatus",
 @strawberry.type(description="An offer to a customer, to accept or decline.")
 class Estimate(Document):
     row: strawberry.Private[EstimateRow]
-    id: strawberry.ID
-    number: str
-    date: date
-    expiry_date: date | None
-    currency: str
-    sub_total: Decimal
-    tax_total: Decimal
-    total: Decimal
-    viewed_at: datetime | None
-    accepted_at: datetime | None
-    declined_at: datetime | None
-    decline_reason: str | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    number: str = strawberry.field(description="Estimate number, like EST-00042: numbered per business, without gaps.")
+    date: dt.date = strawberry.field(description="The date it was issued.")
+    expiry_date: dt.date | None = strawberry.field(
+        description="Last day it can be accepted, in the organization's time zone; null: it never expires.")
+    currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
+    sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
+    tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
+    total: Decimal = strawberry.field(description="What the customer would pay: subtotal + tax.")
+    viewed_at: datetime | None = strawberry.field(
+        description="First time any contact person of the customer viewed it.")
+    accepted_at: datetime | None = strawberry.field(description="When a contact person accepted it.")
+    declined_at: datetime | None = strawberry.field(
+        description="When a contact person declined it; cleared when staff rework it.")
+    decline_reason: str | None = strawberry.field(description="Why the contact person declined it, if they said.")
 
     @strawberry.field(description="DRAFT, SENT, ACCEPTED, DECLINED, EXPIRED or INVOICED, as of today.")
     def status(self, info: Info) -> EstimateStatus:
@@ -61,10 +64,17 @@ class Estimate(Document):
 
 @strawberry.input(description="An estimate's customer, dates and lines.")
 class EstimateInput:
-    customer_id: strawberry.ID
-    date: dt.date | None = strawberry.UNSET
-    expiry_date: dt.date | None = strawberry.UNSET
-    line_items: list[LineItemInput]
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer it is for; the estimate takes the customer's currency.")
+    date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The date it is issued; when omitted, today in the organization's time zone "
+                    "(on update: unchanged).")
+    expiry_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Last day it can be accepted, not before `date`; omitted or null: it never expires.")
+    line_items: list[LineItemInput] = strawberry.field(
+        description="The lines, in order: 1 to 500; they replace the earlier ones on update.")
 
 
 def _fields(input: EstimateInput) -> dict:

@@ -1,6 +1,6 @@
 """Invoices."""
 import datetime as dt
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +14,7 @@ from portal.resolvers import invoices as resolve
 from portal.schema.comments import Comment
 from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
 from portal.schema.inputs import value
-from portal.schema.nodes import Connection
+from portal.schema.nodes import GLOBAL_ID, Connection
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -32,20 +32,24 @@ PaymentMethodKind = strawberry.enum(PaymentMethodKindValues, name="PaymentMethod
 @strawberry.type(description="A bill to a customer.")
 class Invoice(Document):
     row: strawberry.Private[InvoiceRow]
-    id: strawberry.ID
-    number: str
-    kind: InvoiceKind
-    date: date
-    due_date: date
-    currency: str
-    sub_total: Decimal
-    tax_total: Decimal
-    total: Decimal
-    amount_paid: Decimal
-    balance_due: Decimal
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    number: str = strawberry.field(description="Invoice number, like INV-00042: numbered per business, without gaps.")
+    kind: InvoiceKind = strawberry.field(description="Standard or retainer: the dashboard counts them apart.")
+    date: dt.date = strawberry.field(description="The date it was issued.")
+    due_date: dt.date = strawberry.field(
+        description="When the invoice is due; past it, an unpaid invoice is OVERDUE "
+                    "(today in the organization's time zone).")
+    currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
+    sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
+    tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
+    total: Decimal = strawberry.field(description="What the customer is billed: subtotal + tax.")
+    amount_paid: Decimal = strawberry.field(description="Sum of the payments applied to it.")
+    balance_due: Decimal = strawberry.field(
+        description="Balance still owed: total − amount paid; 0 for a void invoice.")
     payment_options: list[PaymentMethodKind] = strawberry.field(
         description="How this invoice may be paid in the portal (chosen when it was created).")
-    viewed_at: datetime | None
+    viewed_at: datetime | None = strawberry.field(
+        description="First time any contact person of the customer viewed it.")
 
     @strawberry.field(description="DRAFT, SENT, OVERDUE, PARTIALLY_PAID, PAID or VOID, as of today.")
     def status(self, info: Info) -> InvoiceStatus:
@@ -79,12 +83,19 @@ class Invoice(Document):
 
 @strawberry.input(description="An invoice's customer, kind, dates, lines and ways to pay.")
 class InvoiceInput:
-    customer_id: strawberry.ID
-    kind: InvoiceKind | None = InvoiceKindValues.STANDARD
-    date: dt.date | None = strawberry.UNSET
-    due_date: dt.date | None = strawberry.UNSET
-    line_items: list[LineItemInput]
-    payment_options: list[PaymentMethodKind] | None = strawberry.UNSET
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer billed; the invoice takes the customer's currency.")
+    kind: InvoiceKind | None = strawberry.field(
+        default=InvoiceKindValues.STANDARD, description="Standard or retainer invoice.")
+    date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The date it is issued; today in the organization's time zone when omitted.")
+    due_date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="When it is due, not before `date`; 30 days after `date` when omitted.")
+    line_items: list[LineItemInput] = strawberry.field(description="The lines, in order: 1 to 500.")
+    payment_options: list[PaymentMethodKind] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="How it may be paid in the portal: CARD, BANK_ACCOUNT or both; CARD when omitted.")
 
 
 @strawberry.type

@@ -5,29 +5,33 @@ import strawberry
 
 T = TypeVar("T")
 
+GLOBAL_ID = "Opaque global id; `node(id:)` fetches the object again."
+
 
 @strawberry.interface(description="An object with a global id; fetch it again with `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
 
 
 @strawberry.type(description="Where a page ends and whether more follow.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the page's last item: pass it as `after` for the next page; null for an empty page.")
 
 
 @strawberry.type(description="An item of a page and the cursor that points at it.")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Pass it as `after` to get the items that follow this one.")
 
 
 @strawberry.type(description="A page of a list, newest first, with the exact total.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(
+        description="The items of this page, in the list's order, each with its cursor.")
+    page_info: PageInfo = strawberry.field(description="Whether more items follow, and the cursor to ask for them.")
+    total_count: int = strawberry.field(description="How many items the whole list has, over all its pages.")
 
     @classmethod
     def from_page(cls, page, wrap) -> "Connection":

@@ -6,7 +6,7 @@ from portal.models.organizations import StaffUser as StaffUserRow
 from portal.resolvers import organizations as resolve
 from portal.schema.customers import Address, AddressInput, address_dict
 from portal.schema.inputs import sent
-from portal.schema.nodes import Node
+from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -14,12 +14,12 @@ from portal.ids import to_global_id
 
 @strawberry.type(description="The business that runs the portal.")
 class Organization(Node):
-    id: strawberry.ID
-    name: str
-    portal_name: str
-    email: str | None
-    phone: str | None
-    address: Address | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    name: str = strawberry.field(description="The business's name, as customers see it.")
+    portal_name: str = strawberry.field(description="The portal's name, used in its address and to log in.")
+    email: str | None = strawberry.field(description="The business's contact email address.")
+    phone: str | None = strawberry.field(description="The business's phone number.")
+    address: Address | None = strawberry.field(description="The business's postal address.")
     time_zone: str = strawberry.field(
         description='IANA time zone; "today" (overdue, expiry, statement periods) is the date there.')
 
@@ -32,9 +32,9 @@ class Organization(Node):
 
 @strawberry.type(description="A member of the business's staff.")
 class StaffUser(Node):
-    id: strawberry.ID
-    name: str
-    email: str
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    name: str = strawberry.field(description="Full name, shown on their comments.")
+    email: str = strawberry.field(description="Email address, and their staff login.")
 
     @classmethod
     def from_model(cls, row: StaffUserRow) -> "StaffUser":
@@ -45,12 +45,19 @@ class StaffUser(Node):
 class PortalSettings:
     portal_name: str = strawberry.field(description="The portal's name, used in its address and to log in.")
     portal_url: str = strawberry.field(description="Where contact persons of this organization sign in.")
-    banner_message: str | None
-    notify_owner_on_activity: bool
-    allow_forwarding: bool
-    notify_customers_on_staff_comments: bool
-    show_projects_and_timesheets: bool
-    allow_customers_to_edit_details: bool
+    banner_message: str | None = strawberry.field(
+        description="Shown to every contact person on their dashboard; null for none.")
+    notify_owner_on_activity: bool = strawberry.field(
+        description="Email the owner when contact persons act in the portal: "
+                    "comment, pay, accept, decline, update details.")
+    allow_forwarding: bool = strawberry.field(
+        description="Contact persons may forward estimates and invoices to someone else.")
+    notify_customers_on_staff_comments: bool = strawberry.field(
+        description="Email the customer's active contact persons when staff post a comment visible in the portal.")
+    show_projects_and_timesheets: bool = strawberry.field(
+        description="Contact persons see the customer's projects and the time logged on them.")
+    allow_customers_to_edit_details: bool = strawberry.field(
+        description="Contact persons may change their own name and phones, and their company's details.")
 
     @classmethod
     def from_model(cls, row: PortalSettingsRow, *, portal_name: str, portal_url: str) -> "PortalSettings":
@@ -63,22 +70,41 @@ class PortalSettings:
 
 @strawberry.input(description="Changes to the organization's profile; omitted fields stay as they are.")
 class OrganizationInput:
-    name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    address: AddressInput | None = strawberry.UNSET
-    time_zone: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The business's name, as customers see it; not null.")
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="The business's contact email address.")
+    phone: str | None = strawberry.field(default=strawberry.UNSET, description="The business's phone number.")
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the whole postal address; null clears it.")
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IANA time zone, like Europe/Berlin; \"today\" (overdue, expiry, statement periods) "
+                    "is the date there. Not null.")
 
 
 @strawberry.input(description="Changes to the portal settings; omitted fields stay as they are.")
 class PortalSettingsInput:
-    portal_name: str | None = strawberry.UNSET
-    banner_message: str | None = strawberry.UNSET
-    notify_owner_on_activity: bool | None = strawberry.UNSET
-    allow_forwarding: bool | None = strawberry.UNSET
-    notify_customers_on_staff_comments: bool | None = strawberry.UNSET
-    show_projects_and_timesheets: bool | None = strawberry.UNSET
-    allow_customers_to_edit_details: bool | None = strawberry.UNSET
+    portal_name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The portal's name, used in its address and to log in: "
+                    "3 to 63 lower-case letters, digits and hyphens, not taken by another portal.")
+    banner_message: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Shown to every contact person on their dashboard; null removes it.")
+    notify_owner_on_activity: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Email the owner when contact persons act in the portal; not null.")
+    allow_forwarding: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Contact persons may forward estimates and invoices to someone else; not null.")
+    notify_customers_on_staff_comments: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Email the customer's active contact persons when staff post a comment "
+                    "visible in the portal; not null.")
+    show_projects_and_timesheets: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Contact persons see the customer's projects and the time logged on them; not null.")
+    allow_customers_to_edit_details: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Contact persons may change their own name and phones, and their company's details; not null.")
 
 
 def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:

@@ -1,6 +1,5 @@
 """Payments and their allocation to invoices."""
 import datetime as dt
-from datetime import date
 from decimal import Decimal
 from enum import Enum
 
@@ -11,7 +10,7 @@ from portal.models.payments import PaymentAllocation as PaymentAllocationRow
 from portal.resolvers import payments as resolve
 from portal.schema.inputs import value
 from portal.schema.invoices import Invoice, PaymentMethodKind
-from portal.schema.nodes import Connection, Node
+from portal.schema.nodes import GLOBAL_ID, Connection, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -20,7 +19,7 @@ from portal.ids import to_global_id
 @strawberry.type(description="The part of a payment applied to one invoice.")
 class PaymentAllocation:
     row: strawberry.Private[PaymentAllocationRow]
-    amount: Decimal
+    amount: Decimal = strawberry.field(description="The part of the payment applied to this invoice.")
 
     @strawberry.field(description="The invoice paid.")
     async def invoice(self, info: Info) -> Invoice:
@@ -30,12 +29,13 @@ class PaymentAllocation:
 @strawberry.type(description="Money received from a customer.")
 class Payment(Node):
     row: strawberry.Private[PaymentRow]
-    id: strawberry.ID
-    number: str
-    date: date
-    amount: Decimal
-    currency: str
-    method: PaymentMethodKind
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    number: str = strawberry.field(description="Payment number, like PAY-00042: numbered per business, without gaps.")
+    date: dt.date = strawberry.field(description="The day it was received, in the organization's time zone.")
+    amount: Decimal = strawberry.field(description="All that was received, over every invoice it pays.")
+    currency: str = strawberry.field(description="The currency of the amount: that of the invoices paid.")
+    method: PaymentMethodKind = strawberry.field(
+        description="Card or bank account in the portal, or OFFLINE when staff recorded it.")
     reference: str | None = strawberry.field(description="The gateway's charge id, or the owner's note.")
 
     @strawberry.field(description="How the payment was split over invoices.")
@@ -52,20 +52,25 @@ class Payment(Node):
 
 @strawberry.input(description="A payment received outside the portal, for one invoice.")
 class RecordPaymentInput:
-    invoice_id: strawberry.ID
-    amount: Decimal
-    date: dt.date | None = strawberry.UNSET
-    reference: str | None = strawberry.UNSET
+    invoice_id: strawberry.ID = strawberry.field(description="The invoice paid.")
+    amount: Decimal = strawberry.field(
+        description="Money received: more than 0, at most the invoice's balance due, at most 2 decimals.")
+    date: dt.date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The day it was received; today in the organization's time zone when omitted.")
+    reference: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A note such as a cheque number: up to 200 characters.")
 
 
 @strawberry.type(description="A card or bank account the contact person saved at the gateway.")
 class SavedPaymentMethod(Node):
-    id: strawberry.ID
-    kind: PaymentMethodKind
-    brand: str | None
-    last4: str
-    exp_month: int | None
-    exp_year: int | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    kind: PaymentMethodKind = strawberry.field(description="Card or bank account.")
+    brand: str | None = strawberry.field(
+        description="Card brand, like Visa, or the bank's name, as the gateway reports it.")
+    last4: str = strawberry.field(description="Last four digits of the card or account number.")
+    exp_month: int | None = strawberry.field(description="Month the card expires, 1 to 12; null for a bank account.")
+    exp_year: int | None = strawberry.field(description="Year the card expires, four digits; null for a bank account.")
 
     @classmethod
     def from_model(cls, row: SavedPaymentMethodRow) -> "SavedPaymentMethod":
@@ -86,8 +91,10 @@ class PaymentMethodInput:
 class PayInvoicesInput:
     invoice_ids: list[strawberry.ID] = strawberry.field(
         description="One invoice, or several for a bulk payment; each is paid in full (its balance due).")
-    payment_method: PaymentMethodInput
-    save_payment_method: bool | None = False
+    payment_method: PaymentMethodInput = strawberry.field(
+        description="The saved method to charge, or a gateway token for new card or bank details.")
+    save_payment_method: bool | None = strawberry.field(
+        default=False, description="With a gateway token: keep the card or bank account for later payments.")
     idempotency_key: str = strawberry.field(
         description="Same key, same request: the first result is returned again and nothing is charged twice.")
 
@@ -100,9 +107,10 @@ class PaymentStatus(Enum):
 
 @strawberry.type(description="The outcome of paying invoices: a payment, or why it failed.")
 class PaymentResult:
-    status: PaymentStatus
-    payment: Payment | None
-    failure_reason: str | None
+    status: PaymentStatus = strawberry.field(description="Whether the payment went through.")
+    payment: Payment | None = strawberry.field(description="The payment recorded; null when it failed.")
+    failure_reason: str | None = strawberry.field(
+        description="Why it failed, fit to show the customer; null when it succeeded.")
 
 
 @strawberry.type

@@ -1,4 +1,5 @@
 """Projects, tasks and timesheets."""
+import datetime as dt
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -10,7 +11,7 @@ from portal.models.projects import TimeEntry as TimeEntryRow
 from portal.models.projects import hours_summary
 from portal.resolvers import projects as resolve
 from portal.schema.comments import Comment
-from portal.schema.nodes import Node
+from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -25,8 +26,8 @@ class TimeEntryStatus(Enum):
 @strawberry.type(description="A task of a project.")
 class ProjectTask(Node):
     row: strawberry.Private[ProjectTaskRow]
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    name: str = strawberry.field(description="What the task is called.")
     billable: bool = strawberry.field(description="Only billable tasks and their time entries are shown in the portal.")
 
     async def _hours(self, info: Info) -> tuple[Decimal, Decimal, Decimal]:
@@ -51,12 +52,12 @@ class ProjectTask(Node):
 
 @strawberry.type(description="Time logged on a task.")
 class TimeEntry(Node):
-    id: strawberry.ID
-    task: ProjectTask
-    date: date
-    hours: Decimal
-    status: TimeEntryStatus
-    notes: str | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    task: ProjectTask = strawberry.field(description="The task the time was logged on.")
+    date: dt.date = strawberry.field(description="The day the work was done.")
+    hours: Decimal = strawberry.field(description="Hours worked: more than 0, at most 24.")
+    status: TimeEntryStatus = strawberry.field(description="Whether the time has been invoiced.")
+    notes: str | None = strawberry.field(description="What was done.")
 
     @classmethod
     def from_model(cls, row: TimeEntryRow, task: ProjectTaskRow) -> "TimeEntry":
@@ -68,9 +69,9 @@ class TimeEntry(Node):
 @strawberry.type(description="Work done for a customer, with its tasks and timesheets.")
 class Project(Node):
     row: strawberry.Private[ProjectRow]
-    id: strawberry.ID
-    name: str
-    description: str | None
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    name: str = strawberry.field(description="What the business calls the project.")
+    description: str | None = strawberry.field(description="What the project is about.")
 
     @strawberry.field(description="The tasks the viewer may see: only billable ones in the portal.")
     async def tasks(self, info: Info) -> list[ProjectTask]:

@@ -4,7 +4,7 @@ from datetime import datetime
 import strawberry
 from portal.models.reviews import Review as ReviewRow
 from portal.resolvers import reviews as resolve
-from portal.schema.nodes import Node
+from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
@@ -12,11 +12,11 @@ from portal.ids import to_global_id
 
 @strawberry.type(description="A rating of the business, 1 to 5, by a contact person.")
 class Review(Node):
-    id: strawberry.ID
-    rating: int
-    comment: str | None
-    author_name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    rating: int = strawberry.field(description="From 1 (worst) to 5 (best).")
+    comment: str | None = strawberry.field(description="What the contact person wrote with the rating, if anything.")
+    author_name: str = strawberry.field(description="Name of the contact person who left it, as it was then.")
+    created_at: datetime = strawberry.field(description="When it was submitted, in UTC.")
 
     @classmethod
     def from_model(cls, row: ReviewRow) -> "Review":
