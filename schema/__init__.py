@@ -1,5 +1,14 @@
 """The GraphQL schema: every domain's queries and mutations, merged."""
 import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
 from portal.schema import (
     activity,
     auth,
@@ -17,14 +26,6 @@ from portal.schema import (
     transactions,
 )
 from portal.schema.errors import ErrorCodes
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.tools import merge_types
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,

@@ -3,11 +3,12 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.types import Info
+
 from portal.models.organizations import StaffUser as StaffUserRow
 from portal.resolvers import auth as resolve
 from portal.schema.customers import ContactPerson
 from portal.schema.organizations import StaffUser
-from strawberry.types import Info
 
 Viewer = Annotated[ContactPerson | StaffUser, strawberry.union("Viewer", description="Who a token belongs to.")]
 

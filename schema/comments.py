@@ -2,12 +2,12 @@
 from datetime import datetime
 
 import strawberry
-from portal.models.comments import Comment as CommentRow
-from portal.resolvers import comments as resolve
-from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
+from portal.models.comments import Comment as CommentRow
+from portal.resolvers import comments as resolve
+from portal.schema.nodes import GLOBAL_ID, Node
 
 
 @strawberry.type(description="A comment by staff or by a contact person.")

@@ -1,5 +1,8 @@
 """Customers, their contact persons and addresses."""
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.customers import ADDRESS_FIELDS, gravatar_url
 from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.customers import Customer as CustomerRow
@@ -7,9 +10,6 @@ from portal.models.customers import PortalAccess as PortalAccessValues
 from portal.resolvers import customers as resolve
 from portal.schema.inputs import sent, value, values
 from portal.schema.nodes import GLOBAL_ID, Connection, Node
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
                                description="Whether a contact person may sign in to the portal.")

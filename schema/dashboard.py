@@ -6,14 +6,14 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.dashboard import Dashboard as DashboardValue
 from portal.models.statements import Statement as StatementValue
 from portal.models.statements import StatementLineKind as StatementLineKindValues
 from portal.resolvers import dashboard as resolve
 from portal.schema.payments import Payment
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 StatementLineKind = strawberry.enum(StatementLineKindValues, name="StatementLineKind",
                                     description="What a statement line records.")

@@ -1,12 +1,13 @@
 """What a contact person does with any estimate or invoice: view it, forward it."""
 import strawberry
+from strawberry.types import Info
+
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.resolvers import documents as resolve
 from portal.schema.customers import ContactPerson
 from portal.schema.documents import Document
 from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
-from strawberry.types import Info
 
 
 def as_document(row) -> Document:

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+
 from portal.models.documents import LineDraft
 from portal.models.documents import LineItem as LineItemRow
 from portal.schema.comments import Comment

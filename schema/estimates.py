@@ -4,6 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.estimates import EstimateStatus as EstimateStatusValues
 from portal.resolvers import estimates as resolve
@@ -11,9 +14,6 @@ from portal.schema.comments import Comment
 from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
 from portal.schema.inputs import value
 from portal.schema.nodes import GLOBAL_ID, Connection
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 EstimateStatus = strawberry.enum(EstimateStatusValues, name="EstimateStatus",
                                  description="EXPIRED is a sent estimate past its expiry date.")

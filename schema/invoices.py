@@ -5,6 +5,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.invoices import InvoiceKind as InvoiceKindValues
 from portal.models.invoices import InvoiceStatus as InvoiceStatusValues
@@ -15,9 +18,6 @@ from portal.schema.comments import Comment
 from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
 from portal.schema.inputs import value
 from portal.schema.nodes import GLOBAL_ID, Connection
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 if TYPE_CHECKING:
     from portal.schema.payments import Payment

@@ -1,5 +1,7 @@
 """The `node` query: one entry point for every type with a global id."""
 import strawberry
+from strawberry.types import Info
+
 from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.resolvers import nodes as resolve
 from portal.schema.comments import Comment
@@ -11,7 +13,6 @@ from portal.schema.organizations import Organization, StaffUser
 from portal.schema.payments import Payment, SavedPaymentMethod
 from portal.schema.projects import Project, ProjectTask, TimeEntry
 from portal.schema.reviews import Review
-from strawberry.types import Info
 
 WRAPPERS = {
     "Organization": Organization.from_model,

@@ -1,5 +1,8 @@
 """The business: its profile, its owner and its portal settings."""
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.organizations import Organization as OrganizationRow
 from portal.models.organizations import PortalSettings as PortalSettingsRow
 from portal.models.organizations import StaffUser as StaffUserRow
@@ -7,9 +10,6 @@ from portal.resolvers import organizations as resolve
 from portal.schema.customers import Address, AddressInput, address_dict
 from portal.schema.inputs import sent
 from portal.schema.nodes import GLOBAL_ID, Node
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 
 @strawberry.type(description="The business that runs the portal.")

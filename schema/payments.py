@@ -4,6 +4,9 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.payment_methods import SavedPaymentMethod as SavedPaymentMethodRow
 from portal.models.payments import Payment as PaymentRow
 from portal.models.payments import PaymentAllocation as PaymentAllocationRow
@@ -11,9 +14,6 @@ from portal.resolvers import payments as resolve
 from portal.schema.inputs import value
 from portal.schema.invoices import Invoice, PaymentMethodKind
 from portal.schema.nodes import GLOBAL_ID, Connection, Node
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 
 @strawberry.type(description="The part of a payment applied to one invoice.")

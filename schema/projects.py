@@ -5,6 +5,9 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from strawberry.types import Info
+
+from portal.ids import to_global_id
 from portal.models.projects import Project as ProjectRow
 from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.models.projects import TimeEntry as TimeEntryRow
@@ -12,9 +15,6 @@ from portal.models.projects import hours_summary
 from portal.resolvers import projects as resolve
 from portal.schema.comments import Comment
 from portal.schema.nodes import GLOBAL_ID, Node
-from strawberry.types import Info
-
-from portal.ids import to_global_id
 
 
 @strawberry.enum(description="Whether logged time has been invoiced.")

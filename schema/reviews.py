@@ -2,12 +2,12 @@
 from datetime import datetime
 
 import strawberry
-from portal.models.reviews import Review as ReviewRow
-from portal.resolvers import reviews as resolve
-from portal.schema.nodes import GLOBAL_ID, Node
 from strawberry.types import Info
 
 from portal.ids import to_global_id
+from portal.models.reviews import Review as ReviewRow
+from portal.resolvers import reviews as resolve
+from portal.schema.nodes import GLOBAL_ID, Node
 
 
 @strawberry.type(description="A rating of the business, 1 to 5, by a contact person.")

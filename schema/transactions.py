@@ -2,6 +2,8 @@
 from typing import Annotated
 
 import strawberry
+from strawberry.types import Info
+
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.resolvers import transactions as resolve
@@ -9,7 +11,6 @@ from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
 from portal.schema.nodes import Connection
 from portal.schema.payments import Payment
-from strawberry.types import Info
 
 Transaction = Annotated[Invoice | Estimate | Payment,
                         strawberry.union("Transaction", description="An estimate, invoice or payment.")]
