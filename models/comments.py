@@ -2,12 +2,14 @@
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
+from portal.models.estimates import Estimate, EstimateStatus
+from portal.models.invoices import Invoice, InvoiceStatus
 
 MAX_COMMENT = 5000
 
@@ -33,9 +35,18 @@ class Comment(SQLModel, table=True):
 
 
 def comments_visible_to(principal: Principal):
+    """Staff see every comment; a contact person the visible ones on what they may see (never on a draft)."""
     query = select(Comment).where(Comment.organization_id == principal.organization_id)
     if principal.is_contact:
-        query = query.where(Comment.customer_id == principal.customer_id, Comment.visible_in_portal.is_(True))
+        shown_estimates = select(Estimate.id).where(Estimate.customer_id == principal.customer_id,
+                                                    Estimate.status != EstimateStatus.DRAFT)
+        shown_invoices = select(Invoice.id).where(Invoice.customer_id == principal.customer_id,
+                                                  Invoice.status != InvoiceStatus.DRAFT)
+        query = query.where(
+            Comment.customer_id == principal.customer_id, Comment.visible_in_portal.is_(True),
+            or_(Comment.subject_type == "Project",
+                and_(Comment.subject_type == "Estimate", Comment.subject_id.in_(shown_estimates)),
+                and_(Comment.subject_type == "Invoice", Comment.subject_id.in_(shown_invoices))))
     return query
 
 

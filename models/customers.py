@@ -11,6 +11,7 @@ from portal.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.lookup import one_visible
+from portal.models.text import clamp, single_line
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
 
@@ -53,7 +54,8 @@ class ContactPerson(SQLModel, table=True):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        """For greetings and author names; clamped to fit the 200-character columns it is copied into."""
+        return clamp(" ".join(part for part in (self.first_name, self.last_name) if part), 200)
 
 
 def normalize_email(email: str) -> str:
@@ -71,7 +73,18 @@ def gravatar_url(email: str) -> str:
 def clean_address(address: dict | None) -> dict | None:
     if address is None:
         return None
-    return {key: (address.get(key) or None) for key in ADDRESS_FIELDS}
+    return {key: single_line(address.get(key), f"Address {key}", limit=200) for key in ADDRESS_FIELDS}
+
+
+# The single-line fields of a contact person, with their column's length.
+CONTACT_FIELDS = {"first_name": ("First name", 100), "last_name": ("Last name", 100), "phone": ("Phone", 50),
+                  "mobile": ("Mobile", 50)}
+
+
+def clean_contact_fields(fields: dict) -> dict:
+    """Checked values of the given fields; a first name, when given, may not be empty."""
+    return {key: single_line(value, CONTACT_FIELDS[key][0], limit=CONTACT_FIELDS[key][1],
+                             required=key == "first_name") for key, value in fields.items()}
 
 
 def validate_currency(currency: str) -> str:
@@ -95,12 +108,10 @@ async def get_customer(session, principal: Principal, customer_id: int) -> Custo
 async def create_customer(session, principal: Principal, *, display_name: str, company_name: str | None,
                           currency: str | None, billing_address: dict | None,
                           shipping_address: dict | None) -> Customer:
-    if not display_name.strip():
-        raise BadUserInput("A customer needs a display name.")
     customer = Customer(
         organization_id=principal.organization_id,
-        display_name=display_name.strip(),
-        company_name=company_name,
+        display_name=single_line(display_name, "A display name", limit=200, required=True),
+        company_name=single_line(company_name, "A company name", limit=200),
         currency=validate_currency(currency or "USD"),
         billing_address=clean_address(billing_address),
         shipping_address=clean_address(shipping_address),
@@ -149,15 +160,13 @@ async def find_contact_by_email(session, organization_id: int, email: str) -> Co
 
 async def add_contact_person(session, customer: Customer, *, first_name: str, last_name: str | None,
                              email: str, phone: str | None, mobile: str | None) -> ContactPerson:
-    if not first_name.strip():
-        raise BadUserInput("A contact person needs a first name.")
+    fields = clean_contact_fields({"first_name": first_name, "last_name": last_name, "phone": phone,
+                                   "mobile": mobile})
     email = normalize_email(email)
     if await find_contact_by_email(session, customer.organization_id, email):
         raise Conflict(f"A contact person with the email {email} exists already.")
-    contact = ContactPerson(
-        organization_id=customer.organization_id, customer_id=customer.id, first_name=first_name.strip(),
-        last_name=last_name, email=email, phone=phone, mobile=mobile,
-    )
+    contact = ContactPerson(organization_id=customer.organization_id, customer_id=customer.id, email=email,
+                            **fields)
     session.add(contact)
     await session.flush()
     return contact
@@ -165,16 +174,12 @@ async def add_contact_person(session, customer: Customer, *, first_name: str, la
 
 def update_contact_details(contact: ContactPerson, changes: dict) -> None:
     """A contact person's own name and phones; the email is their login and stays."""
-    if "first_name" in changes and not (changes["first_name"] or "").strip():
-        raise BadUserInput("A contact person needs a first name.")
-    for key, value in changes.items():
-        if value is not None and len(value) > 100:
-            raise BadUserInput(f"{key} has at most 100 characters.")
-        setattr(contact, key, value.strip() if isinstance(value, str) else value)
+    for key, value in clean_contact_fields(changes).items():
+        setattr(contact, key, value)
 
 
 def update_company(customer: Customer, changes: dict) -> None:
-    if changes.get("company_name") is not None and len(changes["company_name"]) > 200:
-        raise BadUserInput("A company name has at most 200 characters.")
     for key, value in changes.items():
+        if key == "company_name":
+            value = single_line(value, "A company name", limit=200)
         setattr(customer, key, clean_address(value) if key.endswith("_address") else value)

@@ -9,9 +9,12 @@ from sqlmodel import Field, SQLModel
 from portal.errors import BadUserInput
 from portal.models.columns import Money, Quantity
 from portal.models.money import Totals, document_totals, line_amounts
+from portal.models.text import single_line
 
 MAX_LINE_NAME = 200
 MAX_LINES = 500
+MAX_DESCRIPTION = 2000
+MAX_TOTAL = Decimal(10) ** 12  # what NUMERIC(14, 2) holds
 
 
 class LineItem(SQLModel, table=True):
@@ -52,6 +55,8 @@ def validate_lines(drafts: list[LineDraft]) -> None:
 def _validate_line(number: int, draft: LineDraft) -> None:
     if not 1 <= len(draft.name.strip()) <= MAX_LINE_NAME:
         raise BadUserInput(f"Line {number}: the name has 1 to {MAX_LINE_NAME} characters.")
+    if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
+        raise BadUserInput(f"Line {number}: the description has at most {MAX_DESCRIPTION:,} characters.")
     for label, value in (("quantity", draft.quantity), ("rate", draft.rate), ("taxPercent", draft.tax_percent)):
         if not value.is_finite() or value.as_tuple().exponent < -4 or abs(value) >= Decimal("1e10"):
             raise BadUserInput(f"Line {number}: {label} must be a number below 10^10 with at most 4 decimals.")
@@ -69,11 +74,15 @@ def build_lines(drafts: list[LineDraft], *, organization_id: int) -> tuple[list[
     for position, draft in enumerate(drafts):
         amounts = line_amounts(draft.quantity, draft.rate, draft.tax_percent)
         rows.append(LineItem(
-            organization_id=organization_id, position=position, name=draft.name.strip(),
+            organization_id=organization_id, position=position,
+            name=single_line(draft.name, f"Line {position + 1}: the name", limit=MAX_LINE_NAME, required=True),
             description=draft.description, quantity=draft.quantity, rate=draft.rate,
             tax_percent=draft.tax_percent, amount=amounts.amount, tax=amounts.tax,
         ))
-    return rows, document_totals(rows)
+    totals = document_totals(rows)
+    if totals.total >= MAX_TOTAL:
+        raise BadUserInput(f"A document's total must stay below {MAX_TOTAL:,}.")
+    return rows, totals
 
 
 def as_drafts(rows: list[LineItem]) -> list[LineDraft]:

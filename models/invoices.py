@@ -122,10 +122,12 @@ async def create_invoice(session, customer: Customer, *, today: date, kind: Invo
         organization_id=customer.organization_id, customer_id=customer.id, estimate_id=estimate_id,
         number=await next_number(session, customer.organization_id, "INV"),
         kind=kind, date=invoice_date, due_date=due_date, currency=customer.currency,
-        status=InvoiceStatus.SENT if send else InvoiceStatus.DRAFT,
+        status=InvoiceStatus.DRAFT,
         sub_total=totals.sub_total, tax_total=totals.tax_total, total=totals.total,
         payment_options=_payment_options(payment_options),
     )
+    if send:
+        send_invoice(invoice)
     session.add(invoice)
     await session.flush()
     await replace_lines(session, invoice_id=invoice.id, rows=rows)
@@ -136,7 +138,8 @@ def send_invoice(invoice: Invoice) -> Invoice:
     if invoice.status == InvoiceStatus.VOID:
         raise Conflict(f"Invoice {invoice.number} is VOID and cannot be sent.")
     if invoice.status == InvoiceStatus.DRAFT:
-        invoice.status = InvoiceStatus.SENT
+        # Nothing to pay (a free service, a 100 % discount) is settled the moment it is sent.
+        invoice.status = InvoiceStatus.PAID if invoice.total == 0 else InvoiceStatus.SENT
     return invoice
 
 

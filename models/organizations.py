@@ -8,8 +8,9 @@ from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput, Conflict
 from portal.models.columns import UTCDateTime, utcnow
-from portal.models.customers import normalize_email
+from portal.models.customers import clean_address, normalize_email
 from portal.models.sequences import new_sequences
+from portal.models.text import single_line
 
 PORTAL_NAME = re.compile(r"^[a-z0-9-]{3,63}$")
 
@@ -81,16 +82,16 @@ async def ensure_portal_name_free(session, portal_name: str, *, organization_id:
 
 async def create_organization(session, *, name: str, portal_name: str, owner_name: str,
                               owner_email: str, password_hash: str) -> Organization:
-    if not name.strip():
-        raise BadUserInput("The organization needs a name.")
+    name = single_line(name, "The organization's name", limit=200, required=True)
+    owner_name = single_line(owner_name, "The owner's name", limit=200, required=True)
     await ensure_portal_name_free(session, validate_portal_name(portal_name))
     owner_email = normalize_email(owner_email)
     if await session.scalar(select(func.count()).select_from(StaffUser).where(StaffUser.email == owner_email)):
         raise Conflict(f"A staff account for {owner_email} exists already.")
-    organization = Organization(name=name.strip(), portal_name=portal_name, email=owner_email)
+    organization = Organization(name=name, portal_name=portal_name, email=owner_email)
     session.add(organization)
     await session.flush()
-    session.add(StaffUser(organization_id=organization.id, name=owner_name.strip(),
+    session.add(StaffUser(organization_id=organization.id, name=owner_name,
                           email=owner_email, password_hash=password_hash))
     session.add(PortalSettings(organization_id=organization.id))
     session.add_all(new_sequences(organization.id))
@@ -105,8 +106,14 @@ async def owner_of(session, organization_id: int) -> StaffUser:
 
 
 async def update_organization(session, organization: Organization, changes: dict) -> Organization:
-    if "name" in changes and not (changes["name"] or "").strip():
-        raise BadUserInput("The organization needs a name.")
+    if "name" in changes:
+        changes["name"] = single_line(changes["name"], "The organization's name", limit=200, required=True)
+    if "phone" in changes:
+        changes["phone"] = single_line(changes["phone"], "A phone number", limit=50)
+    if changes.get("email") is not None:
+        changes["email"] = normalize_email(changes["email"])
+    if "address" in changes:
+        changes["address"] = clean_address(changes["address"])
     if "time_zone" in changes:
         validate_time_zone(changes["time_zone"])
     for key, value in changes.items():
@@ -118,6 +125,8 @@ async def update_organization(session, organization: Organization, changes: dict
 async def update_portal_settings(session, organization: Organization, settings: PortalSettings,
                                  changes: dict) -> PortalSettings:
     portal_name = changes.pop("portal_name", None)
+    if "banner_message" in changes and changes["banner_message"] is not None and len(changes["banner_message"]) > 2000:
+        raise BadUserInput("A banner message has at most 2,000 characters.")
     if portal_name is not None and portal_name != organization.portal_name:
         await ensure_portal_name_free(session, validate_portal_name(portal_name), organization_id=organization.id)
         organization.portal_name = portal_name

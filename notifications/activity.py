@@ -4,6 +4,7 @@ import base64
 from sqlalchemy import select
 
 from portal.errors import BadUserInput
+from portal.ids import bounded_int
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.sequences import next_value
 
@@ -44,8 +45,8 @@ def decode_cursor(cursor: str, organization_id: int) -> int:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         label, org, sequence = raw.split(":")
         if label == "activity" and int(org) == organization_id:
-            return int(sequence)
-    except (ValueError, UnicodeError):
+            return bounded_int(sequence)
+    except (ValueError, UnicodeError, OverflowError):
         pass
     raise BadUserInput("Unknown activity cursor.")
 

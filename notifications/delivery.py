@@ -9,6 +9,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from portal.models.outbox import OutboxEmail
+from portal.models.text import CONTROL
+
+
+def one_line(text: str) -> str:
+    return CONTROL.sub(" ", text).strip()
 
 
 def build_message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
@@ -16,8 +21,9 @@ def build_message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
     message["Message-ID"] = row.message_id  # stable across retries, so receivers can drop duplicates
     message["Date"] = format_datetime(row.created_at)
     message["From"] = mail_from
-    message["To"] = formataddr((row.to_name or "", row.to_address))
-    message["Subject"] = row.subject
+    # A line break in a header would make the message unsendable for ever: headers are one line.
+    message["To"] = formataddr((one_line(row.to_name or ""), row.to_address))
+    message["Subject"] = one_line(row.subject)
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
     return message

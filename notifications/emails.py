@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from portal.models.outbox import OutboxEmail
+from portal.models.text import clamp
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def queue_email(session, email: Email, *, organization_id: int, mail_domain: str
     """Add the email to the current transaction; the sender delivers it after commit."""
     row = OutboxEmail(
         organization_id=organization_id, message_id=f"<{secrets.token_hex(16)}@{mail_domain}>",
-        to_address=email.to_address, to_name=email.to_name, subject=email.subject,
+        to_address=email.to_address, to_name=email.to_name and clamp(email.to_name, 200),
+        subject=clamp(email.subject, 300),
         text_body=render_text(email), html_body=render_html(email),
     )
     session.add(row)

@@ -9,14 +9,28 @@ def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
+MAX_PK = 2**31 - 1  # primary keys are INTEGER columns
+
+
 def from_global_id(global_id: str) -> tuple[str, int]:
     """Decode an id; raise BadUserInput if it is not one of ours at all."""
     padded = global_id + "=" * (-len(global_id) % 4)
     try:
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return type_name, int(pk)
+        pk = int(pk)
     except (binascii.Error, UnicodeError, ValueError):
         raise BadUserInput(f"Malformed id: {global_id!r}.") from None
+    if not 1 <= pk <= MAX_PK:
+        raise NotFound(type_name if type_name.isidentifier() else "Object")
+    return type_name, pk
+
+
+def bounded_int(value) -> int:
+    """An integer read back from a cursor, within what the database's INTEGER columns hold."""
+    number = int(value)
+    if not -MAX_PK <= number <= MAX_PK:
+        raise ValueError("out of range")
+    return number
 
 
 def decode_id(global_id: str, *type_names: str) -> int:

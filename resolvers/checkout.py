@@ -1,4 +1,5 @@
 """Paying invoices online: reserve → charge → record (the order is explained in models/payment_attempts.py)."""
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,7 @@ MAX_INVOICES = 100
 MAX_KEY = 200
 # A charge call that has not come back after this long never will: its attempt is recovered.
 STALE_AFTER = timedelta(minutes=2)
+CHARGE_TIMEOUT = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,11 @@ def _check_payable_online(invoices: list[Invoice], customer: Customer, source: P
             raise Conflict(f"A payment of invoice {invoice.number} is in progress.")
     if len({invoice.currency for invoice in invoices}) != 1:
         raise BadUserInput("Invoices in different currencies are paid separately.")
+    if source.kind == PaymentMethodKind.BANK_ACCOUNT and not customer.ach_enabled:
+        raise Forbidden("This customer may not pay by bank account.")
     for invoice in invoices:
         if source.kind not in invoice.payment_methods:
             raise BadUserInput(f"Invoice {invoice.number} cannot be paid by {source.kind}.")
-    if source.kind == PaymentMethodKind.BANK_ACCOUNT and not customer.ach_enabled:
-        raise Forbidden("This customer may not pay by bank account.")
 
 
 async def _locked_invoices(session, principal, pks: list[int]) -> list[Invoice]:
@@ -148,11 +150,17 @@ async def reserve(session, principal, *, pks: list[int], source: PaymentSource, 
 
 
 async def charge(gateway, attempt: PaymentAttempt) -> ChargeOutcome:
-    """Step 2, outside any transaction. The key lets a retry or the recovery find this charge."""
+    """Step 2, outside any transaction. The key lets a retry or the recovery find this charge.
+
+    The call is cut off well before STALE_AFTER, so that the recovery never judges an attempt
+    whose charge may still be under way.
+    """
     try:
-        return await gateway.charge(source=attempt.source, amount=attempt.amount, currency=attempt.currency,
-                                    idempotency_key=attempt.gateway_key)
-    except GatewayUnavailable:
+        return await asyncio.wait_for(
+            gateway.charge(source=attempt.source, amount=attempt.amount, currency=attempt.currency,
+                           idempotency_key=attempt.gateway_key),
+            CHARGE_TIMEOUT.total_seconds())
+    except (GatewayUnavailable, TimeoutError):
         logger.warning("gateway unreachable for attempt %s; it will be recovered", attempt.id)
         raise PaymentFailed("The payment service could not be reached. Nothing was recorded; "
                             "retry later with the same idempotency key.") from None
@@ -161,13 +169,19 @@ async def charge(gateway, attempt: PaymentAttempt) -> ChargeOutcome:
 async def record(session, settings, attempt: PaymentAttempt, outcome: ChargeOutcome,
                  token_details: TokenDetails | None) -> PayResult:
     """Step 3: the charge's outcome and everything it causes, in one transaction the caller commits."""
-    attempt = await session.scalar(select(PaymentAttempt).where(PaymentAttempt.id == attempt.id).with_for_update())
+    # populate_existing: read the row again, not the copy this session kept from step 1.
+    attempt = await session.scalar(select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)
+                                   .with_for_update().execution_options(populate_existing=True))
     if attempt.status != AttemptStatus.PENDING:  # recorded meanwhile by the recovery
+        if outcome.succeeded and attempt.charge_id != outcome.charge_id:
+            logger.critical("charge %s of attempt %s came back after the attempt was closed as %s: refund it",
+                            outcome.charge_id, attempt.id, attempt.status)
         return await result_of(session, attempt)
     organization = await session.get(Organization, attempt.organization_id)
     contact = await session.get(ContactPerson, attempt.contact_person_id)
     invoices = list(await session.scalars(
-        select(Invoice).where(Invoice.id.in_(attempt.invoice_pks)).order_by(Invoice.id).with_for_update()))
+        select(Invoice).where(Invoice.id.in_(attempt.invoice_pks)).order_by(Invoice.id).with_for_update()
+        .execution_options(populate_existing=True)))
     for invoice in invoices:
         invoice.reserved_by_attempt_id = None
     if outcome.succeeded:
@@ -230,12 +244,22 @@ async def recover_stale_attempts(services) -> int:
     """Finish attempts a crash left pending: record the charge if the gateway made it, else fail them."""
     async with services.session_factory() as session:
         stale = await stale_attempts(session, STALE_AFTER)
+    recovered = 0
     for attempt in stale:
-        outcome = await services.gateway.find_charge(attempt.gateway_key) or ChargeOutcome(
-            succeeded=False, failure_reason="The payment did not complete; nothing was charged.")
-        details = await _details_for_saving(services.gateway, attempt)
-        async with services.session_factory() as session:
-            await record(session, services.settings, attempt, outcome, details)
-            await commit_and_publish(session, services)
-        logger.info("recovered payment attempt %s: %s", attempt.id, "charged" if outcome.succeeded else "released")
-    return len(stale)
+        try:
+            await _recover(services, attempt)
+        except Exception:  # one attempt that cannot be recorded must not hold up the others
+            logger.exception("payment attempt %s could not be recovered; it stays pending", attempt.id)
+        else:
+            recovered += 1
+    return recovered
+
+
+async def _recover(services, attempt: PaymentAttempt) -> None:
+    outcome = await services.gateway.find_charge(attempt.gateway_key) or ChargeOutcome(
+        succeeded=False, failure_reason="The payment did not complete; nothing was charged.")
+    details = await _details_for_saving(services.gateway, attempt)
+    async with services.session_factory() as session:
+        await record(session, services.settings, attempt, outcome, details)
+        await commit_and_publish(session, services)
+    logger.info("recovered payment attempt %s: %s", attempt.id, "charged" if outcome.succeeded else "released")

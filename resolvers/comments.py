@@ -53,7 +53,7 @@ async def add_comment(ctx, *, subject_id: str, body: str, visible_in_portal: boo
                           customer_id=subject.customer_id, contact_person_id=principal.contact_person_id,
                           subject_type=type_name, subject_id=subject.id, comment_id=comment.id,
                           summary=f"{author} commented on {label}")
-    await _tell_about_comment(ctx, comment, label, link=_link(ctx, subject_id, type_name))
+    await _tell_about_comment(ctx, comment, subject, label, link=_link(ctx, subject_id, type_name))
     await ctx.commit()
     return comment
 
@@ -64,7 +64,7 @@ def _link(ctx, subject_id: str, type_name: str) -> str:
     return document_link(ctx.settings, ctx.organization, subject_id)
 
 
-async def _tell_about_comment(ctx, comment, label: str, *, link: str) -> None:
+async def _tell_about_comment(ctx, comment, subject, label: str, *, link: str) -> None:
     organization = ctx.organization
     if not comment.by_staff:
         await notify_owner(ctx.session, organization, subject=f"{comment.author_name} commented on {label}",
@@ -72,7 +72,8 @@ async def _tell_about_comment(ctx, comment, label: str, *, link: str) -> None:
                            link_url=link)
         return
     settings = await ctx.session.get(PortalSettings, organization.id)
-    if comment.visible_in_portal and settings.notify_customers_on_staff_comments:
+    shown = getattr(subject, "status", None) != "DRAFT"  # a draft is not in the portal yet
+    if comment.visible_in_portal and shown and settings.notify_customers_on_staff_comments:
         contacts = await ctx.session.scalars(select(ContactPerson).where(
             ContactPerson.customer_id == comment.customer_id, ContactPerson.portal_access == PortalAccess.ACTIVE))
         for contact in contacts:

@@ -1,6 +1,6 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
 from portal.errors import BadUserInput, Forbidden
-from portal.ids import decode_id
+from portal.ids import bounded_int, decode_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import (
@@ -29,7 +29,7 @@ from portal.resolvers.scope import signed_in_contact
 async def customers(ctx, *, search, first, after):
     principal = ctx.require_staff()
     return await keyset_page(ctx.session, search_customers(principal, search),
-                             columns=(Customer.display_name, Customer.id), parsers=[str, int],
+                             columns=(Customer.display_name, Customer.id), parsers=[str, bounded_int],
                              first=first, after=after, descending=False)
 
 

@@ -34,6 +34,14 @@ async def _comment(session, principal, pk):
     return await one_visible(session, comments_visible_to(principal).where(Comment.id == pk), "Comment")
 
 
+async def _check_projects_shown(ctx, type_name: str, row) -> None:
+    """Projects, their tasks, time and comments disappear from the portal when the owner hides them."""
+    if not ctx.principal.is_contact:
+        return
+    if type_name in PROJECT_TYPES or (type_name == "Comment" and row.subject_type == "Project"):
+        await require_projects_shown(ctx)
+
+
 async def _review(session, principal, pk):
     return await one_visible(session, reviews_visible_to(principal).where(Review.id == pk), "Review")
 
@@ -80,6 +88,6 @@ async def node(ctx, global_id: str) -> tuple[str, object]:
     fetch = FETCHERS.get(type_name)
     if fetch is None:
         raise NotFound("Object")
-    if type_name in PROJECT_TYPES and principal.is_contact:
-        await require_projects_shown(ctx)
-    return type_name, await fetch(ctx.session, principal, pk)
+    row = await fetch(ctx.session, principal, pk)
+    await _check_projects_shown(ctx, type_name, row)
+    return type_name, row

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 
 from portal.errors import BadUserInput
+from portal.ids import bounded_int
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -45,7 +46,7 @@ def decode_cursor(cursor: str, parsers: list[Callable[[Any], Any]]) -> tuple:
         if not isinstance(values, list) or len(values) != len(parsers):
             raise ValueError
         return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
-    except (ValueError, TypeError, UnicodeError):
+    except (ValueError, TypeError, UnicodeError, OverflowError):
         raise BadUserInput("Invalid cursor.") from None
 
 
@@ -71,4 +72,4 @@ async def keyset_page(session, query, *, columns, parsers, first: int, after: st
 async def newest_first(session, query, model, *, first: int, after: str | None) -> Page:
     """Estimates, invoices or payments by date, then number, newest first."""
     return await keyset_page(session, query, columns=(model.date, model.number, model.id),
-                             parsers=[date.fromisoformat, str, int], first=first, after=after)
+                             parsers=[date.fromisoformat, str, bounded_int], first=first, after=after)

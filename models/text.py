@@ -1,0 +1,25 @@
+"""User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a header."""
+import re
+
+from portal.errors import BadUserInput
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def single_line(value: str | None, label: str, *, limit: int, required: bool = False) -> str | None:
+    """A name-like value: control characters become spaces, ends are trimmed, the length is checked."""
+    if value is None:
+        if required:
+            raise BadUserInput(f"{label} is required.")
+        return None
+    cleaned = CONTROL.sub(" ", value).strip()
+    if required and not cleaned:
+        raise BadUserInput(f"{label} is required.")
+    if len(cleaned) > limit:
+        raise BadUserInput(f"{label} has at most {limit} characters.")
+    return cleaned or None
+
+
+def clamp(value: str, limit: int) -> str:
+    """For text derived from checked parts (a full name, a subject line), which may add up past a column."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
