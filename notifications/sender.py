@@ -16,6 +16,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+import aiosmtplib
 from sqlalchemy import select, update
 
 from portal.models.columns import utcnow
@@ -27,6 +28,17 @@ MAX_BACKOFF_SECONDS = 30.0
 BATCH = 10
 SEND_TIMEOUT_SECONDS = 60.0
 LEASE = timedelta(seconds=BATCH * SEND_TIMEOUT_SECONDS + 60)
+
+
+# A 5xx answer (no such mailbox, policy) will not change in 30 s: such an email is kept and
+# tried hourly rather than hammered, and logged as an error for someone to look at.
+PERMANENT_RETRY = timedelta(hours=1)
+
+
+def is_permanent(error: Exception) -> bool:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= refusal.code < 600 for refusal in error.recipients)
+    return isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600
 
 
 def backoff(attempts: int, cap_seconds: float = MAX_BACKOFF_SECONDS) -> timedelta:
@@ -94,10 +106,11 @@ class OutboxSender:
                                    SEND_TIMEOUT_SECONDS)
         except Exception as error:  # noqa: BLE001 - any failure means: try again later
             attempts = email.attempts + 1
-            await self._record(email, attempts=attempts,
-                               next_attempt_at=utcnow() + backoff(attempts, self.max_backoff_seconds),
+            delay = PERMANENT_RETRY if is_permanent(error) else backoff(attempts, self.max_backoff_seconds)
+            await self._record(email, attempts=attempts, next_attempt_at=utcnow() + delay,
                                last_error=f"{type(error).__name__}: {error}"[:1000])
-            logger.warning("email %s to %s failed (attempt %d): %s", email.id, email.to_address, attempts, error)
+            log = logger.error if is_permanent(error) else logger.warning
+            log("email %s to %s failed (attempt %d): %s", email.id, email.to_address, attempts, error)
         else:
             await self._record(email, sent_at=utcnow())
 

@@ -100,3 +100,51 @@ async def unsent(database_url: str) -> int:
             return (await connection.execute(text("SELECT count(*) FROM outbox_emails WHERE sent_at IS NULL"))).scalar()
     finally:
         await engine.dispose()
+
+
+class RefusingInbox:
+    """A mail server that knows no such mailbox."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        return "550 5.1.1 No such user here"
+
+
+async def test_a_refused_address_is_kept_and_retried_hourly_not_hammered(fresh_database_url):
+    """On a database of its own, so that the app's own sender cannot take the email first."""
+    from datetime import timedelta
+
+    from portal.database import create_engine, session_factory
+    from portal.ids import from_global_id
+    from portal.migrations import upgrade
+    from portal.models.columns import utcnow
+    from portal.models.outbox import OutboxEmail
+    from portal.notifications.delivery import SmtpDelivery
+    from portal.notifications.emails import Email, queue_email
+    from portal.notifications.sender import OutboxSender
+
+    await asyncio.to_thread(upgrade, fresh_database_url)
+    organization = await create_business(Settings(database_url=fresh_database_url), name="Refused",
+                                         portal_name="refused", owner_name="O", owner_email="o@refused.example.com",
+                                         password=OWNER_PASSWORD)
+    port = free_port()
+    controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    engine = create_engine(fresh_database_url)
+    factory = session_factory(engine)
+    try:
+        async with factory() as session:
+            row = queue_email(session, Email(to_address="nobody@refused.example.com", subject="Hello",
+                                             paragraphs=["Hi"]), organization_id=from_global_id(organization)[1])
+            await session.commit()
+        sender = OutboxSender(factory, SmtpDelivery(f"smtp://127.0.0.1:{port}"), mail_from=MAIL_FROM)
+        while await sender.send_due():
+            pass
+        async with factory() as session:
+            refused = await session.get(OutboxEmail, row.id)
+    finally:
+        controller.stop()
+        await engine.dispose()
+
+    assert refused.sent_at is None and refused.attempts == 1
+    assert "550" in refused.last_error
+    assert refused.next_attempt_at > utcnow() + timedelta(minutes=50)
