@@ -1,5 +1,4 @@
 """Comments on estimates, invoices and projects, by staff or by contact persons."""
-from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -10,6 +9,7 @@ from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import Invoice, InvoiceStatus
+from portal.models.lookup import group_by
 
 MAX_COMMENT = 5000
 
@@ -70,7 +70,4 @@ async def comments_on(session, principal: Principal, subject_type: str,
         .where(Comment.subject_type == subject_type, Comment.subject_id.in_(subject_ids))
         .order_by(Comment.created_at, Comment.id)
     )
-    grouped: dict[int, list[Comment]] = defaultdict(list)
-    for row in rows:
-        grouped[row.subject_id].append(row)
-    return grouped
+    return group_by(rows, lambda row: row.subject_id)

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from portal.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
-from portal.models.lookup import one_visible
+from portal.models.lookup import group_by, one_visible
 from portal.models.text import clamp, single_line
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
@@ -134,10 +134,7 @@ async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list
     rows = await session.scalars(
         select(ContactPerson).where(ContactPerson.customer_id.in_(customer_ids)).order_by(ContactPerson.id)
     )
-    grouped: dict[int, list[ContactPerson]] = {customer_id: [] for customer_id in customer_ids}
-    for contact in rows:
-        grouped[contact.customer_id].append(contact)
-    return grouped
+    return group_by(rows, lambda contact: contact.customer_id)
 
 
 def contact_persons_visible_to(principal: Principal):

@@ -1,5 +1,4 @@
 """What estimates and invoices share: line items and their money rules."""
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -8,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from portal.errors import BadUserInput
 from portal.models.columns import Money, Quantity
+from portal.models.lookup import group_by
 from portal.models.money import Totals, document_totals, line_amounts
 from portal.models.text import single_line
 
@@ -105,7 +105,4 @@ async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: 
 async def lines_of(session, column, document_ids: list[int]) -> dict[int, list[LineItem]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
     rows = await session.scalars(select(LineItem).where(column.in_(document_ids)).order_by(LineItem.position))
-    grouped: dict[int, list[LineItem]] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, column.key)].append(row)
-    return grouped
+    return group_by(rows, lambda row: getattr(row, column.key))

@@ -1,4 +1,6 @@
 """Finding one object the principal may see."""
+from collections import defaultdict
+
 from portal.errors import NotFound
 
 
@@ -8,3 +10,11 @@ async def one_visible(session, query, what: str, *, for_update: bool = False):
     if row is None:
         raise NotFound(what)
     return row
+
+
+def group_by(rows, key) -> dict:
+    """Rows of one batched query, grouped under their parent's id (for DataLoaders)."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped

@@ -1,5 +1,4 @@
 """Payments and how they are allocated to invoices."""
-from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from portal.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
-from portal.models.lookup import one_visible
+from portal.models.lookup import group_by, one_visible
 from portal.models.money import round_money
 from portal.models.sequences import next_number
 
@@ -95,10 +94,7 @@ async def allocations_of(session, payment_ids: list[int]) -> dict[int, list[Paym
     rows = await session.scalars(
         select(PaymentAllocation).where(PaymentAllocation.payment_id.in_(payment_ids)).order_by(PaymentAllocation.id)
     )
-    grouped: dict[int, list[PaymentAllocation]] = defaultdict(list)
-    for row in rows:
-        grouped[row.payment_id].append(row)
-    return grouped
+    return group_by(rows, lambda row: row.payment_id)
 
 
 async def payments_of_invoices(session, invoice_ids: list[int]) -> dict[int, list[Payment]]:
@@ -108,7 +104,5 @@ async def payments_of_invoices(session, invoice_ids: list[int]) -> dict[int, lis
         .where(PaymentAllocation.invoice_id.in_(invoice_ids))
         .order_by(Payment.date, Payment.number)
     )
-    grouped: dict[int, list[Payment]] = defaultdict(list)
-    for invoice_id, payment in rows:
-        grouped[invoice_id].append(payment)
-    return grouped
+    pairs = group_by(rows, lambda pair: pair[0])
+    return {invoice_id: [payment for _, payment in pair_list] for invoice_id, pair_list in pairs.items()}

@@ -1,5 +1,4 @@
 """Projects, their tasks and the time logged on them."""
-from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -9,7 +8,7 @@ from sqlmodel import Field, SQLModel
 from portal.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Quantity, UTCDateTime, utcnow
-from portal.models.lookup import one_visible
+from portal.models.lookup import group_by, one_visible
 
 
 class Project(SQLModel, table=True):
@@ -108,20 +107,14 @@ async def tasks_of(session, principal: Principal, project_ids: list[int]) -> dic
     rows = await session.scalars(
         tasks_visible_to(principal).where(ProjectTask.project_id.in_(project_ids)).order_by(ProjectTask.id)
     )
-    grouped: dict[int, list[ProjectTask]] = defaultdict(list)
-    for row in rows:
-        grouped[row.project_id].append(row)
-    return grouped
+    return group_by(rows, lambda row: row.project_id)
 
 
 async def entries_of(session, task_ids: list[int]) -> dict[int, list[TimeEntry]]:
     rows = await session.scalars(
         select(TimeEntry).where(TimeEntry.task_id.in_(task_ids)).order_by(TimeEntry.date, TimeEntry.id)
     )
-    grouped: dict[int, list[TimeEntry]] = defaultdict(list)
-    for row in rows:
-        grouped[row.task_id].append(row)
-    return grouped
+    return group_by(rows, lambda row: row.task_id)
 
 
 def hours_summary(entries: list[TimeEntry]) -> tuple[Decimal, Decimal, Decimal]:

@@ -9,15 +9,12 @@ from portal.models.invoices import InvoiceKind, create_invoice
 from portal.notifications.activity import record_activity
 from portal.notifications.messages import document_link, notify_owner
 from portal.resolvers.paging import newest_first
-from portal.resolvers.scope import customer_filter, signed_in_contact
+from portal.resolvers.scope import narrowed_to_customer, signed_in_contact
 
 
 async def estimates(ctx, *, status, customer_id, first, after):
     principal = ctx.require_principal()
-    query = estimates_visible_to(principal)
-    customer_pk = await customer_filter(ctx, customer_id)
-    if customer_pk is not None:
-        query = query.where(Estimate.customer_id == customer_pk)
+    query = await narrowed_to_customer(ctx, estimates_visible_to(principal), Estimate, customer_id)
     if status is not None:
         query = query.where(rules.having_status(status, ctx.today))
     return await newest_first(ctx.session, query, Estimate, first=first, after=after)

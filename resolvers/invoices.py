@@ -4,15 +4,12 @@ from portal.models import invoices as rules
 from portal.models.customers import get_customer
 from portal.models.invoices import Invoice, get_invoice, invoices_visible_to
 from portal.resolvers.paging import newest_first
-from portal.resolvers.scope import customer_filter
+from portal.resolvers.scope import narrowed_to_customer
 
 
 async def invoices(ctx, *, status, kind, customer_id, first, after):
     principal = ctx.require_principal()
-    query = invoices_visible_to(principal)
-    customer_pk = await customer_filter(ctx, customer_id)
-    if customer_pk is not None:
-        query = query.where(Invoice.customer_id == customer_pk)
+    query = await narrowed_to_customer(ctx, invoices_visible_to(principal), Invoice, customer_id)
     if status is not None:
         query = query.where(rules.having_status(status, ctx.today))
     if kind is not None:

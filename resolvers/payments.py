@@ -7,15 +7,12 @@ from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import Payment, payments_visible_to, record_offline_payment
 from portal.resolvers import checkout
 from portal.resolvers.paging import newest_first
-from portal.resolvers.scope import customer_filter
+from portal.resolvers.scope import narrowed_to_customer
 
 
 async def payments(ctx, *, customer_id, first, after):
     principal = ctx.require_principal()
-    query = payments_visible_to(principal)
-    customer_pk = await customer_filter(ctx, customer_id)
-    if customer_pk is not None:
-        query = query.where(Payment.customer_id == customer_pk)
+    query = await narrowed_to_customer(ctx, payments_visible_to(principal), Payment, customer_id)
     return await newest_first(ctx.session, query, Payment, first=first, after=after)
 
 

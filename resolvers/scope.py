@@ -21,6 +21,12 @@ async def customer_filter(ctx, customer_id: str | None) -> int | None:
     return customer.id
 
 
+async def narrowed_to_customer(ctx, query, model, customer_id: str | None):
+    """A list query narrowed to the customer of `customer_filter`, if there is one."""
+    customer_pk = await customer_filter(ctx, customer_id)
+    return query if customer_pk is None else query.where(model.customer_id == customer_pk)
+
+
 async def customer_of_view(ctx, customer_id: str | None):
     """The customer a dashboard or statement is for; staff must name one."""
     principal = ctx.require_principal()

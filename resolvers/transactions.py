@@ -17,7 +17,7 @@ from portal.resolvers.scope import customer_filter
 async def transactions(ctx, *, customer_id, first, after) -> Page:
     principal = ctx.require_principal()
     first = check_first(first)
-    customer_pk = await customer_filter(ctx, customer_id)
+    customer_pk = await customer_filter(ctx, customer_id)  # looked up once for the three lists
     position = decode_cursor(after, [date.fromisoformat, str]) if after else None
     rows, total = [], 0
     for model, visible in ((Estimate, estimates_visible_to), (Invoice, invoices_visible_to),
