@@ -12,9 +12,9 @@ async def one_visible(session, query, what: str, *, for_update: bool = False):
     return row
 
 
-def group_by(rows, key) -> dict:
-    """Rows of one batched query, grouped under their parent's id (for DataLoaders)."""
+def group_by(rows, key, value=lambda row: row) -> defaultdict:
+    """Rows of one batched query, grouped under their parent's id (for DataLoaders); missing ids give []."""
     grouped = defaultdict(list)
     for row in rows:
-        grouped[key(row)].append(row)
+        grouped[key(row)].append(value(row))
     return grouped

@@ -104,5 +104,4 @@ async def payments_of_invoices(session, invoice_ids: list[int]) -> dict[int, lis
         .where(PaymentAllocation.invoice_id.in_(invoice_ids))
         .order_by(Payment.date, Payment.number)
     )
-    pairs = group_by(rows, lambda pair: pair[0])
-    return {invoice_id: [payment for _, payment in pair_list] for invoice_id, pair_list in pairs.items()}
+    return group_by(rows, key=lambda pair: pair[0], value=lambda pair: pair[1])
