@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -198,6 +200,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *pdf_routes,
             *(sandbox_routes if settings.payment_gateway == "sandbox" else []),
         ],
+        # Browser apps on the allowed origins may call the API with their bearer token; no cookies are used.
+        middleware=[Middleware(CORSMiddleware, allow_origins=settings.allowed_origins or [settings.base_origin],
+                               allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+                               expose_headers=["X-Request-ID", "Content-Disposition"], max_age=600)],
         lifespan=lifespan,
     )
     app.state.services = services

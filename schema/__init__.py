@@ -3,6 +3,7 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
+    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     ValidationCache,
@@ -53,6 +54,7 @@ schema = PortalSchema(
     extensions=[
         ErrorCodes,
         lambda: AddValidationRules(LIMITS),
+        lambda: MaxTokensLimiter(max_token_count=4000),
         # Clients send the same few documents again and again: parse and validate each once.
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),

@@ -24,9 +24,18 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
                         extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
 
 
+def _mark_bad_input(error: GraphQLError) -> None:
+    error.extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self):
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # A syntax error raised by ParserCache: Strawberry answers with this very error object.
+            _mark_bad_input(error)
+            raise
         result = self.execution_context.result
         if result is not None and getattr(result, "errors", None):
             request_id = getattr(self.execution_context.context, "request_id", "-")

@@ -28,3 +28,27 @@ async def test_invalid_variables_are_bad_user_input(business):
 
 async def test_more_than_a_hundred_is_bad_user_input(business):
     assert await business.staff.error_code("{ invoices(first: 101) { totalCount } }") == "BAD_USER_INPUT"
+
+
+async def test_huge_documents_are_refused(business):
+    query = "{ " + " ".join(f"a{n}: __typename" for n in range(3000)) + " }"
+
+    body = await business.staff.request(query)
+
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_browser_apps_on_the_base_origin_may_call_the_api(client):
+    preflight = await client.options("/graphql", headers={
+        "Origin": "http://portal.test", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    foreign = await client.options("/graphql", headers={
+        "Origin": "http://evil.example.com", "Access-Control-Request-Method": "POST"})
+
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://portal.test"
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+async def test_a_syntax_error_is_bad_user_input(business):
+    assert await business.staff.error_code("{ viewer { ") == "BAD_USER_INPUT"
