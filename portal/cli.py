@@ -4,6 +4,7 @@ import getpass
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from portal.settings import get_settings
 
@@ -94,4 +95,11 @@ def schema() -> None:
 
 
 def main() -> None:
+    try:
+        get_settings()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = f"PORTAL_{str(problem['loc'][0]).upper()}"
+        typer.echo(f"error: {name}: {problem['msg']}", err=True)
+        sys.exit(2)
     app()

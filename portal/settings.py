@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     mail_dir: str = "./outbox"
     mail_from: str = "portal@localhost"
     base_url: str = "http://127.0.0.1:8000"
-    payment_gateway: str = "sandbox"
+    payment_gateway: Literal["sandbox"] = "sandbox"  # a real processor's adapter adds its name here
     session_ttl_hours: int = 24
     invite_ttl_days: int = 7
     pdf_page_size: Literal["A4", "Letter"] = "A4"
