@@ -125,8 +125,13 @@ class Broker:
     async def _publish_on(self, connection: _Connection, channel: str, message: str) -> None:
         try:
             async with self._calls:
+                # Those queued behind a call that found the connection dead give up at once.
+                if connection.lost.is_set():
+                    raise BrokerLost()
                 await asyncio.wait_for(connection.broadcast.publish(channel=channel, message=message),
                                        self.timeout_seconds)
+        except BrokerLost:
+            raise
         except Exception as error:
             self._lose(connection, error)
             raise BrokerLost() from error

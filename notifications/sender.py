@@ -8,9 +8,10 @@ once: sent, or tried again after a backoff capped at 30 s. Holding the claim's t
 across the sends instead would keep row locks and a pooled connection (on SQLite: the write lock
 of the whole database) for as long as a slow or unreachable mail server takes.
 
-A worker that dies mid-pass leaves its claimed emails to be sent when the lease runs out. An
-email goes twice only if its worker died after the server took it and before it was marked
-sent; its stable Message-ID lets the receiving side drop the copy.
+A sender stopped mid-pass (shutdown) makes its unsent emails due again at once; a worker that
+dies leaves them to be sent when the lease runs out. An email goes twice only if its worker
+stopped after the server took it and before it was marked sent; its stable Message-ID lets the
+receiving side drop the copy.
 """
 import asyncio
 import logging
@@ -79,9 +80,27 @@ class OutboxSender:
         """Send one batch of due emails; return how many were claimed."""
         async with self._one_pass:
             emails = await self._claim_due()
-            for email in emails:
-                await self._send(email)
+            pending = list(emails)
+            try:
+                while pending:
+                    await self._send(pending[0])
+                    pending.pop(0)
+            finally:
+                if pending:  # stopped mid-batch (shutdown, a database error): the rest are due again now
+                    await asyncio.shield(self._release(pending))
             return len(emails)
+
+    async def _release(self, emails: list[OutboxEmail]) -> None:
+        try:
+            async with self.session_factory() as session:
+                await session.execute(update(OutboxEmail)
+                                      .where(OutboxEmail.id.in_([email.id for email in emails]),
+                                             OutboxEmail.sent_at.is_(None))
+                                      .values(next_attempt_at=utcnow())
+                                      .execution_options(synchronize_session=False))
+                await session.commit()
+        except Exception:  # the lease runs out in the end: they are late, not lost
+            logger.exception("could not release %d claimed emails", len(emails))
 
     async def _claim_due(self) -> list[OutboxEmail]:
         now = utcnow()

@@ -135,6 +135,12 @@ class PortalGraphQL(GraphQL):
         context.principal, context.organization = principal, organization
 
 
+async def cancel_and_wait(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def recover_payments_forever(services: Services, every_seconds: float = 60) -> None:
     """Finish online payments that a crash left between charge and record."""
     while True:
@@ -149,8 +155,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
+    is_sqlite = settings.database_url.startswith("sqlite")
+    read_engine = create_engine(settings.database_url, for_reading=True) if is_sqlite else engine
     broker = Broker(settings.broadcast_url, heartbeat_seconds=settings.broker_heartbeat_seconds)
     services = Services(settings=settings, engine=engine, session_factory=factory,
+                        read_session_factory=session_factory(read_engine) if is_sqlite else factory,
                         broadcast=broker, gateway=gateway_for(settings, factory))
 
     async def healthz(request: Request) -> PlainTextResponse:
@@ -168,27 +177,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        await services.broadcast.start()
-        services.activity_feed = ActivityFeed(services.broadcast, factory, queue_limit=settings.activity_queue_limit,
-                                              poll_seconds=settings.activity_poll_seconds)
-        await services.activity_feed.start()
-        services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
-                                            poll_seconds=settings.mail_poll_seconds,
-                                            max_backoff_seconds=settings.mail_max_backoff_seconds)
-        tasks = [asyncio.create_task(services.mail_sender.run(), name="outbox-sender"),
-                 asyncio.create_task(recover_payments_forever(services), name="payment-recovery")]
-        try:
+        # Each part is stopped in the reverse order of its start, also when a later start fails.
+        async with contextlib.AsyncExitStack() as running:
+            running.push_async_callback(engine.dispose)
+            if read_engine is not engine:
+                running.push_async_callback(read_engine.dispose)
+            await services.broadcast.start()
+            running.push_async_callback(services.broadcast.stop)
+            running.callback(render_pool.shutdown)
+            services.activity_feed = ActivityFeed(services.broadcast, services.read_session_factory,
+                                                  queue_limit=settings.activity_queue_limit,
+                                                  poll_seconds=settings.activity_poll_seconds)
+            await services.activity_feed.start()
+            running.push_async_callback(services.activity_feed.stop)
+            services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
+                                                poll_seconds=settings.mail_poll_seconds,
+                                                max_backoff_seconds=settings.mail_max_backoff_seconds)
+            for name, work in (("outbox-sender", services.mail_sender.run()),
+                               ("payment-recovery", recover_payments_forever(services))):
+                running.push_async_callback(cancel_and_wait, asyncio.create_task(work, name=name))
             yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await services.activity_feed.stop()
-            render_pool.shutdown()
-            await services.broadcast.stop()
-            await engine.dispose()
+
 
     graphql = PortalGraphQL(services)
     app = Starlette(

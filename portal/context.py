@@ -21,6 +21,8 @@ class Services:
     settings: Settings
     engine: object
     session_factory: object
+    # For sessions that only read while others write (live activity); on PostgreSQL the same factory.
+    read_session_factory: object
     broadcast: object
     mail_sender: object | None = None
     gateway: object | None = None

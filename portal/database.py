@@ -7,11 +7,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def create_engine(url: str, **kwargs) -> AsyncEngine:
+def create_engine(url: str, *, for_reading: bool = False, **kwargs) -> AsyncEngine:
+    """The engine; `for_reading` on SQLite gives one whose transactions do not take the write lock."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "begin", _begin_deferred if for_reading else _begin_immediate)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
 
@@ -32,6 +33,11 @@ def _begin_immediate(connection) -> None:
     "database is locked"; taking the lock up front makes the second wait its turn instead.
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection) -> None:
+    """For sessions that only read (live activity): in WAL mode they neither wait for nor block writers."""
+    connection.exec_driver_sql("BEGIN")
 
 
 class SerialSession(AsyncSession):

@@ -35,6 +35,7 @@ RENDER_WORKERS = 2
 MAX_WAITING_RENDERS = 8
 # WeasyPrint keeps caches per process; a fresh worker now and then keeps memory flat.
 RENDERS_PER_WORKER = 200
+RENDER_TIMEOUT_SECONDS = 60  # far above a long statement (~3 s for 24 pages); a render past it is stuck
 RENDER_NICENESS = 10
 
 
@@ -238,7 +239,7 @@ def _exit_with_server(server_pid: int) -> None:
 
 
 class RendersBusy(Exception):
-    """Too many PDFs are waiting for a render worker; the client should try again shortly."""
+    """No render worker can take the PDF now (too many waiting, or the pool broke); try again shortly."""
 
 
 class RenderPool:
@@ -263,18 +264,46 @@ class RenderPool:
             raise RendersBusy()
         self.waiting += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool(), render_pdf, template_name, view, size)
-        except BrokenProcessPool:
-            self._executor = None  # a worker died (killed, out of memory): the next request gets a new pool
-            raise
+            try:
+                return await self._render_once(template_name, view, size)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory), which breaks the whole pool and every render
+                # in it: each of them tries once more, on a fresh pool.
+                return await self._render_once(template_name, view, size)
+        except (BrokenProcessPool, TimeoutError):
+            raise RendersBusy() from None
         finally:
             self.waiting -= 1
 
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+    async def _render_once(self, template_name: str, view, size: str) -> bytes:
+        pool = self._pool()
+        try:
+            # Submitting to a pool already known to be broken raises here, not when awaited.
+            future = asyncio.get_running_loop().run_in_executor(pool, render_pdf, template_name, view, size)
+            return await asyncio.wait_for(future, RENDER_TIMEOUT_SECONDS)
+        except (BrokenProcessPool, TimeoutError):
+            self._replace(pool)
+            raise
+
+    def _replace(self, pool: ProcessPoolExecutor) -> None:
+        """Retire a broken or stuck pool, once, however many renders noticed it."""
+        if self._executor is pool:
             self._executor = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            _terminate_workers(pool)
+
+    def shutdown(self) -> None:
+        """Stop the workers without waiting for renders in progress (their requests are ending too)."""
+        if self._executor is not None:
+            pool, self._executor = self._executor, None
+            pool.shutdown(wait=False, cancel_futures=True)
+            _terminate_workers(pool)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
 
 
 render_pool = RenderPool(workers=RENDER_WORKERS, max_waiting=MAX_WAITING_RENDERS)

@@ -69,7 +69,7 @@ async def _answer(request: Request, load) -> Response:
     except DomainError as error:
         return _error(HTTP_STATUS.get(error.code, 500), error.code, error.message)
     except RendersBusy:
-        return _error(503, "BUSY", "Too many PDFs are being rendered; try again in a few seconds.",
+        return _error(503, "BUSY", "The PDF could not be rendered now; try again in a few seconds.",
                       {"Retry-After": "5"})
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{printable.filename}"',

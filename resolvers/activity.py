@@ -60,7 +60,7 @@ async def portal_activity(ctx, *, kinds: list[str] | None, after: str | None) ->
     The checks run before the stream starts, so that a refusal is the subscription's error.
     """
     principal = ctx.require_staff()
-    async with ctx.services.session_factory() as session:
+    async with ctx.services.read_session_factory() as session:
         if principal.session_id not in await live_sessions(session, {principal.session_id}):
             raise Unauthenticated("The session has ended; sign in again.")
         start = None if after is None else await resume_point(session, principal.organization_id, after)
@@ -74,7 +74,7 @@ async def _each_in_its_own_session(ctx, principal: Principal, events) -> AsyncIt
     async with aclosing(events):
         try:
             async for event in events:
-                async with event_scope(ctx.services.session_factory, lambda session: Loaders(session, principal)):
+                async with event_scope(ctx.services.read_session_factory, lambda session: Loaders(session, principal)):
                     yield event
         except SubscriberEnded:
             # The connection is being closed (on_end). Ending the stream instead would first tell
@@ -188,7 +188,7 @@ def relations(ctx, event: ActivityEvent) -> EventRelations:
         raise Forbidden("Only the business's staff may do this.")
     key = (id(event), principal.organization_id)
     if key not in _of_delivered_event:
-        _of_delivered_event[key] = EventRelations(principal, ctx.services.session_factory)
+        _of_delivered_event[key] = EventRelations(principal, ctx.services.read_session_factory)
         weakref.finalize(event, _of_delivered_event.pop, key, None)  # forgotten with the event
     return _of_delivered_event[key]
 

@@ -318,3 +318,25 @@ async def test_only_allowed_origins_may_open_the_websocket(ws_url, business):
 def graphql_view(app):
     return next(route.endpoint for route in app.routes if route.path == "/graphql" and hasattr(route, "endpoint")
                 and hasattr(route.endpoint, "keep_alive_interval"))
+
+
+DEEP_ACTIVITY = """subscription { portalActivity { cursor kind
+  customer { displayName contactPersons { email } } contactPerson { email } comment { body }
+  subject { __typename ... on Invoice { number lineItems { name } } } } }"""
+
+
+async def test_nested_fields_of_an_event_arrive_at_once_and_whole(ws_url, business, scene):
+    """Each event's own reads and the shared ones run side by side; on SQLite neither may lock out the other."""
+    portal, invoice = scene["portal"], scene["invoice"]
+    async with ActivityClient.connected(ws_url, staff_token(business)) as owner:
+        await owner.subscribe(DEEP_ACTIVITY)
+        await asyncio.sleep(0.2)
+
+        await portal.data(COMMENT, id=invoice["id"], body="Deep")
+        message = await owner.receive(timeout=5)
+
+    event = message["payload"]["data"]["portalActivity"]
+    assert "errors" not in message["payload"]
+    assert event["comment"] == {"body": "Deep"}
+    assert event["subject"]["lineItems"]
+    assert event["customer"]["contactPersons"]

@@ -318,3 +318,22 @@ async def test_a_twenty_page_statement_does_not_delay_the_dashboard(business, ma
     assert len(busy) >= 20
     # Medians: a garbage collection pause now and then is no part of what is measured.
     assert statistics.median(busy) < statistics.median(quiet) + 0.005, (quiet, busy)
+
+
+async def test_a_killed_render_worker_costs_no_request(business, client):
+    """A dead worker breaks the whole process pool; the renders in it retry once on a fresh pool."""
+    import os
+    import signal
+
+    from portal.pdf import render_pool
+
+    customer = await business.customer("Crash Test")
+    invoice = await business.invoice(customer["id"])
+    url = await pdf_url(business.staff, invoice["id"])
+    await get_pdf(client, url, business.staff.token)  # the pool is up
+    for process in list(render_pool._pool()._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+
+    answers = await asyncio.gather(*(get_pdf(client, url, business.staff.token) for _ in range(3)))
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
