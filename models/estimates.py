@@ -97,7 +97,7 @@ async def create_estimate(session, customer: Customer, *, today: date, estimate_
     return estimate
 
 
-async def update_estimate(session, estimate: Estimate, customer: Customer, *, today: date,
+async def update_estimate(session, estimate: Estimate, customer: Customer, *,
                           estimate_date: date | None, expiry_date: date | None, lines: list[LineDraft]) -> Estimate:
     """Edit a draft or sent estimate, or rework a declined one (it becomes a draft to send again)."""
     if estimate.status in (EstimateStatus.ACCEPTED, EstimateStatus.INVOICED):

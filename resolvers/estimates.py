@@ -33,7 +33,7 @@ async def update_estimate(ctx, estimate_id, *, customer_id, estimate_date, expir
     principal = ctx.require_staff()
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    await rules.update_estimate(ctx.session, estimate, customer, today=ctx.today, estimate_date=estimate_date,
+    await rules.update_estimate(ctx.session, estimate, customer, estimate_date=estimate_date,
                                 expiry_date=expiry_date, lines=lines)
     await ctx.commit()
     return estimate

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.types import Info
 
 from portal.models.documents import LineDraft
 from portal.models.documents import LineItem as LineItemRow
@@ -57,8 +58,6 @@ class Document(Node):
     viewed_at: datetime | None = strawberry.field(
         description="First time any contact person of the customer viewed it.")
     comments: list[Comment] = strawberry.field(description="Comments the viewer may see, oldest first.")
-    pdf_url: str = strawberry.field(description="GET with the same Authorization header returns application/pdf.")
-
-
-def pdf_path(global_id: str) -> str:
-    return f"/pdf/{global_id}"
+    @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
+    def pdf_url(self, info: Info) -> str:
+        return info.context.settings.link(f"/pdf/{self.id}")

@@ -11,7 +11,7 @@ from portal.models.estimates import Estimate as EstimateRow
 from portal.models.estimates import EstimateStatus as EstimateStatusValues
 from portal.resolvers import estimates as resolve
 from portal.schema.comments import Comment
-from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
+from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts
 from portal.schema.inputs import value
 from portal.schema.nodes import GLOBAL_ID, Connection
 
@@ -49,10 +49,6 @@ class Estimate(Document):
     @strawberry.field(description="Comments the viewer may see, oldest first.")
     async def comments(self, info: Info) -> list[Comment]:
         return [Comment.from_model(row) for row in await info.context.loaders.estimate_comments.load(self.row.id)]
-
-    @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
-    def pdf_url(self, info: Info) -> str:
-        return info.context.settings.link(pdf_path(self.id))
 
     @classmethod
     def from_model(cls, row: EstimateRow) -> "Estimate":

@@ -15,7 +15,7 @@ from portal.models.invoices import PaymentMethodKind as PaymentMethodKindValues
 from portal.resolvers import estimates as resolve_estimates
 from portal.resolvers import invoices as resolve
 from portal.schema.comments import Comment
-from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts, pdf_path
+from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts
 from portal.schema.inputs import value
 from portal.schema.nodes import GLOBAL_ID, Connection
 
@@ -68,10 +68,6 @@ class Invoice(Document):
         from portal.schema.payments import Payment
 
         return [Payment.from_model(row) for row in await info.context.loaders.invoice_payments.load(self.row.id)]
-
-    @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
-    def pdf_url(self, info: Info) -> str:
-        return info.context.settings.link(pdf_path(self.id))
 
     @classmethod
     def from_model(cls, row: InvoiceRow) -> "Invoice":
