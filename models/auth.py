@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, Unauthenticated
+from portal.core.errors import BadUserInput, Unauthenticated
 from portal.models.columns import UTCDateTime, utcnow
 
 MIN_PASSWORD_LENGTH = 10

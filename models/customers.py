@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible

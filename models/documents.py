@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.columns import Money, Quantity
 from portal.models.lookup import group_by
 from portal.models.money import Totals, document_totals, line_amounts

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint, and_, or_, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer

@@ -1,7 +1,7 @@
 """Finding one object the principal may see."""
 from collections import defaultdict
 
-from portal.errors import NotFound
+from portal.core.errors import NotFound
 
 
 async def one_visible(session, query, what: str, *, for_update: bool = False):

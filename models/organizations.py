@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import JSON, Column, func, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import clean_address, normalize_email
 from portal.models.sequences import new_sequences

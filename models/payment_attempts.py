@@ -23,7 +23,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import Conflict
+from portal.core.errors import Conflict
 from portal.models.columns import Money, UTCDateTime, utcnow
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import UniqueConstraint, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Quantity, UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.money import ZERO

@@ -1,7 +1,7 @@
 """User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a header."""
 import re
 
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlmodel import Field, SQLModel
 
-from portal.errors import RateLimited
+from portal.core.errors import RateLimited
 from portal.models.columns import UTCDateTime, utcnow
 
 WINDOW = timedelta(minutes=15)

@@ -3,8 +3,8 @@ import base64
 
 from sqlalchemy import select
 
-from portal.errors import BadUserInput
-from portal.ids import bounded_int
+from portal.core.errors import BadUserInput
+from portal.core.ids import bounded_int
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.sequences import next_value
 

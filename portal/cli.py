@@ -6,7 +6,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from portal.settings import get_settings
+from portal.core.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The customer portal: a GraphQL service for invoicing businesses and their customers.")
@@ -45,7 +45,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if workers < 1:
         fail("--workers must be at least 1")
     _migrate()
-    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=False)
 
 
@@ -57,7 +57,7 @@ def create_organization(
     owner_email: str = typer.Option(...),
 ) -> None:
     """Create a business and its owner; the password comes from PORTAL_OWNER_PASSWORD or a prompt."""
-    from portal.errors import DomainError
+    from portal.core.errors import DomainError
     from portal.seed import create_business
 
     password = get_settings().owner_password

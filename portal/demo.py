@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from portal.database import create_engine, session_factory
+from portal.core.database import create_engine, session_factory
 from portal.models.auth import Principal, hash_password, issue_invitation
 from portal.models.comments import new_comment
 from portal.models.customers import PortalAccess, add_contact_person, create_customer

@@ -1,6 +1,6 @@
 """Creating a business outside GraphQL: for the CLI, the demo and tests."""
-from portal.database import create_engine, session_factory
-from portal.ids import to_global_id
+from portal.core.database import create_engine, session_factory
+from portal.core.ids import to_global_id
 from portal.models.auth import hash_password
 from portal.models.organizations import create_organization
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
-from portal.context import ConnectionContext, event_scope
-from portal.errors import Forbidden, NotFound, Unauthenticated
+from portal.resolvers.context import ConnectionContext, event_scope
+from portal.core.errors import Forbidden, NotFound, Unauthenticated
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
 from portal.models.comments import Comment, comments_visible_to

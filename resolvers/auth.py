@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from portal.errors import BadUserInput, Unauthenticated
+from portal.core.errors import BadUserInput, Unauthenticated
 from portal.models.activity import ActivityKind
 from portal.models.auth import (
     hash_password,

@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.context import commit_and_publish
-from portal.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
-from portal.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
-from portal.ids import decode_id, to_global_id
+from portal.resolvers.context import commit_and_publish
+from portal.core.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
+from portal.core.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
+from portal.core.ids import decode_id, to_global_id
 from portal.models.activity import ActivityKind
 from portal.models.customers import ContactPerson, Customer
 from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to

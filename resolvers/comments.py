@@ -1,8 +1,8 @@
 """Comments on estimates, invoices and projects, and who is told about them."""
 from sqlalchemy import select
 
-from portal.errors import NotFound
-from portal.ids import decode_id, from_global_id
+from portal.core.errors import NotFound
+from portal.core.ids import decode_id, from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.comments import new_comment
 from portal.models.customers import ContactPerson, PortalAccess

@@ -1,6 +1,6 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
-from portal.errors import BadUserInput, Forbidden
-from portal.ids import bounded_int, decode_id
+from portal.core.errors import BadUserInput, Forbidden
+from portal.core.ids import bounded_int, decode_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import (

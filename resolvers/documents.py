@@ -1,8 +1,8 @@
 """What a contact person does with any document: view it, forward it."""
 from sqlalchemy import update
 
-from portal.errors import BadUserInput, Forbidden, NotFound
-from portal.ids import from_global_id
+from portal.core.errors import BadUserInput, Forbidden, NotFound
+from portal.core.ids import from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.columns import utcnow
 from portal.models.customers import (

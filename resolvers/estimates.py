@@ -1,5 +1,5 @@
 """Estimates: the owner drafts and sends them; the customer accepts or declines."""
-from portal.ids import decode_id
+from portal.core.ids import decode_id
 from portal.models import estimates as rules
 from portal.models.activity import ActivityKind
 from portal.models.customers import get_customer

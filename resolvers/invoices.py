@@ -1,5 +1,5 @@
 """Invoices: the owner creates, sends and voids them."""
-from portal.ids import decode_id
+from portal.core.ids import decode_id
 from portal.models import invoices as rules
 from portal.models.customers import get_customer
 from portal.models.invoices import Invoice, get_invoice, invoices_visible_to

@@ -1,8 +1,8 @@
 """node(id): any object the viewer may see, by its global id."""
 from sqlalchemy import select
 
-from portal.errors import NotFound
-from portal.ids import from_global_id
+from portal.core.errors import NotFound
+from portal.core.ids import from_global_id
 from portal.models.comments import Comment, comments_visible_to
 from portal.models.customers import get_contact_person, get_customer
 from portal.models.estimates import get_estimate

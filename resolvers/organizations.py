@@ -1,5 +1,5 @@
 """The business's profile and portal settings."""
-from portal.errors import BadUserInput
+from portal.core.errors import BadUserInput
 from portal.models.organizations import PortalSettings
 from portal.models.organizations import update_organization as change_organization
 from portal.models.organizations import update_portal_settings as change_portal_settings

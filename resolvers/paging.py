@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
-from portal.errors import BadUserInput
-from portal.ids import bounded_int
+from portal.core.errors import BadUserInput
+from portal.core.ids import bounded_int
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20

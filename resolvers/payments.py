@@ -1,6 +1,6 @@
 """Payments: lists for both sides; offline payments recorded by the owner."""
-from portal.errors import NotFound
-from portal.ids import decode_id
+from portal.core.errors import NotFound
+from portal.core.ids import decode_id
 from portal.models.columns import utcnow
 from portal.models.invoices import get_invoice
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of

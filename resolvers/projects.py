@@ -1,6 +1,6 @@
 """Projects: the owner keeps them; contact persons follow them where the portal allows."""
-from portal.errors import Forbidden
-from portal.ids import decode_id
+from portal.core.errors import Forbidden
+from portal.core.ids import decode_id
 from portal.models import projects as rules
 from portal.models.customers import get_customer
 from portal.models.organizations import PortalSettings

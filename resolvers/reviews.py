@@ -1,7 +1,7 @@
 """Reviews: the owner asks for them; contact persons leave them."""
 
-from portal.errors import BadUserInput
-from portal.ids import decode_id
+from portal.core.errors import BadUserInput
+from portal.core.ids import decode_id
 from portal.models.activity import ActivityKind
 from portal.models.customers import PortalAccess, get_contact_person
 from portal.models.reviews import Review, new_review, reviews_visible_to

@@ -1,6 +1,6 @@
 """Which customer a list or a view is about, by who asks."""
-from portal.errors import BadUserInput, NotFound
-from portal.ids import decode_id
+from portal.core.errors import BadUserInput, NotFound
+from portal.core.ids import decode_id
 from portal.models.customers import ContactPerson, get_customer
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.activity import ActivityEvent as ActivityEventRow
 from portal.models.activity import ActivityKind as ActivityKindValues
 from portal.notifications.activity import encode_cursor

@@ -4,7 +4,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.comments import Comment as CommentRow
 from portal.resolvers import comments as resolve
 from portal.schema.nodes import GLOBAL_ID, Node

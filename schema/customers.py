@@ -2,7 +2,7 @@
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.customers import ADDRESS_FIELDS, gravatar_url
 from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.customers import Customer as CustomerRow

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.dashboard import Dashboard as DashboardValue
 from portal.models.statements import Statement as StatementValue
 from portal.models.statements import StatementLineKind as StatementLineKindValues

@@ -4,7 +4,7 @@ import logging
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from portal.errors import DomainError
+from portal.core.errors import DomainError
 
 logger = logging.getLogger("portal.graphql")
 MASKED = "Internal server error."

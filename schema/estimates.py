@@ -6,7 +6,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.estimates import EstimateStatus as EstimateStatusValues
 from portal.resolvers import estimates as resolve

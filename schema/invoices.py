@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.invoices import InvoiceKind as InvoiceKindValues
 from portal.models.invoices import InvoiceStatus as InvoiceStatusValues

@@ -2,7 +2,7 @@
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.organizations import Organization as OrganizationRow
 from portal.models.organizations import PortalSettings as PortalSettingsRow
 from portal.models.organizations import StaffUser as StaffUserRow

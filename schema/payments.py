@@ -6,7 +6,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.payment_methods import SavedPaymentMethod as SavedPaymentMethodRow
 from portal.models.payments import Payment as PaymentRow
 from portal.models.payments import PaymentAllocation as PaymentAllocationRow

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.projects import Project as ProjectRow
 from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.models.projects import TimeEntry as TimeEntryRow

@@ -4,7 +4,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from portal.ids import to_global_id
+from portal.core.ids import to_global_id
 from portal.models.reviews import Review as ReviewRow
 from portal.resolvers import reviews as resolve
 from portal.schema.nodes import GLOBAL_ID, Node

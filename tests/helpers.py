@@ -3,7 +3,7 @@ from sqlalchemy import text
 
 
 async def activity_kinds(app, organization_global_id: str) -> list[str]:
-    from portal.ids import from_global_id
+    from portal.core.ids import from_global_id
 
     _, organization_id = from_global_id(organization_global_id)
     async with app.state.services.session_factory() as session:

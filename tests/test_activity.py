@@ -9,7 +9,7 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from portal.ids import from_global_id
+from portal.core.ids import from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import LoginSession, hash_token
 from portal.notifications.activity import decode_cursor, record_activity

@@ -11,7 +11,7 @@ from factories import ADD_CONTACT, CREATE_CUSTOMER, ENABLE_PORTAL, OWNER_PASSWOR
 from live import HttpGraphQL, free_port, portal_serving
 
 from portal.seed import create_business
-from portal.settings import Settings
+from portal.core.settings import Settings
 
 INVITATIONS = 50
 MAIL_FROM = "Northwind Portal <portal@northwind.example.com>"
@@ -92,7 +92,7 @@ async def test_mail_queued_while_the_server_is_down_arrives_once_when_it_is_back
 async def unsent(database_url: str) -> int:
     from sqlalchemy import text
 
-    from portal.database import create_engine
+    from portal.core.database import create_engine
 
     engine = create_engine(database_url)
     try:
@@ -113,8 +113,8 @@ async def test_a_refused_address_is_kept_and_retried_hourly_not_hammered(fresh_d
     """On a database of its own, so that the app's own sender cannot take the email first."""
     from datetime import timedelta
 
-    from portal.database import create_engine, session_factory
-    from portal.ids import from_global_id
+    from portal.core.database import create_engine, session_factory
+    from portal.core.ids import from_global_id
     from portal.migrations import upgrade
     from portal.models.columns import utcnow
     from portal.models.outbox import OutboxEmail

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from helpers import activity_kinds
 
-from portal.ids import from_global_id
+from portal.core.ids import from_global_id
 from portal.models.invoices import Invoice
 
 PAY = """mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status failureReason

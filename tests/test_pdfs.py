@@ -10,7 +10,7 @@ import pytest
 from factories import RECORD_PAYMENT, TWO_LINES
 from pypdf import PdfReader
 
-from portal.pdf import (
+from portal.pdf.rendering import (
     ASSET_DIR,
     Party,
     PrintedStatement,
@@ -325,7 +325,7 @@ async def test_a_killed_render_worker_costs_no_request(business, client):
     import os
     import signal
 
-    from portal.pdf import render_pool
+    from portal.pdf.rendering import render_pool
 
     customer = await business.customer("Crash Test")
     invoice = await business.invoice(customer["id"])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
-from portal.gateway import ChargeOutcome, InvalidToken, TokenDetails
+from portal.core.gateway import ChargeOutcome, InvalidToken, TokenDetails
 from portal.models.columns import Money, UTCDateTime, utcnow
 
 SUCCEEDS = "succeeds"

@@ -2,7 +2,7 @@
 import base64
 import binascii
 
-from portal.errors import BadUserInput, NotFound
+from portal.core.errors import BadUserInput, NotFound
 
 
 def to_global_id(type_name: str, pk: int) -> str:

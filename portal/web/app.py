@@ -19,22 +19,22 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types.execution import PreExecutionError
 
-from portal.auth import authenticate
-from portal.context import ConnectionContext, Context, Services, release_event_session
-from portal.database import create_engine, session_factory
+from portal.web.auth import authenticate
+from portal.resolvers.context import ConnectionContext, Context, Services, release_event_session
+from portal.core.database import create_engine, session_factory
 from portal.gateway import gateway_for
 from portal.gateway.routes import routes as sandbox_routes
 from portal.notifications.broadcast import Broker
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
-from portal.pdf import render_pool
-from portal.pdf_routes import routes as pdf_routes
+from portal.pdf.rendering import render_pool
+from portal.web.pdf_routes import routes as pdf_routes
 from portal.resolvers.checkout import recover_stale_attempts
 from portal.resolvers.loaders import Loaders
 from portal.schema import schema
 from portal.schema.errors import shape_error
-from portal.settings import Settings, get_settings
+from portal.core.settings import Settings, get_settings
 
 logger = logging.getLogger("portal")
 

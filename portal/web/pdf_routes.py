@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.auth import authenticate
-from portal.context import Context
-from portal.errors import BadUserInput, DomainError, NotFound
+from portal.web.auth import authenticate
+from portal.resolvers.context import Context
+from portal.core.errors import BadUserInput, DomainError, NotFound
 from portal.models.customers import Customer
 from portal.models.documents import LineItem, lines_of
 from portal.models.estimates import Estimate
@@ -18,7 +18,7 @@ from portal.models.invoices import Invoice, InvoiceKind
 from portal.models.organizations import Organization
 from portal.models.payments import allocations_of, payments_of_invoices
 from portal.models.statements import Statement, StatementLineKind
-from portal.pdf import (
+from portal.pdf.rendering import (
     AppliedPayment,
     Party,
     PrintedDocument,

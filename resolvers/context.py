@@ -6,12 +6,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from portal.errors import BadUserInput, Forbidden, Unauthenticated
+from portal.core.errors import BadUserInput, Forbidden, Unauthenticated
 from portal.models.auth import Principal
 from portal.models.organizations import Organization, today_in
 from portal.notifications.activity import take_pending_events
 from portal.notifications.broadcast import publish_events
-from portal.settings import Settings
+from portal.core.settings import Settings
 
 
 @dataclass

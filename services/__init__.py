@@ -1,0 +1,1 @@
+"""Use cases that span several transactions, named where they live."""
