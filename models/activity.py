@@ -2,9 +2,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false, select
 from sqlmodel import Field, SQLModel
 
+from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 
 
@@ -37,3 +38,11 @@ class ActivityEvent(SQLModel, table=True):
     subject_id: int | None = None
     comment_id: int | None = Field(default=None, foreign_key="comments.id")
     summary: str = Field(max_length=500)
+
+
+def activity_visible_to(principal: Principal):
+    """Staff see their organization's events; contact persons none."""
+    query = select(ActivityEvent).where(ActivityEvent.organization_id == principal.organization_id)
+    if not principal.is_staff:
+        query = query.where(false())
+    return query

@@ -5,16 +5,9 @@ from decimal import Decimal
 from sqlalchemy import DateTime, Numeric
 from sqlalchemy.types import TypeDecorator
 
-from portal.models.money import round_money
+from portal.models.money import plain_decimal, round_money
 
 FOUR_PLACES = Decimal("0.0001")
-
-
-def plain_decimal(value: Decimal) -> Decimal:
-    """2.5000 -> 2.5 and 10.0000 -> 10, without the exponent that normalize() gives 10."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
 
 
 class Money(TypeDecorator):

@@ -10,6 +10,7 @@ from portal.models.columns import UTCDateTime, utcnow
 from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.lookup import group_by
+from portal.models.organizations import PortalSettings
 
 MAX_COMMENT = 5000
 
@@ -48,6 +49,21 @@ def comments_visible_to(principal: Principal):
                 and_(Comment.subject_type == "Estimate", Comment.subject_id.in_(shown_estimates)),
                 and_(Comment.subject_type == "Invoice", Comment.subject_id.in_(shown_invoices))))
     return query
+
+
+def shown_in_portal(comment: Comment, subject) -> bool:
+    """The customer's side sees the comment: staff did not hide it, and its subject is not a draft
+    (a draft is not in the portal yet; a project has no drafts)."""
+    return comment.visible_in_portal and getattr(subject, "status", None) != EstimateStatus.DRAFT
+
+
+def tells_customer(comment: Comment, subject, portal_settings: PortalSettings) -> bool:
+    """A staff comment the customer's side sees is emailed to its contact persons, if the portal asks for it.
+
+    A contact person's comment is told to the owner instead, by the owner's own setting.
+    """
+    return (comment.by_staff and shown_in_portal(comment, subject)
+            and portal_settings.notify_customers_on_staff_comments)
 
 
 def new_comment(principal: Principal, *, subject_type: str, subject_id: int, customer_id: int, body: str,

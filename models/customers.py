@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
-from portal.models.lookup import group_by, one_visible
+from portal.models.lookup import group_by, one_visible, organization_rows
 from portal.models.text import clamp, single_line
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
@@ -95,10 +95,7 @@ def validate_currency(currency: str) -> str:
 
 
 def customers_visible_to(principal: Principal):
-    query = select(Customer).where(Customer.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Customer.id == principal.customer_id)
-    return query
+    return organization_rows(Customer, principal, Customer.id == principal.customer_id)
 
 
 async def get_customer(session, principal: Principal, customer_id: int) -> Customer:
@@ -138,10 +135,7 @@ async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list
 
 
 def contact_persons_visible_to(principal: Principal):
-    query = select(ContactPerson).where(ContactPerson.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(ContactPerson.customer_id == principal.customer_id)
-    return query
+    return organization_rows(ContactPerson, principal, ContactPerson.customer_id == principal.customer_id)
 
 
 async def get_contact_person(session, principal: Principal, contact_person_id: int) -> ContactPerson:

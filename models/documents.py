@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from portal.core.errors import BadUserInput
 from portal.models.columns import Money, Quantity
-from portal.models.lookup import group_by
+from portal.models.lookup import group_by, organization_rows
 from portal.models.money import Totals, document_totals, line_amounts
 from portal.models.text import single_line
 
@@ -32,6 +32,14 @@ class LineItem(SQLModel, table=True):
     tax_percent: Decimal = Field(sa_type=Quantity)
     amount: Decimal = Field(sa_type=Money)
     tax: Decimal = Field(sa_type=Money)
+
+
+def documents_visible_to(model, principal):
+    """Estimates or invoices (`model`): the organization's, and for a contact person their customer's sent ones.
+
+    Drafts are the staff's alone: DRAFT is a stored status of both kinds.
+    """
+    return organization_rows(model, principal, model.customer_id == principal.customer_id, model.status != "DRAFT")
 
 
 @dataclass(frozen=True)

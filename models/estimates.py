@@ -10,7 +10,7 @@ from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
-from portal.models.documents import LineDraft, LineItem, build_lines, replace_lines
+from portal.models.documents import LineDraft, LineItem, build_lines, documents_visible_to, replace_lines
 from portal.models.lookup import one_visible
 from portal.models.sequences import next_number
 
@@ -53,10 +53,7 @@ class Estimate(SQLModel, table=True):
 
 def estimates_visible_to(principal: Principal):
     """Every estimate query starts here: the organization's, and for a contact their customer's, sent ones."""
-    query = select(Estimate).where(Estimate.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Estimate.customer_id == principal.customer_id, Estimate.status != EstimateStatus.DRAFT)
-    return query
+    return documents_visible_to(Estimate, principal)
 
 
 def having_status(status: EstimateStatus, today: date):
@@ -99,7 +96,17 @@ async def create_estimate(session, customer: Customer, *, today: date, estimate_
 
 async def update_estimate(session, estimate: Estimate, customer: Customer, *,
                           estimate_date: date | None, expiry_date: date | None, lines: list[LineDraft]) -> Estimate:
-    """Edit a draft or sent estimate, or rework a declined one (it becomes a draft to send again)."""
+    rows = revise_estimate(estimate, customer, estimate_date=estimate_date, expiry_date=expiry_date, lines=lines)
+    await replace_lines(session, estimate_id=estimate.id, rows=rows)
+    return estimate
+
+
+def revise_estimate(estimate: Estimate, customer: Customer, *, estimate_date: date | None,
+                    expiry_date: date | None, lines: list[LineDraft]) -> list[LineItem]:
+    """Edit a draft or sent estimate, or rework a declined one (it becomes a draft to send again).
+
+    Returns the new line rows, for the caller to store in place of the old ones.
+    """
     if estimate.status in (EstimateStatus.ACCEPTED, EstimateStatus.INVOICED):
         raise Conflict(f"Estimate {estimate.number} is {estimate.status} and can no longer be changed.")
     estimate_date = estimate_date or estimate.date
@@ -112,8 +119,7 @@ async def update_estimate(session, estimate: Estimate, customer: Customer, *,
     estimate.customer_id, estimate.currency = customer.id, customer.currency
     estimate.date, estimate.expiry_date = estimate_date, expiry_date
     estimate.sub_total, estimate.tax_total, estimate.total = totals.sub_total, totals.tax_total, totals.total
-    await replace_lines(session, estimate_id=estimate.id, rows=rows)
-    return estimate
+    return rows
 
 
 def send_estimate(estimate: Estimate, *, today: date) -> Estimate:

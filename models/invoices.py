@@ -3,14 +3,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, select
+from sqlalchemy import UniqueConstraint, and_
 from sqlmodel import Field, SQLModel
 
-from portal.core.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict, Forbidden
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
-from portal.models.documents import LineDraft, build_lines, replace_lines
+from portal.models.documents import LineDraft, build_lines, documents_visible_to, replace_lines
 from portal.models.lookup import one_visible
 from portal.models.money import ZERO
 from portal.models.sequences import next_number
@@ -83,10 +83,7 @@ class Invoice(SQLModel, table=True):
 
 def invoices_visible_to(principal: Principal):
     """Every invoice query starts here: the organization's, and for a contact their customer's, sent ones."""
-    query = select(Invoice).where(Invoice.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Invoice.customer_id == principal.customer_id, Invoice.status != InvoiceStatus.DRAFT)
-    return query
+    return documents_visible_to(Invoice, principal)
 
 
 def having_status(status: InvoiceStatus, today: date):
@@ -166,6 +163,26 @@ def check_payable(invoice: Invoice, amount: Decimal) -> None:
         raise BadUserInput("A payment amount must be greater than 0.")
     if amount > invoice.balance_due:
         raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).")
+
+
+def check_payable_online(invoices: list[Invoice], *, method: PaymentMethodKind, ach_enabled: bool) -> None:
+    """Invoices paid together online: sent and unpaid, not held by another payment, in one currency,
+    each open to the method; a bank account only for a customer allowed ACH."""
+    for invoice in invoices:
+        if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            raise BadUserInput(f"Invoice {invoice.number} is {invoice.status} and cannot be paid.")
+    for invoice in invoices:
+        if invoice.status == InvoiceStatus.PAID or invoice.balance_due <= 0:
+            raise Conflict(f"Invoice {invoice.number} is already paid.")
+        if invoice.reserved_by_attempt_id is not None:
+            raise Conflict(f"A payment of invoice {invoice.number} is in progress.")
+    if len({invoice.currency for invoice in invoices}) != 1:
+        raise BadUserInput("Invoices in different currencies are paid separately.")
+    if method == PaymentMethodKind.BANK_ACCOUNT and not ach_enabled:
+        raise Forbidden("This customer may not pay by bank account.")
+    for invoice in invoices:
+        if method not in invoice.payment_methods:
+            raise BadUserInput(f"Invoice {invoice.number} cannot be paid by {method}.")
 
 
 def apply_payment(invoice: Invoice, amount: Decimal) -> None:

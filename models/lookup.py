@@ -1,7 +1,20 @@
-"""Finding one object the principal may see."""
+"""Finding what the principal may see."""
 from collections import defaultdict
 
+from sqlalchemy import select
+
 from portal.core.errors import NotFound
+
+
+def organization_rows(model, principal, *contact_filters):
+    """The principal's organization's rows of `model`; for a contact person, only those `contact_filters` keep.
+
+    Where the `*_visible_to(principal)` queries of the organization's customers' data start.
+    """
+    query = select(model).where(model.organization_id == principal.organization_id)
+    if principal.is_contact:
+        query = query.where(*contact_filters)
+    return query
 
 
 async def one_visible(session, query, what: str, *, for_update: bool = False):

@@ -12,6 +12,28 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def in_whole_cents(value: Decimal) -> bool:
+    """Whether a finite amount has nothing below the cent.
+
+    Read from the digits, not by rounding: quantize fails on amounts of more than 26 digits,
+    and a client may send any size.
+    """
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # NaN and the infinities
+        return False
+    return exponent >= -2 or not any(digits[exponent + 2:])
+
+
+def plain_decimal(value: Decimal) -> Decimal:
+    """The one way quantities, rates and hours are shown: 2.5000 -> 2.5 and 10.0000 -> 10.
+
+    10, not the 1E+1 that normalize() alone gives.
+    """
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 @dataclass(frozen=True)
 class LineAmounts:
     amount: Decimal

@@ -3,10 +3,11 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, Column, func, select
+from sqlalchemy import JSON, Column, false, func, select
 from sqlmodel import Field, SQLModel
 
-from portal.core.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict, Forbidden
+from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import clean_address, normalize_email
 from portal.models.sequences import new_sequences
@@ -39,6 +40,19 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+def organizations_visible_to(principal: Principal):
+    """Everyone signed in sees their own organization, and only it."""
+    return select(Organization).where(Organization.id == principal.organization_id)
+
+
+def staff_users_visible_to(principal: Principal):
+    """Staff see the organization's staff; contact persons none."""
+    query = select(StaffUser).where(StaffUser.organization_id == principal.organization_id)
+    if not principal.is_staff:
+        query = query.where(false())
+    return query
+
+
 class PortalSettings(SQLModel, table=True):
     __tablename__ = "portal_settings"
 
@@ -49,6 +63,21 @@ class PortalSettings(SQLModel, table=True):
     notify_customers_on_staff_comments: bool = True
     show_projects_and_timesheets: bool = True
     allow_customers_to_edit_details: bool = True
+
+
+# The portal's feature switches: what each lets contact persons do, and their answer while it is off.
+PORTAL_FEATURES = {
+    "allow_forwarding": ("forwarding documents", "This portal does not allow forwarding documents."),
+    "show_projects_and_timesheets": ("projects and timesheets", "This portal does not show projects and timesheets."),
+    "allow_customers_to_edit_details": ("customers editing their details",
+                                        "This portal does not let customers edit their details."),
+}
+
+
+def check_portal_allows(settings: PortalSettings, feature: str) -> None:
+    """Refuse a contact person a feature the owner has switched off."""
+    if not getattr(settings, feature):
+        raise Forbidden(PORTAL_FEATURES[feature][1])
 
 
 def validate_portal_name(portal_name: str) -> str:

@@ -1,7 +1,7 @@
 """Payment methods a contact person saved at the gateway: never a card number, only its reference."""
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlmodel import Field, SQLModel
 
 from portal.models.auth import Principal
@@ -25,12 +25,13 @@ class SavedPaymentMethod(SQLModel, table=True):
 
 
 def payment_methods_of(principal: Principal):
-    """Only ever the contact person's own, live methods."""
-    return select(SavedPaymentMethod).where(
+    """Only ever the contact person's own, live methods; staff see none."""
+    query = select(SavedPaymentMethod).where(
         SavedPaymentMethod.organization_id == principal.organization_id,
         SavedPaymentMethod.contact_person_id == principal.contact_person_id,
         SavedPaymentMethod.removed_at.is_(None),
     )
+    return query if principal.is_contact else query.where(false())
 
 
 async def remember_method(session, *, organization_id: int, contact_person_id: int, kind: str, brand: str | None,

@@ -9,8 +9,8 @@ from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
-from portal.models.lookup import group_by, one_visible
-from portal.models.money import round_money
+from portal.models.lookup import group_by, organization_rows
+from portal.models.money import in_whole_cents
 from portal.models.sequences import next_number
 
 
@@ -42,37 +42,42 @@ class PaymentAllocation(SQLModel, table=True):
 
 
 def payments_visible_to(principal: Principal):
-    query = select(Payment).where(Payment.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Payment.customer_id == principal.customer_id)
-    return query
+    return organization_rows(Payment, principal, Payment.customer_id == principal.customer_id)
 
 
-async def get_payment(session, principal: Principal, payment_id: int) -> Payment:
-    return await one_visible(session, payments_visible_to(principal).where(Payment.id == payment_id), "Payment")
-
-
-async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, Decimal]], payment_date: date,
-                                   method: PaymentMethodKind, reference: str | None,
-                                   contact_person_id: int | None = None) -> Payment:
-    """One payment spread over invoices of one customer in one currency; the invoices must be locked."""
-    first = allocations[0][0]
+def allocate_payment(allocations: list[tuple[Invoice, Decimal]]) -> Decimal:
+    """Apply one payment spread over invoices of one customer in one currency; returns its amount."""
     if len({invoice.customer_id for invoice, _ in allocations}) != 1:
         raise BadUserInput("A payment is for the invoices of one customer.")
     if len({invoice.currency for invoice, _ in allocations}) != 1:
         raise BadUserInput("A payment is for invoices in one currency.")
     for invoice, amount in allocations:
         check_payable(invoice, amount)
+    for invoice, amount in allocations:
+        apply_payment(invoice, amount)
+    return sum((amount for _, amount in allocations), Decimal(0))
+
+
+def settlement_in_full(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal]]:
+    """How an online payment of several invoices is split: each invoice gets its whole balance due."""
+    return [(invoice, invoice.balance_due) for invoice in invoices]
+
+
+async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, Decimal]], payment_date: date,
+                                   method: PaymentMethodKind, reference: str | None,
+                                   contact_person_id: int | None = None) -> Payment:
+    """One payment spread over invoices of one customer in one currency; the invoices must be locked."""
+    total = allocate_payment(allocations)
+    first = allocations[0][0]
     payment = Payment(
         organization_id=first.organization_id, customer_id=first.customer_id,
         contact_person_id=contact_person_id, number=await next_number(session, first.organization_id, "PAY"),
-        date=payment_date, amount=sum(amount for _, amount in allocations), currency=first.currency,
+        date=payment_date, amount=total, currency=first.currency,
         method=method, reference=reference,
     )
     session.add(payment)
     await session.flush()
     for invoice, amount in allocations:
-        apply_payment(invoice, amount)
         session.add(PaymentAllocation(organization_id=first.organization_id, payment_id=payment.id,
                                       invoice_id=invoice.id, amount=amount))
     await session.flush()
@@ -81,7 +86,7 @@ async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, 
 
 async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, payment_date: date,
                                  reference: str | None) -> Payment:
-    if not amount.is_finite() or round_money(amount) != amount:
+    if not in_whole_cents(amount):
         raise BadUserInput("A payment amount has at most two decimal places.")
     if reference is not None and len(reference) > 200:
         raise BadUserInput("A reference has at most 200 characters.")

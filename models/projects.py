@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Quantity, UTCDateTime, utcnow
-from portal.models.lookup import group_by, one_visible
+from portal.models.lookup import group_by, one_visible, organization_rows
 
 
 class Project(SQLModel, table=True):
@@ -44,11 +44,18 @@ class TimeEntry(SQLModel, table=True):
     notes: str | None = None
 
 
+# What leaves the portal while the owner hides projects and timesheets: these, and comments on projects.
+PROJECT_TYPES = frozenset({"Project", "ProjectTask", "TimeEntry"})
+
+
+def shown_only_with_projects(type_name: str, *, commented_type: str | None = None) -> bool:
+    """Whether a contact person sees an object of this type only while the portal shows projects and
+    timesheets; for a comment, `commented_type` is the type of what it is on."""
+    return type_name in PROJECT_TYPES or (type_name == "Comment" and commented_type == "Project")
+
+
 def projects_visible_to(principal: Principal):
-    query = select(Project).where(Project.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Project.customer_id == principal.customer_id)
-    return query
+    return organization_rows(Project, principal, Project.customer_id == principal.customer_id)
 
 
 def tasks_visible_to(principal: Principal):
@@ -59,6 +66,12 @@ def tasks_visible_to(principal: Principal):
         # The portal shows only billable tasks and their time.
         query = query.where(Project.customer_id == principal.customer_id, ProjectTask.billable.is_(True))
     return query
+
+
+def time_entries_visible_to(principal: Principal):
+    """Time logged on the tasks the principal may see."""
+    task_ids = tasks_visible_to(principal).with_only_columns(ProjectTask.id)
+    return select(TimeEntry).where(TimeEntry.task_id.in_(task_ids))
 
 
 async def get_project(session, principal: Principal, project_id: int) -> Project:

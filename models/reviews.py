@@ -1,12 +1,12 @@
 """Reviews that contact persons leave for the business."""
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlmodel import Field, SQLModel
 
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
+from portal.models.lookup import organization_rows
 
 
 class Review(SQLModel, table=True):
@@ -23,10 +23,8 @@ class Review(SQLModel, table=True):
 
 
 def reviews_visible_to(principal: Principal):
-    query = select(Review).where(Review.organization_id == principal.organization_id)
-    if principal.is_contact:
-        query = query.where(Review.contact_person_id == principal.contact_person_id)
-    return query
+    """Staff see every review; a contact person their own."""
+    return organization_rows(Review, principal, Review.contact_person_id == principal.contact_person_id)
 
 
 def new_review(principal: Principal, *, rating: int, comment: str | None, author_name: str) -> Review:

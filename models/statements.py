@@ -65,6 +65,12 @@ async def statement_for(session, customer: Customer, *, start: date, end: date) 
     invoices = list(await session.scalars(_billed(customer.id).where(Invoice.date <= end)))
     payments = list(await session.scalars(
         select(Payment).where(Payment.customer_id == customer.id, Payment.date <= end)))
+    return build_statement(customer, start=start, end=end, invoices=invoices, payments=payments)
+
+
+def build_statement(customer: Customer, *, start: date, end: date, invoices: list[Invoice],
+                    payments: list[Payment]) -> Statement:
+    """The statement from the customer's billed invoices and payments dated up to `end`."""
     opening = (sum((i.total for i in invoices if i.date < start), ZERO)
                - sum((p.amount for p in payments if p.date < start), ZERO))
     entries = sorted(

@@ -32,7 +32,8 @@ async def check_not_throttled(session, key: str) -> None:
 
 
 async def note_failure(session_factory, key: str) -> None:
-    """Kept in a transaction of its own: the failed request's own transaction is rolled back."""
+    """Kept in a transaction of its own, an exception to the one-commit-per-mutation rule
+    (schema/commit.py): the failed sign-in's own transaction is rolled back, and the note must stay."""
     async with session_factory() as session:
         session.add(FailedSignIn(account_key=key))
         await session.execute(delete(FailedSignIn).where(FailedSignIn.failed_at < utcnow() - WINDOW))

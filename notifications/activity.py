@@ -1,10 +1,7 @@
 """Recording activity events: one function, called inside the action's transaction."""
-import base64
-
 from sqlalchemy import select
 
 from portal.core.errors import BadUserInput
-from portal.core.ids import bounded_int
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.sequences import next_value
 
@@ -32,23 +29,6 @@ async def record_activity(session, *, organization_id: int, kind: ActivityKind, 
 
 def take_pending_events(session) -> list[ActivityEvent]:
     return session.info.pop(PENDING_EVENTS, [])
-
-
-def encode_cursor(event: ActivityEvent) -> str:
-    raw = f"activity:{event.organization_id}:{event.sequence}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, organization_id: int) -> int:
-    """The sequence in a cursor of this organization; any other cursor is bad input."""
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
-        label, org, sequence = raw.split(":")
-        if label == "activity" and int(org) == organization_id:
-            return bounded_int(sequence)
-    except (ValueError, UnicodeError, OverflowError):
-        pass
-    raise BadUserInput("Unknown activity cursor.")
 
 
 async def events_after(session, organization_id: int, sequence: int, *, limit: int,

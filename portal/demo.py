@@ -97,7 +97,7 @@ async def _seed(session, settings) -> str:
                                    ttl=invitation_ttl(settings))
 
     await _estimates(session, acme, today)
-    await _invoices(session, staff, acme, globex, initech, today)
+    await _invoices(session, acme, globex, initech, today)
     await _project(session, staff, acme, contacts["Alice"], owner, today)
     return portal_link(settings, organization, "/accept-invite", token=token)
 
@@ -119,7 +119,7 @@ async def _estimates(session, customer, today: date) -> None:
     await estimate(BRANDING, days_ago=1, expires_in=29, status=EstimateStatus.DRAFT)
 
 
-async def _invoices(session, staff, acme, globex, initech, today: date) -> None:
+async def _invoices(session, acme, globex, initech, today: date) -> None:
     async def invoice(customer, lines, *, days_ago: int, send: bool = True, kind=InvoiceKind.STANDARD,
                       options=(PaymentMethodKind.CARD,)):
         issued = today - timedelta(days=days_ago)

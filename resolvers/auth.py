@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal.core.errors import BadUserInput, Unauthenticated
-from portal.models.activity import ActivityKind
+from portal.models import access
 from portal.models.auth import (
     hash_password,
     open_session,
@@ -14,10 +14,10 @@ from portal.models.auth import (
     revoke_sessions,
     verify_password,
 )
-from portal.models.customers import ContactPerson, PortalAccess, normalize_email
+from portal.models.customers import ContactPerson, normalize_email
 from portal.models.organizations import Organization, StaffUser
 from portal.models.throttle import account_key, check_not_throttled, note_failure
-from portal.notifications.activity import record_activity
+from portal.notifications import events
 
 WRONG_CREDENTIALS = "Wrong email or password."
 
@@ -57,7 +57,6 @@ async def staff_login(ctx, *, email: str, password: str) -> SignedIn:
         await _refuse(ctx, key)
     token, login = await open_session(ctx.session, organization_id=staff.organization_id, ttl=ctx.session_ttl,
                                       staff_user_id=staff.id)
-    await ctx.commit()
     return SignedIn(token=token, expires_at=login.expires_at, staff_user=staff)
 
 
@@ -68,8 +67,7 @@ async def login(ctx, *, portal_name: str, email: str, password: str) -> SignedIn
     contact = email and await ctx.session.scalar(
         select(ContactPerson)
         .join(Organization, Organization.id == ContactPerson.organization_id)
-        .where(Organization.portal_name == portal_name, ContactPerson.email == email,
-               ContactPerson.portal_access == PortalAccess.ACTIVE)
+        .where(Organization.portal_name == portal_name, ContactPerson.email == email, access.having_access())
     )
     if not verify_password(contact.password_hash if contact else None, password) or not contact:
         await _refuse(ctx, key)
@@ -79,7 +77,6 @@ async def login(ctx, *, portal_name: str, email: str, password: str) -> SignedIn
 async def _open_contact_session(ctx, contact: ContactPerson) -> SignedIn:
     token, login = await open_session(ctx.session, organization_id=contact.organization_id, ttl=ctx.session_ttl,
                                       contact_person_id=contact.id)
-    await ctx.commit()
     return SignedIn(token=token, expires_at=login.expires_at, contact_person=contact)
 
 
@@ -87,27 +84,20 @@ async def accept_invite(ctx, *, token: str, password: str) -> SignedIn:
     password_hash = hash_password(password)  # a short password is refused before the token is spent
     invitation = await redeem_invitation(ctx.session, token)
     contact = await ctx.session.get(ContactPerson, invitation.contact_person_id)
-    if contact.portal_access == PortalAccess.DISABLED:
-        raise Unauthenticated("This invitation link is invalid or has expired.")
-    contact.password_hash = password_hash
-    contact.portal_access = PortalAccess.ACTIVE
-    await record_activity(ctx.session, organization_id=contact.organization_id, kind=ActivityKind.INVITE_ACCEPTED,
-                          customer_id=contact.customer_id, contact_person_id=contact.id,
-                          subject_type="ContactPerson", subject_id=contact.id,
-                          summary=f"{contact.full_name} accepted the invitation to the portal")
+    access.accept_invitation(contact, password_hash)
+    await events.invite_accepted(ctx.session, contact)
     return await _open_contact_session(ctx, contact)
 
 
 async def logout(ctx) -> bool:
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     await revoke_session(ctx.session, principal.session_id)
-    await ctx.commit()
     return True
 
 
 async def change_password(ctx, *, current_password: str, new_password: str) -> bool:
     """Set a new password; every other session of the person ends."""
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     key = account_key("session", str(principal.session_id))
     await check_not_throttled(ctx.session, key)
     person = await ctx.session.get(StaffUser if principal.is_staff else ContactPerson,
@@ -120,7 +110,6 @@ async def change_password(ctx, *, current_password: str, new_password: str) -> b
         await revoke_sessions(ctx.session, staff_user_id=person.id, except_session_id=principal.session_id)
     else:
         await revoke_sessions(ctx.session, contact_person_ids=[person.id], except_session_id=principal.session_id)
-    await ctx.commit()
     return True
 
 

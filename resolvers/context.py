@@ -6,27 +6,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from portal.core.errors import BadUserInput, Forbidden, Unauthenticated
-from portal.models.auth import Principal
-from portal.models.organizations import Organization, today_in
-from portal.notifications.activity import take_pending_events
-from portal.notifications.broadcast import publish_events
+import strawberry
+
+from portal.core.errors import BadUserInput, Unauthenticated
+from portal.core.runtime import Services
 from portal.core.settings import Settings
+from portal.models.auth import Principal
+from portal.models.organizations import Organization, PortalSettings, check_portal_allows, today_in
+from portal.notifications.publishing import commit_and_publish
 
-
-@dataclass
-class Services:
-    """Process-wide parts built by the app's lifespan."""
-
-    settings: Settings
-    engine: object
-    session_factory: object
-    # For sessions that only read while others write (live activity); on PostgreSQL the same factory.
-    read_session_factory: object
-    broadcast: object
-    mail_sender: object | None = None
-    gateway: object | None = None
-    activity_feed: object | None = None
+PORTAL_SETTINGS = "portal_settings"
 
 
 @dataclass
@@ -52,35 +41,29 @@ class Context:
     def session_ttl(self) -> timedelta:
         return timedelta(hours=self.settings.session_ttl_hours)
 
-    def require_principal(self) -> Principal:
+    @property
+    def viewer(self) -> Principal:
+        """Who asks. Root fields declare who may call them (schema/permissions.py), so a field that
+        reads the viewer has already refused anonymous callers; this only keeps that promise typed."""
         if self.principal is None:
             raise Unauthenticated()
         return self.principal
 
-    def require_staff(self) -> Principal:
-        principal = self.require_principal()
-        if not principal.is_staff:
-            raise Forbidden("Only the business's staff may do this.")
-        return principal
+    async def portal_settings(self) -> PortalSettings:
+        """The viewer's portal settings, read once per session: per request, or per delivered event."""
+        settings = self.session.info.get(PORTAL_SETTINGS)
+        if settings is None:
+            settings = await self.session.get(PortalSettings, self.viewer.organization_id)
+            self.session.info[PORTAL_SETTINGS] = settings
+        return settings
 
-    def require_contact(self) -> Principal:
-        principal = self.require_principal()
-        if not principal.is_contact:
-            raise Forbidden("Only a contact person signed in to the portal may do this.")
-        return principal
+    async def require_portal_allows(self, feature: str) -> None:
+        """A contact person is refused a feature the owner switched off; staff always pass."""
+        if self.viewer.is_contact:
+            check_portal_allows(await self.portal_settings(), feature)
 
     async def commit(self) -> None:
         await commit_and_publish(self.session, self.services)
-
-
-async def commit_and_publish(session, services: Services) -> None:
-    """Commit, then announce the activity the transaction recorded and wake the mail sender."""
-    events = take_pending_events(session)
-    await session.commit()
-    if events:
-        await publish_events(services.broadcast, events)
-    if services.mail_sender is not None:
-        services.mail_sender.wake()
 
 
 class EventScope:
@@ -169,3 +152,7 @@ async def release_event_session() -> None:
     scope = _event_scope.get()
     if scope is not None:
         await scope.release()
+
+
+# What every resolver receives: `info.context` is a Context (a ConnectionContext on a WebSocket).
+Info = strawberry.Info[Context, None]

@@ -8,7 +8,7 @@ from portal.resolvers.scope import narrowed_to_customer
 
 
 async def invoices(ctx, *, status, kind, customer_id, first, after):
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     query = await narrowed_to_customer(ctx, invoices_visible_to(principal), Invoice, customer_id)
     if status is not None:
         query = query.where(rules.having_status(status, ctx.today))
@@ -18,25 +18,22 @@ async def invoices(ctx, *, status, kind, customer_id, first, after):
 
 
 async def create_invoice(ctx, *, customer_id, **fields) -> Invoice:
-    principal = ctx.require_staff()
+    principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
     invoice = await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
-    await ctx.commit()
     return invoice
 
 
 async def _invoice_for_staff(ctx, invoice_id) -> Invoice:
-    principal = ctx.require_staff()
+    principal = ctx.viewer
     return await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
 
 
 async def send_invoice(ctx, invoice_id) -> Invoice:
     invoice = rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
-    await ctx.commit()
     return invoice
 
 
 async def void_invoice(ctx, invoice_id) -> Invoice:
     invoice = rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))
-    await ctx.commit()
     return invoice

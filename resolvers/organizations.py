@@ -7,7 +7,6 @@ from portal.notifications.messages import portal_link
 
 
 async def organization(ctx):
-    ctx.require_principal()
     return ctx.organization
 
 
@@ -16,17 +15,15 @@ def portal_url(ctx) -> str:
 
 
 async def portal_settings(ctx) -> PortalSettings:
-    principal = ctx.require_staff()
+    principal = ctx.viewer
     return await ctx.session.get(PortalSettings, principal.organization_id)
 
 
 async def update_organization(ctx, changes: dict):
-    ctx.require_staff()
     for required in ("name", "time_zone"):
         if required in changes and changes[required] is None:
             raise BadUserInput(f"{required} cannot be null.")
     await change_organization(ctx.session, ctx.organization, changes)
-    await ctx.commit()
     return ctx.organization
 
 
@@ -36,5 +33,4 @@ async def update_portal_settings(ctx, changes: dict) -> PortalSettings:
         if value is None and flag not in ("banner_message",):
             raise BadUserInput(f"{flag} cannot be null.")
     await change_portal_settings(ctx.session, ctx.organization, settings, changes)
-    await ctx.commit()
     return settings

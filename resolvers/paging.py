@@ -1,13 +1,11 @@
 """Relay paging by keyset: newest first, cursors that stay valid while documents are added."""
-import base64
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
 
+from portal.core.cursors import decode_page_cursor, encode_page_cursor
 from portal.core.errors import BadUserInput
 from portal.core.ids import bounded_int
 
@@ -35,21 +33,6 @@ def check_first(first: int | None) -> int:
     return first
 
 
-def encode_cursor(key: tuple) -> str:
-    values = [value.isoformat() if isinstance(value, date) else value for value in key]
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, parsers: list[Callable[[Any], Any]]) -> tuple:
-    try:
-        values = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if not isinstance(values, list) or len(values) != len(parsers):
-            raise ValueError
-        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
-    except (ValueError, TypeError, UnicodeError, OverflowError):
-        raise BadUserInput("Invalid cursor.") from None
-
-
 async def count(session, query) -> int:
     return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
@@ -60,12 +43,12 @@ async def keyset_page(session, query, *, columns, parsers, first: int, after: st
     first = check_first(first)
     total = await count(session, query)
     if after:
-        key, position = tuple_(*columns), tuple_(*decode_cursor(after, parsers))
+        key, position = tuple_(*columns), tuple_(*decode_page_cursor(after, parsers))
         query = query.where(key < position if descending else key > position)
     ordering = [column.desc() if descending else column.asc() for column in columns]
     rows = list(await session.scalars(query.order_by(*ordering).limit(first + 1)))
     page = rows[:first]
-    cursors = [encode_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
+    cursors = [encode_page_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
     return Page(rows=page, cursors=cursors, has_next=len(rows) > first, total_count=total)
 
 

@@ -10,7 +10,7 @@ async def customer_filter(ctx, customer_id: str | None) -> int | None:
     A customer id of another organization, or another customer's for a contact person,
     answers NOT_FOUND like a missing one.
     """
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     if principal.is_contact:
         if customer_id is not None and decode_id(customer_id, "Customer") != principal.customer_id:
             raise NotFound("Customer")
@@ -29,7 +29,7 @@ async def narrowed_to_customer(ctx, query, model, customer_id: str | None):
 
 async def customer_of_view(ctx, customer_id: str | None):
     """The customer a dashboard or statement is for; staff must name one."""
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     if principal.is_staff and customer_id is None:
         raise BadUserInput("Staff must give a customerId.")
     return await get_customer(ctx.session, principal, await customer_filter(ctx, customer_id))
@@ -37,5 +37,5 @@ async def customer_of_view(ctx, customer_id: str | None):
 
 async def signed_in_contact(ctx) -> ContactPerson:
     """The contact person who asks; anyone else is refused."""
-    principal = ctx.require_contact()
+    principal = ctx.viewer
     return await ctx.session.get(ContactPerson, principal.contact_person_id)

@@ -7,18 +7,19 @@ from datetime import date
 
 from sqlalchemy import tuple_
 
+from portal.core.cursors import decode_page_cursor, encode_page_cursor
 from portal.models.estimates import Estimate, estimates_visible_to
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import Payment, payments_visible_to
-from portal.resolvers.paging import Page, check_first, count, decode_cursor, encode_cursor
+from portal.resolvers.paging import Page, check_first, count
 from portal.resolvers.scope import customer_filter
 
 
 async def transactions(ctx, *, customer_id, first, after) -> Page:
-    principal = ctx.require_principal()
+    principal = ctx.viewer
     first = check_first(first)
     customer_pk = await customer_filter(ctx, customer_id)  # looked up once for the three lists
-    position = decode_cursor(after, [date.fromisoformat, str]) if after else None
+    position = decode_page_cursor(after, [date.fromisoformat, str]) if after else None
     rows, total = [], 0
     for model, visible in ((Estimate, estimates_visible_to), (Invoice, invoices_visible_to),
                            (Payment, payments_visible_to)):
@@ -32,5 +33,5 @@ async def transactions(ctx, *, customer_id, first, after) -> Page:
         rows += list(await ctx.session.scalars(query))
     rows.sort(key=lambda row: (row.date, row.number), reverse=True)
     page = rows[:first]
-    return Page(rows=page, cursors=[encode_cursor((row.date, row.number)) for row in page],
+    return Page(rows=page, cursors=[encode_page_cursor((row.date, row.number)) for row in page],
                 has_next=len(rows) > first, total_count=total)

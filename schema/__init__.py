@@ -26,7 +26,9 @@ from portal.schema import (
     reviews,
     transactions,
 )
+from portal.schema.commit import CommitOnSuccess
 from portal.schema.errors import ErrorCodes
+from portal.schema.permissions import describe_roles
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
@@ -37,12 +39,23 @@ Mutation = merge_types("Mutation", (
     payments.Mutation, comments.Mutation, projects.Mutation, document_actions.Mutation, reviews.Mutation,
 ))
 
+Subscription = activity.Subscription
+
+for mutation_field in Mutation.__strawberry_definition__.fields:
+    mutation_field.extensions.append(CommitOnSuccess())
+for root in (Query, Mutation, Subscription):
+    describe_roles(root.__strawberry_definition__.fields)
+
 
 # Built once: the validation cache is keyed by the rule classes, and each limiter makes new ones.
 LIMITS = [*QueryDepthLimiter(max_depth=12).validation_rules, *MaxAliasesLimiter(max_alias_count=30).validation_rules]
 
 
 class PortalSchema(strawberry.Schema):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        node.node_loaders(self)  # with the schema: a Node type that cannot load itself stops the build
+
     def process_errors(self, errors, execution_context=None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""
 
@@ -50,7 +63,7 @@ class PortalSchema(strawberry.Schema):
 schema = PortalSchema(
     query=Query,
     mutation=Mutation,
-    subscription=activity.Subscription,
+    subscription=Subscription,
     extensions=[
         ErrorCodes,
         lambda: AddValidationRules(LIMITS),

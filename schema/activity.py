@@ -4,17 +4,21 @@ from contextlib import aclosing
 from datetime import datetime
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from portal.core.cursors import encode_activity_cursor
 from portal.core.ids import to_global_id
 from portal.models.activity import ActivityEvent as ActivityEventRow
 from portal.models.activity import ActivityKind as ActivityKindValues
-from portal.notifications.activity import encode_cursor
+from portal.models.activity import activity_visible_to
+from portal.models.auth import Principal
 from portal.resolvers import activity as resolve
 from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
-from portal.schema.node import WRAPPERS
-from portal.schema.nodes import GLOBAL_ID, Node, PageInfo
+from portal.schema.node import node_loaders
+from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, in_order
+from portal.schema.permissions import IsStaff, only
 
 ActivityKind = strawberry.enum(ActivityKindValues, name="ActivityKind", description="What a contact person did.")
 
@@ -29,14 +33,16 @@ class ActivityEvent(Node):
     occurred_at: datetime = strawberry.field(description="When it was recorded, in UTC.")
     summary: str = strawberry.field(description="One line for people: who did what, to what.")
 
+    def _relations(self, info: Info) -> resolve.EventRelations:
+        return resolve.relations(info.context, self.row, node_loaders(info.schema))
+
     @strawberry.field(description="The customer whose contact person acted.")
     async def customer(self, info: Info) -> Customer:
-        return Customer.from_model(await resolve.relations(info.context, self.row).customer(self.row))
+        return await self._relations(info).customer(self.row)
 
     @strawberry.field(description="Who acted, where a contact person did.")
     async def contact_person(self, info: Info) -> ContactPerson | None:
-        row = await resolve.relations(info.context, self.row).contact_person(self.row)
-        return None if row is None else ContactPerson.from_model(row)
+        return await self._relations(info).contact_person(self.row)
 
     @strawberry.field(description="What the event is about: the estimate or invoice (VIEWED, ESTIMATE_ACCEPTED, "
                                   "ESTIMATE_DECLINED, DOCUMENT_FORWARDED, PAYMENT_FAILED: the first invoice of the "
@@ -44,24 +50,23 @@ class ActivityEvent(Node):
                                   "payment (PAYMENT_RECEIVED), the customer (DETAILS_UPDATED), the review "
                                   "(REVIEW_SUBMITTED) or the contact person (INVITE_ACCEPTED).")
     async def subject(self, info: Info) -> Node | None:
-        subject = await resolve.relations(info.context, self.row).subject(self.row)
-        if subject is None or subject[0] not in WRAPPERS:
-            return None
-        type_name, row = subject
-        return WRAPPERS[type_name](row)
+        return await self._relations(info).subject(self.row)
 
     @strawberry.field(description="The comment, for COMMENTED.")
     async def comment(self, info: Info) -> Comment | None:
-        row = await resolve.relations(info.context, self.row).comment(self.row)
-        return None if row is None else Comment.from_model(row)
+        return await self._relations(info).comment(self.row)
 
     @classmethod
     def from_model(cls, row: ActivityEventRow) -> "ActivityEvent":
-        return cls(row=row, id=to_global_id("ActivityEvent", row.id), cursor=encode_cursor(row),
-                   kind=ActivityKind(row.kind), occurred_at=row.occurred_at, summary=row.summary)
+        return cls(row=row, id=to_global_id("ActivityEvent", row.id),
+                   cursor=encode_activity_cursor(row.organization_id, row.sequence), kind=ActivityKind(row.kind),
+                   occurred_at=row.occurred_at, summary=row.summary)
 
-
-WRAPPERS["ActivityEvent"] = ActivityEvent.from_model
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["ActivityEvent | None"]:
+        rows = await session.scalars(activity_visible_to(principal).where(ActivityEventRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.type(description="An activity event and the cursor that points at it.")
@@ -79,19 +84,20 @@ class ActivityConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Staff: the organization's activity, oldest first: the events after `after`, "
+    @strawberry.field(extensions=only(IsStaff()), description="the organization's activity, oldest first: the events after `after`, "
                                   "or without it the latest `first`. Pass the last cursor to `portalActivity` to "
                                   "follow on live.")
     async def activity(self, info: Info, after: str | None = None, first: int | None = 50) -> ActivityConnection:
         page = await resolve.activity(info.context, after=after, first=first)
-        edges = [ActivityEdge(node=ActivityEvent.from_model(row), cursor=encode_cursor(row)) for row in page.events]
+        events = [ActivityEvent.from_model(row) for row in page.events]
+        edges = [ActivityEdge(node=event, cursor=event.cursor) for event in events]
         return ActivityConnection(edges=edges, page_info=PageInfo(
             has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Staff only: live portal activity of the staff member's organization. "
+    @strawberry.subscription(extensions=only(IsStaff()), description="live portal activity of the staff member's organization. "
                                          "With `after`, the events since that cursor are replayed first, in order, "
                                          "then live ones follow, with no gap and no duplicate. A connection closed "
                                          "by the server with 1013 (too slow) resumes with the last cursor.")

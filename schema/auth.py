@@ -9,6 +9,7 @@ from portal.models.organizations import StaffUser as StaffUserRow
 from portal.resolvers import auth as resolve
 from portal.schema.customers import ContactPerson
 from portal.schema.organizations import StaffUser
+from portal.schema.permissions import IsSignedIn, only
 
 Viewer = Annotated[ContactPerson | StaffUser, strawberry.union("Viewer", description="Who a token belongs to.")]
 
@@ -56,11 +57,11 @@ class Mutation:
     async def accept_invite(self, info: Info, token: str, password: str) -> AuthPayload:
         return AuthPayload.from_signed_in(await resolve.accept_invite(info.context, token=token, password=password))
 
-    @strawberry.mutation(description="End the session of the bearer token.")
+    @strawberry.mutation(extensions=only(IsSignedIn()), description="End the session of the bearer token.")
     async def logout(self, info: Info) -> bool:
         return await resolve.logout(info.context)
 
-    @strawberry.mutation(description="Change the viewer's password; their other sessions end.")
+    @strawberry.mutation(extensions=only(IsSignedIn()), description="Change the viewer's password; their other sessions end.")
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
         return await resolve.change_password(info.context, current_password=current_password,
                                              new_password=new_password)

@@ -2,16 +2,21 @@
 from datetime import datetime
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.comments import Comment as CommentRow
+from portal.models.comments import comments_visible_to
 from portal.resolvers import comments as resolve
-from portal.schema.nodes import GLOBAL_ID, Node
+from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.permissions import IsSignedIn, only
+from portal.schema.rows import from_row
 
 
 @strawberry.type(description="A comment by staff or by a contact person.")
 class Comment(Node):
+    row: strawberry.Private[CommentRow]
     id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
     body: str = strawberry.field(description="As written; escape it wherever you render it.")
     author_name: str = strawberry.field(
@@ -22,13 +27,17 @@ class Comment(Node):
 
     @classmethod
     def from_model(cls, row: CommentRow) -> "Comment":
-        return cls(id=to_global_id("Comment", row.id), body=row.body, author_name=row.author_name,
-                   by_staff=row.by_staff, visible_in_portal=row.visible_in_portal, created_at=row.created_at)
+        return from_row(cls, row, row=row)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Comment | None"]:
+        rows = await session.scalars(comments_visible_to(principal).where(CommentRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="On an estimate, invoice or project. Staff may set visibleInPortal; "
+    @strawberry.mutation(extensions=only(IsSignedIn()), description="On an estimate, invoice or project. Staff may set visibleInPortal; "
                                      "a contact's comment is always visible.")
     async def add_comment(self, info: Info, subject_id: strawberry.ID, body: str,
                           visible_in_portal: bool | None = True) -> Comment:

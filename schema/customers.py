@@ -1,15 +1,19 @@
 """Customers, their contact persons and addresses."""
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from portal.core.ids import to_global_id
-from portal.models.customers import ADDRESS_FIELDS, gravatar_url
+from portal.models.auth import Principal
+from portal.models.customers import ADDRESS_FIELDS, contact_persons_visible_to, customers_visible_to, gravatar_url
 from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.customers import Customer as CustomerRow
 from portal.models.customers import PortalAccess as PortalAccessValues
 from portal.resolvers import customers as resolve
 from portal.schema.inputs import sent, value, values
-from portal.schema.nodes import GLOBAL_ID, Connection, Node
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, in_order
+from portal.schema.permissions import IsContactPerson, IsStaff, PortalAllows, only
+from portal.schema.rows import from_row
 
 PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
                                description="Whether a contact person may sign in to the portal.")
@@ -68,9 +72,13 @@ class ContactPerson(Node):
 
     @classmethod
     def from_model(cls, row: ContactPersonRow) -> "ContactPerson":
-        return cls(row=row, id=to_global_id("ContactPerson", row.id), first_name=row.first_name,
-                   last_name=row.last_name, email=row.email, phone=row.phone, mobile=row.mobile,
-                   portal_access=PortalAccess(row.portal_access))
+        return from_row(cls, row, row=row, portal_access=PortalAccess(row.portal_access))
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["ContactPerson | None"]:
+        rows = await session.scalars(contact_persons_visible_to(principal).where(ContactPersonRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.type(description="A customer of the business.")
@@ -96,6 +104,12 @@ class Customer(Node):
                    company_name=row.company_name, currency=row.currency,
                    billing_address=Address.from_dict(row.billing_address),
                    shipping_address=Address.from_dict(row.shipping_address), ach_enabled=row.ach_enabled)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["Customer | None"]:
+        rows = await session.scalars(customers_visible_to(principal).where(CustomerRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.input(description="A new customer.")
@@ -140,20 +154,20 @@ class CompanyDetailsInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Staff: the organization's customers, by name; `search` matches names.")
+    @strawberry.field(extensions=only(IsStaff()), description="the organization's customers, by name; `search` matches names.")
     async def customers(self, info: Info, search: str | None = None, first: int | None = 20,
                         after: str | None = None) -> Connection[Customer]:
         page = await resolve.customers(info.context, search=search, first=first, after=after)
         return Connection.from_page(page, Customer.from_model)
 
-    @strawberry.field(description="Contact person: their own customer.")
+    @strawberry.field(extensions=only(IsContactPerson()), description="their own customer.")
     async def my_customer(self, info: Info) -> Customer:
         return Customer.from_model(await resolve.my_customer(info.context))
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: add a customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="add a customer.")
     async def create_customer(self, info: Info, input: CustomerInput) -> Customer:
         row = await resolve.create_customer(
             info.context, display_name=input.display_name, company_name=value(input.company_name),
@@ -161,32 +175,32 @@ class Mutation:
             shipping_address=address_dict(input.shipping_address))
         return Customer.from_model(row)
 
-    @strawberry.mutation(description="Staff: add a contact person to a customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="add a contact person to a customer.")
     async def add_contact_person(self, info: Info, customer_id: strawberry.ID,
                                  input: ContactPersonInput) -> ContactPerson:
         row = await resolve.add_contact_person(info.context, customer_id, **values(input))
         return ContactPerson.from_model(row)
 
-    @strawberry.mutation(description="Staff: allow or refuse payment by bank account (ACH) for a customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="allow or refuse payment by bank account (ACH) for a customer.")
     async def set_ach_enabled(self, info: Info, customer_id: strawberry.ID, enabled: bool) -> Customer:
         return Customer.from_model(await resolve.set_ach_enabled(info.context, customer_id, enabled))
 
-    @strawberry.mutation(description="Sends each contact person an invitation email. "
+    @strawberry.mutation(extensions=only(IsStaff()), description="Sends each contact person an invitation email. "
                                      "A customer with no contact person cannot be enabled.")
     async def enable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
         rows = await resolve.enable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
-    @strawberry.mutation(description="Staff: turn the portal off for contact persons; their sessions end at once.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="turn the portal off for contact persons; their sessions end at once.")
     async def disable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
         rows = await resolve.disable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
-    @strawberry.mutation(description="Contact person: change their own name and phones, where the portal allows.")
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their own name and phones.")
     async def update_my_account(self, info: Info, input: MyAccountInput) -> ContactPerson:
         return ContactPerson.from_model(await resolve.update_my_account(info.context, sent(input)))
 
-    @strawberry.mutation(description="Only where the portal allows customers to edit their details.")
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their customer's company name, address and phones.")
     async def update_company_details(self, info: Info, input: CompanyDetailsInput) -> Customer:
         changes = sent(input)
         for key in ("billing_address", "shipping_address"):

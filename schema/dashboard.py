@@ -14,6 +14,8 @@ from portal.models.statements import Statement as StatementValue
 from portal.models.statements import StatementLineKind as StatementLineKindValues
 from portal.resolvers import dashboard as resolve
 from portal.schema.payments import Payment
+from portal.schema.permissions import IsSignedIn, only
+from portal.schema.rows import from_row
 
 StatementLineKind = strawberry.enum(StatementLineKindValues, name="StatementLineKind",
                                     description="What a statement line records.")
@@ -39,15 +41,10 @@ class Dashboard:
 
     @classmethod
     def from_value(cls, value: DashboardValue) -> "Dashboard":
-        return cls(
-            currency=value.currency, banner_message=value.banner_message,
-            outstanding_invoices=MoneySummary(count=value.outstanding_invoices.count,
-                                              total=value.outstanding_invoices.total),
-            outstanding_retainer_invoices=MoneySummary(count=value.outstanding_retainer_invoices.count,
-                                                       total=value.outstanding_retainer_invoices.total),
-            last_payment=Payment.from_model(value.last_payment) if value.last_payment else None,
-            estimates_awaiting_approval=value.estimates_awaiting_approval,
-        )
+        return from_row(
+            cls, value, outstanding_invoices=from_row(MoneySummary, value.outstanding_invoices),
+            outstanding_retainer_invoices=from_row(MoneySummary, value.outstanding_retainer_invoices),
+            last_payment=Payment.from_model(value.last_payment) if value.last_payment else None)
 
 
 @strawberry.type(description="One line of a statement.")
@@ -83,23 +80,18 @@ class Statement:
     def from_value(cls, value: StatementValue, info: Info) -> "Statement":
         query = urlencode({"customerId": to_global_id("Customer", value.customer.id),
                            "from": value.start.isoformat(), "to": value.end.isoformat()})
-        return cls(
-            from_=value.start, to=value.end, currency=value.currency, opening_balance=value.opening_balance,
-            invoiced_amount=value.invoiced_amount, amount_paid=value.amount_paid,
-            closing_balance=value.closing_balance,
-            lines=[StatementLine(date=line.date, kind=line.kind, reference=line.reference, amount=line.amount,
-                                 payment=line.payment, balance=line.balance) for line in value.lines],
-            pdf_url=info.context.settings.link(f"/pdf/statement?{query}"),
-        )
+        return from_row(cls, value, from_=value.start, to=value.end,
+                        lines=[from_row(StatementLine, line) for line in value.lines],
+                        pdf_url=info.context.settings.link(f"/pdf/statement?{query}"))
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A customer's dashboard; staff must give the customerId.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="A customer's dashboard; staff must give the customerId.")
     async def dashboard(self, info: Info, customer_id: strawberry.ID | None = None) -> Dashboard:
         return Dashboard.from_value(await resolve.dashboard(info.context, customer_id=customer_id))
 
-    @strawberry.field(description="A customer's statement; by default the current month up to today. "
+    @strawberry.field(extensions=only(IsSignedIn()), description="A customer's statement; by default the current month up to today. "
                                   "Staff must give the customerId.")
     async def statement(self, info: Info,
                         from_: Annotated[date | None, strawberry.argument(name="from")] = None,

@@ -8,6 +8,7 @@ from portal.schema.customers import ContactPerson
 from portal.schema.documents import Document
 from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
+from portal.schema.permissions import IsContactPerson, IsSignedIn, PortalAllows, only
 
 
 def as_document(row) -> Document:
@@ -16,11 +17,11 @@ def as_document(row) -> Document:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Records the first view of an estimate or invoice; later calls change nothing.")
+    @strawberry.mutation(extensions=only(IsSignedIn()), description="Records the first view of an estimate or invoice; later calls change nothing.")
     async def mark_viewed(self, info: Info, document_id: strawberry.ID) -> Document:
         return as_document(await resolve.mark_viewed(info.context, document_id))
 
-    @strawberry.mutation(description="Only where the portal allows forwarding; the recipient becomes a contact "
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_forwarding")), description="send a document to someone else; the recipient becomes a contact "
                                      "person of the customer.")
     async def forward_document(self, info: Info, document_id: strawberry.ID, email: str, name: str | None = None,
                                message: str | None = None) -> ContactPerson:

@@ -4,13 +4,16 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from portal.models.documents import LineDraft
-from portal.models.documents import LineItem as LineItemRow
+from portal.models.estimates import Estimate as EstimateRow
+from portal.models.invoices import Invoice as InvoiceRow
 from portal.schema.comments import Comment
 from portal.schema.inputs import value
-from portal.schema.nodes import GLOBAL_ID, Node
+from portal.schema.nodes import Node
+from portal.schema.rows import from_row
 
 
 @strawberry.type(description="One line of an estimate or invoice.")
@@ -21,11 +24,6 @@ class LineItem:
     rate: Decimal = strawberry.field(description="Price of one unit, before tax.")
     tax_percent: Decimal = strawberry.field(description="Tax rate in percent, applied to the line's amount.")
     amount: Decimal = strawberry.field(description="quantity × rate, rounded half-up to cents.")
-
-    @classmethod
-    def from_model(cls, row: LineItemRow) -> "LineItem":
-        return cls(name=row.name, description=row.description, quantity=row.quantity, rate=row.rate,
-                   tax_percent=row.tax_percent, amount=row.amount)
 
 
 @strawberry.input(description="One line of an estimate or invoice.")
@@ -46,18 +44,38 @@ def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
 
 @strawberry.interface(description="Estimates and invoices: what can be viewed, commented on, printed and forwarded.")
 class Document(Node):
-    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+    """The fields estimates and invoices share, declared once: Estimate and Invoice add their own and
+    restate only those whose description says something of their kind."""
+
+    row: strawberry.Private[EstimateRow | InvoiceRow]
     number: str = strawberry.field(
         description="EST-00001 for an estimate, INV-00001 for an invoice: numbered per business, without gaps.")
     date: dt.date = strawberry.field(description="The date it was issued.")
     currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    line_items: list[LineItem] = strawberry.field(description="The lines, in order.")
+    line_items: list[LineItem]  # resolved below; annotated here to keep its place in the printed schema
     sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
     tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer is asked to pay: subtotal + tax.")
     viewed_at: datetime | None = strawberry.field(
         description="First time any contact person of the customer viewed it.")
-    comments: list[Comment] = strawberry.field(description="Comments the viewer may see, oldest first.")
+
+    def _loaders(self, info: Info) -> tuple[DataLoader, DataLoader]:
+        """The request's loaders of this kind of document's lines and comments."""
+        loaders = info.context.loaders
+        if isinstance(self.row, InvoiceRow):
+            return loaders.invoice_lines, loaders.invoice_comments
+        return loaders.estimate_lines, loaders.estimate_comments
+
+    @strawberry.field(description="The lines, in order.")
+    async def line_items(self, info: Info) -> list[LineItem]:
+        lines, _ = self._loaders(info)
+        return [from_row(LineItem, row) for row in await lines.load(self.row.id)]
+
+    @strawberry.field(description="Comments the viewer may see, oldest first.")
+    async def comments(self, info: Info) -> list[Comment]:
+        _, comments = self._loaders(info)
+        return [Comment.from_model(row) for row in await comments.load(self.row.id)]
+
     @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
     def pdf_url(self, info: Info) -> str:
         return info.context.settings.link(f"/pdf/{self.id}")

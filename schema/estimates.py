@@ -4,16 +4,19 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.estimates import EstimateStatus as EstimateStatusValues
+from portal.models.estimates import estimates_visible_to
 from portal.resolvers import estimates as resolve
-from portal.schema.comments import Comment
-from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts
+from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.inputs import value
-from portal.schema.nodes import GLOBAL_ID, Connection
+from portal.schema.nodes import Connection, in_order
+from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
+from portal.schema.rows import from_row
 
 EstimateStatus = strawberry.enum(EstimateStatusValues, name="EstimateStatus",
                                  description="EXPIRED is a sent estimate past its expiry date.")
@@ -22,17 +25,10 @@ EstimateStatus = strawberry.enum(EstimateStatusValues, name="EstimateStatus",
 @strawberry.type(description="An offer to a customer, to accept or decline.")
 class Estimate(Document):
     row: strawberry.Private[EstimateRow]
-    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
     number: str = strawberry.field(description="Estimate number, like EST-00042: numbered per business, without gaps.")
-    date: dt.date = strawberry.field(description="The date it was issued.")
     expiry_date: dt.date | None = strawberry.field(
         description="Last day it can be accepted, in the organization's time zone; null: it never expires.")
-    currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
-    tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer would pay: subtotal + tax.")
-    viewed_at: datetime | None = strawberry.field(
-        description="First time any contact person of the customer viewed it.")
     accepted_at: datetime | None = strawberry.field(description="When a contact person accepted it.")
     declined_at: datetime | None = strawberry.field(
         description="When a contact person declined it; cleared when staff rework it.")
@@ -42,20 +38,14 @@ class Estimate(Document):
     def status(self, info: Info) -> EstimateStatus:
         return self.row.status_on(info.context.today)
 
-    @strawberry.field(description="The lines, in order.")
-    async def line_items(self, info: Info) -> list[LineItem]:
-        return [LineItem.from_model(row) for row in await info.context.loaders.estimate_lines.load(self.row.id)]
-
-    @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(self, info: Info) -> list[Comment]:
-        return [Comment.from_model(row) for row in await info.context.loaders.estimate_comments.load(self.row.id)]
-
     @classmethod
     def from_model(cls, row: EstimateRow) -> "Estimate":
-        return cls(row=row, id=to_global_id("Estimate", row.id), number=row.number, date=row.date,
-                   expiry_date=row.expiry_date, currency=row.currency, sub_total=row.sub_total,
-                   tax_total=row.tax_total, total=row.total, viewed_at=row.viewed_at, accepted_at=row.accepted_at,
-                   declined_at=row.declined_at, decline_reason=row.decline_reason)
+        return from_row(cls, row, row=row)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Estimate | None"]:
+        rows = await session.scalars(estimates_visible_to(principal).where(EstimateRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.input(description="An estimate's customer, dates and lines.")
@@ -80,7 +70,7 @@ def _fields(input: EstimateInput) -> dict:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Estimates the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Estimates the viewer may see, newest first.")
     async def estimates(self, info: Info, status: EstimateStatus | None = None, customer_id: strawberry.ID | None = None,
                         first: int | None = 20, after: str | None = None) -> Connection[Estimate]:
         page = await resolve.estimates(info.context, status=status, customer_id=customer_id, first=first, after=after)
@@ -89,22 +79,22 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: a new estimate, a draft unless `send`.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="a new estimate, a draft unless `send`.")
     async def create_estimate(self, info: Info, input: EstimateInput, send: bool | None = False) -> Estimate:
         return Estimate.from_model(await resolve.create_estimate(info.context, send=bool(send), **_fields(input)))
 
-    @strawberry.mutation(description="A declined estimate may be reworked; sending it again makes it SENT.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="A declined estimate may be reworked; sending it again makes it SENT.")
     async def update_estimate(self, info: Info, id: strawberry.ID, input: EstimateInput) -> Estimate:
         return Estimate.from_model(await resolve.update_estimate(info.context, id, **_fields(input)))
 
-    @strawberry.mutation(description="Staff: show the estimate to the customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="show the estimate to the customer.")
     async def send_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
         return Estimate.from_model(await resolve.send_estimate(info.context, id))
 
-    @strawberry.mutation(description="Contact person: accept a sent, unexpired estimate.")
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="accept a sent, unexpired estimate.")
     async def accept_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
         return Estimate.from_model(await resolve.accept_estimate(info.context, id))
 
-    @strawberry.mutation(description="Contact person: decline a sent, unexpired estimate, with a reason.")
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="decline a sent, unexpired estimate, with a reason.")
     async def decline_estimate(self, info: Info, id: strawberry.ID, reason: str | None = None) -> Estimate:
         return Estimate.from_model(await resolve.decline_estimate(info.context, id, reason=reason))

@@ -1,23 +1,25 @@
 """Invoices."""
 import datetime as dt
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.invoices import InvoiceKind as InvoiceKindValues
 from portal.models.invoices import InvoiceStatus as InvoiceStatusValues
 from portal.models.invoices import PaymentMethodKind as PaymentMethodKindValues
+from portal.models.invoices import invoices_visible_to
 from portal.resolvers import estimates as resolve_estimates
 from portal.resolvers import invoices as resolve
-from portal.schema.comments import Comment
-from portal.schema.documents import Document, LineItem, LineItemInput, line_drafts
+from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.inputs import value
-from portal.schema.nodes import GLOBAL_ID, Connection
+from portal.schema.nodes import Connection, in_order
+from portal.schema.permissions import IsSignedIn, IsStaff, only
+from portal.schema.rows import from_row
 
 if TYPE_CHECKING:
     from portal.schema.payments import Payment
@@ -32,38 +34,23 @@ PaymentMethodKind = strawberry.enum(PaymentMethodKindValues, name="PaymentMethod
 @strawberry.type(description="A bill to a customer.")
 class Invoice(Document):
     row: strawberry.Private[InvoiceRow]
-    id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
     number: str = strawberry.field(description="Invoice number, like INV-00042: numbered per business, without gaps.")
     kind: InvoiceKind = strawberry.field(description="Standard or retainer: the dashboard counts them apart.")
-    date: dt.date = strawberry.field(description="The date it was issued.")
     due_date: dt.date = strawberry.field(
         description="When the invoice is due; past it, an unpaid invoice is OVERDUE "
                     "(today in the organization's time zone).")
-    currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
-    tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer is billed: subtotal + tax.")
     amount_paid: Decimal = strawberry.field(description="Sum of the payments applied to it.")
     balance_due: Decimal = strawberry.field(
         description="Balance still owed: total − amount paid; 0 for a void invoice.")
     payment_options: list[PaymentMethodKind] = strawberry.field(
         description="How this invoice may be paid in the portal (chosen when it was created).")
-    viewed_at: datetime | None = strawberry.field(
-        description="First time any contact person of the customer viewed it.")
 
     @strawberry.field(description="DRAFT, SENT, OVERDUE, PARTIALLY_PAID, PAID or VOID, as of today.")
     def status(self, info: Info) -> InvoiceStatus:
         return self.row.status_on(info.context.today)
 
-    @strawberry.field(description="The lines, in order.")
-    async def line_items(self, info: Info) -> list[LineItem]:
-        return [LineItem.from_model(row) for row in await info.context.loaders.invoice_lines.load(self.row.id)]
-
-    @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(self, info: Info) -> list[Comment]:
-        return [Comment.from_model(row) for row in await info.context.loaders.invoice_comments.load(self.row.id)]
-
-    @strawberry.field(description="Payments applied to this invoice, oldest first.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Payments applied to this invoice, oldest first.")
     async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("portal.schema.payments")]]:
         from portal.schema.payments import Payment
 
@@ -71,10 +58,12 @@ class Invoice(Document):
 
     @classmethod
     def from_model(cls, row: InvoiceRow) -> "Invoice":
-        return cls(row=row, id=to_global_id("Invoice", row.id), number=row.number, kind=InvoiceKind(row.kind),
-                   date=row.date, due_date=row.due_date, currency=row.currency, sub_total=row.sub_total,
-                   tax_total=row.tax_total, total=row.total, amount_paid=row.amount_paid,
-                   balance_due=row.balance_due, payment_options=row.payment_methods, viewed_at=row.viewed_at)
+        return from_row(cls, row, row=row, kind=InvoiceKind(row.kind), payment_options=row.payment_methods)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Invoice | None"]:
+        rows = await session.scalars(invoices_visible_to(principal).where(InvoiceRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.input(description="An invoice's customer, kind, dates, lines and ways to pay.")
@@ -96,7 +85,7 @@ class InvoiceInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Invoices the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Invoices the viewer may see, newest first.")
     async def invoices(self, info: Info, status: InvoiceStatus | None = None, kind: InvoiceKind | None = None,
                        customer_id: strawberry.ID | None = None, first: int | None = 20,
                        after: str | None = None) -> Connection[Invoice]:
@@ -107,7 +96,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: a new invoice, a draft unless `send`; due in 30 days by default.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="a new invoice, a draft unless `send`; due in 30 days by default.")
     async def create_invoice(self, info: Info, input: InvoiceInput, send: bool | None = False) -> Invoice:
         row = await resolve.create_invoice(
             info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKindValues.STANDARD,
@@ -115,15 +104,15 @@ class Mutation:
             payment_options=value(input.payment_options), send=bool(send))
         return Invoice.from_model(row)
 
-    @strawberry.mutation(description="Staff: show a draft invoice to the customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="show a draft invoice to the customer.")
     async def send_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         return Invoice.from_model(await resolve.send_invoice(info.context, id))
 
-    @strawberry.mutation(description="Staff: cancel an invoice that has no payments.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="cancel an invoice that has no payments.")
     async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         return Invoice.from_model(await resolve.void_invoice(info.context, id))
 
-    @strawberry.mutation(description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
+    @strawberry.mutation(extensions=only(IsStaff()), description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
                                      "with the same lines.")
     async def convert_estimate_to_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
         return Invoice.from_model(await resolve_estimates.convert_estimate_to_invoice(info.context, id))

@@ -1,44 +1,41 @@
-"""The `node` query: one entry point for every type with a global id."""
+"""The `node` query, and the one registry of node types it reads: made from the schema, by name."""
+import functools
+
 import strawberry
 from strawberry.types import Info
+from strawberry.types.base import StrawberryObjectDefinition
 
-from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.resolvers import nodes as resolve
-from portal.schema.comments import Comment
-from portal.schema.customers import ContactPerson, Customer
-from portal.schema.estimates import Estimate
-from portal.schema.invoices import Invoice
+from portal.resolvers.nodes import LoadVisible
 from portal.schema.nodes import Node
-from portal.schema.organizations import Organization, StaffUser
-from portal.schema.payments import Payment, SavedPaymentMethod
-from portal.schema.projects import Project, ProjectTask, TimeEntry
-from portal.schema.reviews import Review
-
-WRAPPERS = {
-    "Organization": Organization.from_model,
-    "StaffUser": StaffUser.from_model,
-    "Customer": Customer.from_model,
-    "ContactPerson": ContactPerson.from_model,
-    "Estimate": Estimate.from_model,
-    "Invoice": Invoice.from_model,
-    "Payment": Payment.from_model,
-    "Comment": Comment.from_model,
-    "Project": Project.from_model,
-    "ProjectTask": ProjectTask.from_model,
-    "Review": Review.from_model,
-    "SavedPaymentMethod": SavedPaymentMethod.from_model,
-}
+from portal.schema.permissions import IsSignedIn, only
 
 
-async def _time_entry(info: Info, row):
-    return TimeEntry.from_model(row, await info.context.session.get(ProjectTaskRow, row.task_id))
+@functools.cache
+def node_loaders(schema: strawberry.Schema) -> dict[str, LoadVisible]:
+    """How each type of `schema` that implements Node loads itself (its `load_visible`), by type name.
+
+    Made once per schema, as it is built (PortalSchema): a Node type that cannot load itself stops
+    the build rather than answer NOT_FOUND for ever.
+    """
+    loaders = {}
+    for concrete in schema.schema_converter.type_map.values():
+        definition = concrete.definition
+        if not isinstance(definition, StrawberryObjectDefinition) or not _implements_node(definition):
+            continue
+        load = getattr(definition.origin, "load_visible", None)
+        if load is None:
+            raise TypeError(f"{definition.name} implements Node but cannot load itself: give it load_visible().")
+        loaders[definition.name] = load
+    return loaders
+
+
+def _implements_node(definition: StrawberryObjectDefinition) -> bool:
+    return not definition.is_interface and issubclass(definition.origin, Node)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object the viewer may see; others answer NOT_FOUND, as if missing.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Any object the viewer may see; others answer NOT_FOUND, as if missing.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        type_name, row = await resolve.node(info.context, id)
-        if type_name == "TimeEntry":
-            return await _time_entry(info, row)
-        return WRAPPERS[type_name](row)
+        return await resolve.node(info.context, id, node_loaders(info.schema))

@@ -1,16 +1,35 @@
 """Relay building blocks: the Node interface, connections and page info."""
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
 T = TypeVar("T")
+
+
+class HasId(Protocol):
+    id: int | None
+
+
+Row = TypeVar("Row", bound=HasId)
 
 GLOBAL_ID = "Opaque global id; `node(id:)` fetches the object again."
 
 
 @strawberry.interface(description="An object with a global id; fetch it again with `node(id:)`.")
 class Node:
+    """Each type that implements it loads itself: a classmethod `load_visible(session, principal, ids)`
+    returns its objects of those primary keys that the principal may see, read through the
+    `*_visible_to(principal)` query of `models/`, in the keys' order, None for the others.
+    `node(id:)` and activity subjects find these by type name (schema/node.py)."""
+
     id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
+
+
+def in_order(ids: list[int], rows: Iterable[Row], wrap: Callable[[Row], T]) -> list[T | None]:
+    """`rows` wrapped, in the order of `ids`; None for an id without a row (missing, or not the viewer's)."""
+    found = {row.id: row for row in rows}
+    return [wrap(found[pk]) if pk in found else None for pk in ids]
 
 
 @strawberry.type(description="Where a page ends and whether more follow.")

@@ -1,15 +1,20 @@
 """The business: its profile, its owner and its portal settings."""
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.organizations import Organization as OrganizationRow
 from portal.models.organizations import PortalSettings as PortalSettingsRow
 from portal.models.organizations import StaffUser as StaffUserRow
+from portal.models.organizations import organizations_visible_to, staff_users_visible_to
 from portal.resolvers import organizations as resolve
 from portal.schema.customers import Address, AddressInput, address_dict
 from portal.schema.inputs import sent
-from portal.schema.nodes import GLOBAL_ID, Node
+from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.permissions import IsSignedIn, IsStaff, only
+from portal.schema.rows import from_row
 
 
 @strawberry.type(description="The business that runs the portal.")
@@ -29,6 +34,12 @@ class Organization(Node):
                    email=row.email, phone=row.phone, address=Address.from_dict(row.address),
                    time_zone=row.time_zone)
 
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["Organization | None"]:
+        rows = await session.scalars(organizations_visible_to(principal).where(OrganizationRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
+
 
 @strawberry.type(description="A member of the business's staff.")
 class StaffUser(Node):
@@ -39,6 +50,12 @@ class StaffUser(Node):
     @classmethod
     def from_model(cls, row: StaffUserRow) -> "StaffUser":
         return cls(id=to_global_id("StaffUser", row.id), name=row.name, email=row.email)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["StaffUser | None"]:
+        rows = await session.scalars(staff_users_visible_to(principal).where(StaffUserRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.type(description="How the business's portal behaves.")
@@ -61,11 +78,7 @@ class PortalSettings:
 
     @classmethod
     def from_model(cls, row: PortalSettingsRow, *, portal_name: str, portal_url: str) -> "PortalSettings":
-        return cls(portal_name=portal_name, portal_url=portal_url, banner_message=row.banner_message,
-                   notify_owner_on_activity=row.notify_owner_on_activity, allow_forwarding=row.allow_forwarding,
-                   notify_customers_on_staff_comments=row.notify_customers_on_staff_comments,
-                   show_projects_and_timesheets=row.show_projects_and_timesheets,
-                   allow_customers_to_edit_details=row.allow_customers_to_edit_details)
+        return from_row(cls, row, portal_name=portal_name, portal_url=portal_url)
 
 
 @strawberry.input(description="Changes to the organization's profile; omitted fields stay as they are.")
@@ -115,24 +128,24 @@ def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The viewer's organization.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="The viewer's organization.")
     async def organization(self, info: Info) -> Organization:
         return Organization.from_model(await resolve.organization(info.context))
 
-    @strawberry.field(description="Staff: the portal settings.")
+    @strawberry.field(extensions=only(IsStaff()), description="the portal settings.")
     async def portal_settings(self, info: Info) -> PortalSettings:
         return _portal_settings(info, await resolve.portal_settings(info.context))
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: change the organization's profile.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="change the organization's profile.")
     async def update_organization(self, info: Info, input: OrganizationInput) -> Organization:
         changes = sent(input)
         if "address" in changes:
             changes["address"] = address_dict(changes["address"])
         return Organization.from_model(await resolve.update_organization(info.context, changes))
 
-    @strawberry.mutation(description="Staff: change the portal settings.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="change the portal settings.")
     async def update_portal_settings(self, info: Info, input: PortalSettingsInput) -> PortalSettings:
         return _portal_settings(info, await resolve.update_portal_settings(info.context, sent(input)))

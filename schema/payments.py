@@ -4,16 +4,22 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.payment_methods import SavedPaymentMethod as SavedPaymentMethodRow
+from portal.models.payment_methods import payment_methods_of
 from portal.models.payments import Payment as PaymentRow
 from portal.models.payments import PaymentAllocation as PaymentAllocationRow
+from portal.models.payments import payments_visible_to
 from portal.resolvers import payments as resolve
 from portal.schema.inputs import value
 from portal.schema.invoices import Invoice, PaymentMethodKind
-from portal.schema.nodes import GLOBAL_ID, Connection, Node
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, in_order
+from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
+from portal.schema.rows import from_row
 
 
 @strawberry.type(description="The part of a payment applied to one invoice.")
@@ -45,9 +51,12 @@ class Payment(Node):
 
     @classmethod
     def from_model(cls, row: PaymentRow) -> "Payment":
-        return cls(row=row, id=to_global_id("Payment", row.id), number=row.number, date=row.date,
-                   amount=row.amount, currency=row.currency, method=PaymentMethodKind(row.method),
-                   reference=row.reference)
+        return from_row(cls, row, row=row, method=PaymentMethodKind(row.method))
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Payment | None"]:
+        rows = await session.scalars(payments_visible_to(principal).where(PaymentRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.input(description="A payment received outside the portal, for one invoice.")
@@ -76,6 +85,12 @@ class SavedPaymentMethod(Node):
     def from_model(cls, row: SavedPaymentMethodRow) -> "SavedPaymentMethod":
         return cls(id=to_global_id("SavedPaymentMethod", row.id), kind=PaymentMethodKind(row.kind), brand=row.brand,
                    last4=row.last4, exp_month=row.exp_month, exp_year=row.exp_year)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["SavedPaymentMethod | None"]:
+        rows = await session.scalars(payment_methods_of(principal).where(SavedPaymentMethodRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.input(description="How to pay: exactly one of the two fields.")
@@ -115,21 +130,21 @@ class PaymentResult:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Payments the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Payments the viewer may see, newest first.")
     async def payments(self, info: Info, customer_id: strawberry.ID | None = None, first: int | None = 20,
                        after: str | None = None) -> Connection[Payment]:
         page = await resolve.payments(info.context, customer_id=customer_id, first=first, after=after)
         return Connection.from_page(page, Payment.from_model)
 
 
-    @strawberry.field(description="Contact person: their saved cards and bank accounts.")
+    @strawberry.field(extensions=only(IsContactPerson()), description="their saved cards and bank accounts.")
     async def saved_payment_methods(self, info: Info) -> list[SavedPaymentMethod]:
         return [SavedPaymentMethod.from_model(row) for row in await resolve.saved_payment_methods(info.context)]
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Contact person: pay invoices in full by card or bank account, once per "
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="pay invoices in full by card or bank account, once per "
                                      "idempotency key.")
     async def pay_invoices(self, info: Info, input: PayInvoicesInput) -> PaymentResult:
         method = input.payment_method
@@ -141,11 +156,11 @@ class Mutation:
                              payment=Payment.from_model(result.payment) if result.payment else None,
                              failure_reason=result.failure_reason)
 
-    @strawberry.mutation(description="Contact person: forget a saved payment method.")
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="forget a saved payment method.")
     async def remove_saved_payment_method(self, info: Info, id: strawberry.ID) -> bool:
         return await resolve.remove_saved_payment_method(info.context, id)
 
-    @strawberry.mutation(description="Staff: record an offline payment (cash, cheque, transfer) against an invoice.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="record an offline payment (cash, cheque, transfer) against an invoice.")
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> Payment:
         row = await resolve.record_payment(info.context, invoice_id=input.invoice_id, amount=input.amount,
                                            payment_date=value(input.date), reference=value(input.reference))

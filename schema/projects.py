@@ -5,16 +5,19 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.projects import Project as ProjectRow
 from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.models.projects import TimeEntry as TimeEntryRow
-from portal.models.projects import hours_summary
+from portal.models.projects import hours_summary, projects_visible_to, tasks_visible_to, time_entries_visible_to
 from portal.resolvers import projects as resolve
 from portal.schema.comments import Comment
-from portal.schema.nodes import GLOBAL_ID, Node
+from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.permissions import IsSignedIn, IsStaff, PortalAllows, only
 
 
 @strawberry.enum(description="Whether logged time has been invoiced.")
@@ -49,6 +52,15 @@ class ProjectTask(Node):
     def from_model(cls, row: ProjectTaskRow) -> "ProjectTask":
         return cls(row=row, id=to_global_id("ProjectTask", row.id), name=row.name, billable=row.billable)
 
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["ProjectTask | None"]:
+        return in_order(ids, await _tasks(session, principal, ids), cls.from_model)
+
+
+async def _tasks(session: AsyncSession, principal: Principal, ids) -> list[ProjectTaskRow]:
+    return list(await session.scalars(tasks_visible_to(principal).where(ProjectTaskRow.id.in_(ids))))
+
 
 @strawberry.type(description="Time logged on a task.")
 class TimeEntry(Node):
@@ -64,6 +76,15 @@ class TimeEntry(Node):
         return cls(id=to_global_id("TimeEntry", row.id), task=ProjectTask.from_model(task), date=row.date,
                    hours=row.hours, status=TimeEntryStatus.BILLED if row.billed else TimeEntryStatus.UNBILLED,
                    notes=row.notes)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal,
+                           ids: list[int]) -> list["TimeEntry | None"]:
+        entries = list(await session.scalars(time_entries_visible_to(principal).where(TimeEntryRow.id.in_(ids))))
+        if not entries:
+            return [None] * len(ids)
+        tasks = {task.id: task for task in await _tasks(session, principal, {entry.task_id for entry in entries})}
+        return in_order(ids, entries, lambda entry: cls.from_model(entry, tasks[entry.task_id]))
 
 
 @strawberry.type(description="Work done for a customer, with its tasks and timesheets.")
@@ -93,29 +114,34 @@ class Project(Node):
     def from_model(cls, row: ProjectRow) -> "Project":
         return cls(row=row, id=to_global_id("Project", row.id), name=row.name, description=row.description)
 
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Project | None"]:
+        rows = await session.scalars(projects_visible_to(principal).where(ProjectRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
+
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Contact person: the customer's projects, where the portal shows them.")
+    @strawberry.field(extensions=only(IsSignedIn(), PortalAllows("show_projects_and_timesheets")), description="The customer's projects for a contact person; every project for staff.")
     async def projects(self, info: Info) -> list[Project]:
         return [Project.from_model(row) for row in await resolve.projects(info.context)]
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Staff: start a project for a customer.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="start a project for a customer.")
     async def create_project(self, info: Info, customer_id: strawberry.ID, name: str,
                              description: str | None = None) -> Project:
         return Project.from_model(await resolve.create_project(info.context, customer_id, name=name,
                                                                description=description))
 
-    @strawberry.mutation(description="Staff: add a task to a project.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="add a task to a project.")
     async def add_project_task(self, info: Info, project_id: strawberry.ID, name: str,
                                billable: bool | None = True) -> ProjectTask:
         return ProjectTask.from_model(await resolve.add_project_task(info.context, project_id, name=name,
                                                                      billable=billable is not False))
 
-    @strawberry.mutation(description="Staff: log time on a task.")
+    @strawberry.mutation(extensions=only(IsStaff()), description="log time on a task.")
     async def log_time(self, info: Info, task_id: strawberry.ID, date: date, hours: Decimal,
                        notes: str | None = None, billed: bool | None = False) -> TimeEntry:
         entry, task = await resolve.log_time(info.context, task_id, entry_date=date, hours=hours, notes=notes,

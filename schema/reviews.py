@@ -2,12 +2,16 @@
 from datetime import datetime
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from portal.core.ids import to_global_id
+from portal.models.auth import Principal
 from portal.models.reviews import Review as ReviewRow
+from portal.models.reviews import reviews_visible_to
 from portal.resolvers import reviews as resolve
-from portal.schema.nodes import GLOBAL_ID, Node
+from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.permissions import IsContactPerson, IsStaff, only
+from portal.schema.rows import from_row
 
 
 @strawberry.type(description="A rating of the business, 1 to 5, by a contact person.")
@@ -20,24 +24,28 @@ class Review(Node):
 
     @classmethod
     def from_model(cls, row: ReviewRow) -> "Review":
-        return cls(id=to_global_id("Review", row.id), rating=row.rating, comment=row.comment,
-                   author_name=row.author_name, created_at=row.created_at)
+        return from_row(cls, row)
+
+    @classmethod
+    async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Review | None"]:
+        rows = await session.scalars(reviews_visible_to(principal).where(ReviewRow.id.in_(ids)))
+        return in_order(ids, rows, cls.from_model)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Staff: the reviews customers left, newest first.")
+    @strawberry.field(extensions=only(IsStaff()), description="the reviews customers left, newest first.")
     async def reviews(self, info: Info) -> list[Review]:
         return [Review.from_model(row) for row in await resolve.reviews(info.context)]
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Contact person: rate the business from 1 to 5, with an optional comment.")
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="rate the business from 1 to 5, with an optional comment.")
     async def submit_review(self, info: Info, rating: int, comment: str | None = None) -> Review:
         return Review.from_model(await resolve.submit_review(info.context, rating=rating, comment=comment))
 
-    @strawberry.mutation(description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
+    @strawberry.mutation(extensions=only(IsStaff()), description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
                                      "business in the portal.")
     async def request_review(self, info: Info, contact_person_ids: list[strawberry.ID]) -> bool:
         return await resolve.request_review(info.context, contact_person_ids)

@@ -11,6 +11,7 @@ from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
 from portal.schema.nodes import Connection
 from portal.schema.payments import Payment
+from portal.schema.permissions import IsSignedIn, only
 
 Transaction = Annotated[Invoice | Estimate | Payment,
                         strawberry.union("Transaction", description="An estimate, invoice or payment.")]
@@ -26,7 +27,7 @@ def as_transaction(row) -> Invoice | Estimate | Payment:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Estimates, invoices and payments together, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()), description="Estimates, invoices and payments together, newest first.")
     async def transactions(self, info: Info, customer_id: strawberry.ID | None = None, first: int | None = 20,
                            after: str | None = None) -> Connection[Transaction]:
         page = await resolve.transactions(info.context, customer_id=customer_id, first=first, after=after)

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from portal.core.cursors import decode_activity_cursor
 from portal.core.ids import from_global_id
 from portal.models.activity import ActivityKind
 from portal.models.auth import LoginSession, hash_token
-from portal.notifications.activity import decode_cursor, record_activity
+from portal.notifications.activity import record_activity
 from portal.notifications.subscriptions import Ending
 
 ACCEPT = "mutation($id: ID!) { acceptEstimate(id: $id) { id } }"
@@ -189,7 +190,7 @@ async def test_a_rolled_back_action_publishes_nothing(ws_url, app, business, sce
 
     assert event["summary"] != "never happened"
     # The rolled-back transaction gave its number back: no hole for a resuming subscriber to wait on.
-    assert decode_cursor(event["cursor"], organization_id) == decode_cursor(start, organization_id) + 1
+    assert decode_activity_cursor(event["cursor"], organization_id) == decode_activity_cursor(start, organization_id) + 1
 
 
 async def test_concurrent_actions_commit_in_cursor_order(ws_url, app, business, scene):

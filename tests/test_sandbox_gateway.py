@@ -7,7 +7,7 @@ from test_payments import INVOICE, PAY, ledger, pay_input
 
 from portal.models.columns import utcnow
 from portal.models.payment_attempts import PaymentAttempt
-from portal.resolvers.checkout import recover_stale_attempts
+from portal.services.checkout import recover_stale_attempts
 
 NEXT_YEAR = date.today().year + 1
 
@@ -43,7 +43,7 @@ async def test_bad_card_details_are_refused_with_a_clear_error(client):
 
 
 async def test_a_charge_made_before_a_crash_is_recorded_by_the_recovery(business, mailbox, app, client):
-    from portal.resolvers import checkout
+    from portal.services import checkout
 
     customer = await business.customer()
     portal, _ = await business.portal_user(customer["id"], f"crash@{business.portal_name}.example.com", mailbox)

@@ -1,12 +1,10 @@
-"""Relay global IDs: base64 of "Type:primary-key", opaque to clients."""
-import base64
-import binascii
-
+"""Relay global IDs: URL-safe unpadded base64 of "Type:primary-key", opaque to clients."""
+from portal.core.base64url import decode_base64url, encode_base64url
 from portal.core.errors import BadUserInput, NotFound
 
 
 def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+    return encode_base64url(f"{type_name}:{pk}".encode())
 
 
 MAX_PK = 2**31 - 1  # primary keys are INTEGER columns
@@ -14,15 +12,22 @@ MAX_PK = 2**31 - 1  # primary keys are INTEGER columns
 
 def from_global_id(global_id: str) -> tuple[str, int]:
     """Decode an id; raise BadUserInput if it is not one of ours at all."""
-    padded = global_id + "=" * (-len(global_id) % 4)
     try:
-        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        pk = int(pk)
-    except (binascii.Error, UnicodeError, ValueError):
+        type_name, _, pk_text = decode_base64url(global_id).decode().partition(":")
+        pk = canonical_int(pk_text)
+    except ValueError:
         raise BadUserInput(f"Malformed id: {global_id!r}.") from None
     if not 1 <= pk <= MAX_PK:
         raise NotFound(type_name if type_name.isidentifier() else "Object")
     return type_name, pk
+
+
+def canonical_int(text: str) -> int:
+    """An integer written as str() writes it: no "+", spaces, leading zeros or digits of other scripts."""
+    number = int(text)
+    if str(number) != text:
+        raise ValueError(f"Not a canonical integer: {text!r}.")
+    return number
 
 
 def bounded_int(value) -> int:

@@ -23,7 +23,7 @@ from urllib.request import url2pathname
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from portal.models.money import ZERO, round_money
+from portal.models.money import ZERO, plain_decimal, round_money
 
 logger = logging.getLogger("portal.pdf")
 
@@ -125,10 +125,8 @@ def money(value: Decimal) -> str:
 
 
 def plain_number(value: Decimal) -> str:
-    """12.0000 -> 12, 4.5000 -> 4.5."""
-    if value == value.to_integral_value():
-        return f"{value.quantize(Decimal(1)):f}"
-    return f"{value.normalize():f}"
+    """12.0000 -> 12, 4.5000 -> 4.5, as the API shows them."""
+    return f"{plain_decimal(value):f}"
 
 
 def rate(value: Decimal) -> str:

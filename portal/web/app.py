@@ -19,9 +19,9 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types.execution import PreExecutionError
 
-from portal.web.auth import authenticate
-from portal.resolvers.context import ConnectionContext, Context, Services, release_event_session
 from portal.core.database import create_engine, session_factory
+from portal.core.runtime import Services
+from portal.core.settings import Settings, get_settings
 from portal.gateway import gateway_for
 from portal.gateway.routes import routes as sandbox_routes
 from portal.notifications.broadcast import Broker
@@ -29,12 +29,13 @@ from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
 from portal.pdf.rendering import render_pool
-from portal.web.pdf_routes import routes as pdf_routes
-from portal.resolvers.checkout import recover_stale_attempts
+from portal.resolvers.context import ConnectionContext, Context, release_event_session
 from portal.resolvers.loaders import Loaders
 from portal.schema import schema
 from portal.schema.errors import shape_error
-from portal.core.settings import Settings, get_settings
+from portal.services.checkout import recover_stale_attempts
+from portal.web.auth import authenticate
+from portal.web.pdf_routes import routes as pdf_routes
 
 logger = logging.getLogger("portal")
 

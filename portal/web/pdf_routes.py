@@ -8,9 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.web.auth import authenticate
-from portal.resolvers.context import Context
-from portal.core.errors import BadUserInput, DomainError, NotFound
+from portal.core.errors import BadUserInput, DomainError, NotFound, Unauthenticated
 from portal.models.customers import Customer
 from portal.models.documents import LineItem, lines_of
 from portal.models.estimates import Estimate
@@ -29,8 +27,10 @@ from portal.pdf.rendering import (
     page_size,
     render_pool,
 )
+from portal.resolvers.context import Context
 from portal.resolvers.dashboard import statement as resolve_statement
 from portal.resolvers.documents import visible_document
+from portal.web.auth import authenticate
 
 logger = logging.getLogger("portal.pdf")
 
@@ -80,10 +80,10 @@ async def _answer(request: Request, load) -> Response:
 
 async def _context(request: Request, services, session) -> Context:
     principal, organization = await authenticate(session, request.headers.get("authorization"))
-    ctx = Context(services=services, session=session, principal=principal, organization=organization,
-                  request=request)
-    ctx.require_principal()
-    return ctx
+    if principal is None:
+        raise Unauthenticated()
+    return Context(services=services, session=session, principal=principal, organization=organization,
+                   request=request)
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:

@@ -1,4 +1,9 @@
-"""Paying invoices online: reserve → charge → record (the order is explained in models/payment_attempts.py)."""
+"""Paying invoices online: reserve → charge → record (the order is explained in models/payment_attempts.py).
+
+The one use case that commits by itself rather than through the commit-on-success rule of every
+mutation (schema/commit.py): each step is its own transaction, so that no lock is held across the
+gateway call and a crash after the charge leaves an attempt that `recover_stale_attempts` finishes.
+"""
 import asyncio
 import logging
 from dataclasses import dataclass
@@ -8,13 +13,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.resolvers.context import commit_and_publish
-from portal.core.errors import BadUserInput, Conflict, Forbidden, NotFound, PaymentFailed
+from portal.core.errors import BadUserInput, NotFound, PaymentFailed
 from portal.core.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
-from portal.core.ids import decode_id, to_global_id
-from portal.models.activity import ActivityKind
+from portal.core.ids import decode_id
+from portal.core.runtime import Services
 from portal.models.customers import ContactPerson, Customer
-from portal.models.invoices import Invoice, InvoiceStatus, PaymentMethodKind, invoices_visible_to
+from portal.models.invoices import Invoice, PaymentMethodKind, check_payable_online, invoices_visible_to
 from portal.models.organizations import Organization, today_in
 from portal.models.payment_attempts import (
     AttemptStatus,
@@ -26,9 +30,9 @@ from portal.models.payment_attempts import (
     stale_attempts,
 )
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
-from portal.models.payments import Payment, record_allocated_payment
-from portal.notifications.activity import record_activity
-from portal.notifications.messages import document_link, notify_owner, queue_notice
+from portal.models.payments import Payment, record_allocated_payment, settlement_in_full
+from portal.notifications import events, messages
+from portal.notifications.publishing import commit_and_publish
 
 logger = logging.getLogger("portal.payments")
 MAX_INVOICES = 100
@@ -46,10 +50,35 @@ class PaymentSource:
 
 
 @dataclass(frozen=True)
+class PayRequest:
+    invoice_ids: list[str]
+    saved_payment_method_id: str | None
+    gateway_token: str | None
+    save_method: bool
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
 class PayResult:
     status: AttemptStatus
     payment: Payment | None
     failure_reason: str | None
+
+
+async def pay_invoices(services: Services, session, principal, request: PayRequest) -> PayResult:
+    """Pay the invoices once per idempotency key: the first result again for a repeated request."""
+    pks = check_request(request.invoice_ids, request.idempotency_key)
+    token_details = await describe_token(services.gateway, request.gateway_token)
+    source = await payment_source(session, principal, saved_payment_method_id=request.saved_payment_method_id,
+                                  gateway_token=request.gateway_token, token_details=token_details)
+    reserved = await reserve(session, principal, pks=pks, source=source, save_method=request.save_method,
+                             idempotency_key=request.idempotency_key)
+    if isinstance(reserved, PayResult):
+        return reserved
+    outcome = await charge(services.gateway, reserved)
+    result = await record(session, services.settings, reserved, outcome, token_details)
+    await commit_and_publish(session, services)
+    return result
 
 
 async def describe_token(gateway, gateway_token: str | None) -> TokenDetails | None:
@@ -90,24 +119,6 @@ def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
     return list(dict.fromkeys(decode_id(invoice_id, "Invoice") for invoice_id in invoice_ids))
 
 
-def _check_payable_online(invoices: list[Invoice], customer: Customer, source: PaymentSource, today) -> None:
-    for invoice in invoices:
-        if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
-            raise BadUserInput(f"Invoice {invoice.number} is {invoice.status} and cannot be paid.")
-    for invoice in invoices:
-        if invoice.status == InvoiceStatus.PAID or invoice.balance_due <= 0:
-            raise Conflict(f"Invoice {invoice.number} is already paid.")
-        if invoice.reserved_by_attempt_id is not None:
-            raise Conflict(f"A payment of invoice {invoice.number} is in progress.")
-    if len({invoice.currency for invoice in invoices}) != 1:
-        raise BadUserInput("Invoices in different currencies are paid separately.")
-    if source.kind == PaymentMethodKind.BANK_ACCOUNT and not customer.ach_enabled:
-        raise Forbidden("This customer may not pay by bank account.")
-    for invoice in invoices:
-        if source.kind not in invoice.payment_methods:
-            raise BadUserInput(f"Invoice {invoice.number} cannot be paid by {source.kind}.")
-
-
 async def _locked_invoices(session, principal, pks: list[int]) -> list[Invoice]:
     # Sorted, so that two payments of overlapping invoices lock them in the same order.
     rows = {row.id: row for row in await session.scalars(
@@ -118,7 +129,7 @@ async def _locked_invoices(session, principal, pks: list[int]) -> list[Invoice]:
 
 
 async def reserve(session, principal, *, pks: list[int], source: PaymentSource, save_method: bool,
-                  idempotency_key: str, today) -> PaymentAttempt | PayResult:
+                  idempotency_key: str) -> PaymentAttempt | PayResult:
     """Step 1: the attempt and its invoices' reservations, committed; or the earlier result of this key."""
     request_fingerprint = fingerprint(pks, source.identity, save_method)
     earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
@@ -140,8 +151,8 @@ async def reserve(session, principal, *, pks: list[int], source: PaymentSource, 
         return await result_of(session, earlier)
     invoices = await _locked_invoices(session, principal, pks)
     customer = await session.get(Customer, principal.customer_id)
-    _check_payable_online(invoices, customer, source, today)
-    attempt.amount = sum(invoice.balance_due for invoice in invoices)
+    check_payable_online(invoices, method=source.kind, ach_enabled=customer.ach_enabled)
+    attempt.amount = sum(amount for _, amount in settlement_in_full(invoices))
     attempt.currency = invoices[0].currency
     for invoice in invoices:
         invoice.reserved_by_attempt_id = attempt.id
@@ -196,7 +207,7 @@ async def _record_success(session, settings, organization, contact, attempt, inv
     by_id = {invoice.id: invoice for invoice in invoices}
     ordered = [by_id[pk] for pk in attempt.invoice_pks]
     payment = await record_allocated_payment(
-        session, allocations=[(invoice, invoice.balance_due) for invoice in ordered],
+        session, allocations=settlement_in_full(ordered),
         payment_date=today_in(organization), method=PaymentMethodKind(attempt.method), reference=outcome.charge_id,
         contact_person_id=contact.id)
     finish(attempt, status=AttemptStatus.SUCCEEDED, charge_id=outcome.charge_id, payment_id=payment.id)
@@ -206,31 +217,16 @@ async def _record_success(session, settings, organization, contact, attempt, inv
                                       exp_month=token_details.exp_month, exp_year=token_details.exp_year,
                                       reference=token_details.reusable_reference)
         attempt.saved_payment_method_id = saved.id
-    numbers = ", ".join(invoice.number for invoice in ordered)
-    amount = f"{payment.currency} {payment.amount:,.2f}"
-    await record_activity(session, organization_id=organization.id, kind=ActivityKind.PAYMENT_RECEIVED,
-                          customer_id=payment.customer_id, contact_person_id=contact.id, subject_type="Payment",
-                          subject_id=payment.id, summary=f"{contact.full_name} paid {amount} for {numbers}")
-    await notify_owner(session, organization, subject=f"Payment received: {amount} from {contact.full_name}",
-                       paragraphs=[f"{contact.full_name} paid {amount} by {attempt.method.replace('_', ' ').lower()} "
-                                   f"for {numbers} ({payment.number}, reference {payment.reference})."])
-    queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
-                 subject=f"Receipt for your payment {payment.number} to {organization.name}",
-                 paragraphs=[f"Hello {contact.full_name},",
-                             f"Thank you: {organization.name} received {amount} for {numbers}.",
-                             f"Payment {payment.number}, {payment.date.isoformat()}, reference {payment.reference}."],
-                 link_url=document_link(settings, organization, to_global_id("Invoice", ordered[0].id)),
-                 link_label="See the invoice in the portal")
+    await events.payment_received(session, payment, contact, ordered)
+    await messages.notify_payment_received(session, organization, payment, contact=contact, invoices=ordered)
+    messages.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
 
 
 async def _record_failure(session, organization, contact, attempt, invoices, outcome) -> None:
     finish(attempt, status=AttemptStatus.FAILED, charge_id=outcome.charge_id,
            failure_reason=outcome.failure_reason or "The payment was declined.")
     first = next(invoice for invoice in invoices if invoice.id == attempt.invoice_pks[0])
-    await record_activity(session, organization_id=organization.id, kind=ActivityKind.PAYMENT_FAILED,
-                          customer_id=attempt.customer_id, contact_person_id=contact.id, subject_type="Invoice",
-                          subject_id=first.id, summary=f"{contact.full_name}'s payment of {attempt.currency} "
-                          f"{attempt.amount:,.2f} failed: {attempt.failure_reason}")
+    await events.payment_failed(session, attempt, contact, first)
 
 
 async def _details_for_saving(gateway, attempt: PaymentAttempt) -> TokenDetails | None:

@@ -1,0 +1,42 @@
+"""Who may receive a document a contact person forwards.
+
+Whether the portal allows forwarding at all is a permission of the field (schema/permissions.py).
+"""
+from portal.core.errors import BadUserInput
+from portal.models.customers import ContactPerson, Customer, add_contact_person, find_contact_by_email, normalize_email
+
+MAX_MESSAGE = 5000
+
+
+def check_forward_request(email: str, message: str | None) -> str:
+    """The recipient's address, normalized; a message has at most MAX_MESSAGE characters."""
+    email = normalize_email(email)
+    if message is not None and len(message) > MAX_MESSAGE:
+        raise BadUserInput(f"A message has at most {MAX_MESSAGE:,} characters.")
+    return email
+
+
+def split_name(name: str | None, email: str) -> tuple[str, str | None]:
+    """First and last name of a new recipient; without a name, the address's local part."""
+    name = (name or "").strip()
+    if not name:
+        return email.split("@")[0], None
+    first, _, last = name.partition(" ")
+    return first, last.strip() or None
+
+
+async def recipient_for(session, sender: ContactPerson, *, email: str, name: str | None) -> ContactPerson:
+    """The contact person at a normalized address: one of the sender's company, known or added now.
+
+    A person of another customer never receives the document; an unknown address becomes a new
+    contact person of the sender's customer, without portal access until invited.
+    """
+    recipient = await find_contact_by_email(session, sender.organization_id, email)
+    if recipient is not None and recipient.customer_id != sender.customer_id:
+        raise BadUserInput("This address cannot receive documents of your company.")
+    if recipient is not None:
+        return recipient
+    customer = await session.get(Customer, sender.customer_id)
+    first_name, last_name = split_name(name, email)
+    return await add_contact_person(session, customer, first_name=first_name, last_name=last_name, email=email,
+                                    phone=None, mobile=None)

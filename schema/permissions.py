@@ -1,0 +1,91 @@
+"""Who may call a root field, declared on the field; its description's first words are made from it.
+
+A permission raises the domain error whose code the contract gives (UNAUTHENTICATED, FORBIDDEN)
+and otherwise lets the field run. Visibility of single objects is not decided here but in the
+`*_visible_to(principal)` queries of `models/`.
+"""
+from collections.abc import Iterable
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types.field import StrawberryField
+
+from portal.core.errors import Forbidden, Unauthenticated
+from portal.models.organizations import PORTAL_FEATURES
+from portal.resolvers.context import Info
+
+PUBLIC = "Public"
+
+
+class IsSignedIn(BasePermission):
+    """Anyone signed in: staff or a contact person."""
+
+    role = "Staff and contact persons"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.principal is None:
+            raise Unauthenticated()
+        return True
+
+
+class IsStaff(IsSignedIn):
+    role = "Staff only"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        super().has_permission(source, info)
+        if not info.context.viewer.is_staff:
+            raise Forbidden("Only the business's staff may do this.")
+        return True
+
+
+class IsContactPerson(IsSignedIn):
+    role = "Contact persons only"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        super().has_permission(source, info)
+        if not info.context.viewer.is_contact:
+            raise Forbidden("Only a contact person signed in to the portal may do this.")
+        return True
+
+
+class PortalAllows(BasePermission):
+    """For contact persons, a feature the owner turns on or off in the portal settings; staff always pass.
+
+    The settings are read once per operation (per delivered event on a WebSocket), by the context.
+    """
+
+    def __init__(self, feature: str) -> None:
+        self.feature = feature
+        self.role = f"where the portal allows {PORTAL_FEATURES[feature][0]}"
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await info.context.require_portal_allows(self.feature)
+        return True
+
+
+def only(*permissions: BasePermission) -> list[FieldExtension]:
+    """The field extensions of a root field that these permissions guard, checked in order."""
+    return [PermissionExtension(list(permissions), use_directives=False)]
+
+
+def roles_of(field: StrawberryField) -> str:
+    """The wording of who may call `field`, from its permission classes: "Staff only", "Public", …"""
+    permissions = [permission for extension in field.extensions if isinstance(extension, PermissionExtension)
+                   for permission in extension.permissions]
+    if not permissions:
+        return PUBLIC
+    return ", ".join(permission.role for permission in permissions)
+
+
+def describe_roles(fields: Iterable[StrawberryField]) -> None:
+    """Begin each root field's description with who may call it, so that the docs cannot drift."""
+    for field in fields:
+        field.description = f"{roles_of(field)}: {_as_continuation(field.description or '')}"
+
+
+def _as_continuation(sentence: str) -> str:
+    """'Sign in …' reads on after a colon as 'sign in …'; 'EST-…' and 'ACCEPTED' keep their case."""
+    if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
+        return sentence[0].lower() + sentence[1:]
+    return sentence
