@@ -1,4 +1,5 @@
-"""Recording activity events: one function, called inside the action's transaction."""
+"""Storing and reading activity events. Use cases record them through the typed recorders of
+notifications/events.py, which call `record_activity` inside the action's transaction."""
 from sqlalchemy import select
 
 from portal.core.errors import BadUserInput

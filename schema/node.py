@@ -16,22 +16,22 @@ def node_loaders(schema: strawberry.Schema) -> dict[str, LoadVisible]:
     """How each type of `schema` that implements Node loads itself (its `load_visible`), by type name.
 
     Made once per schema, as it is built (PortalSchema): a Node type that cannot load itself stops
-    the build rather than answer NOT_FOUND for ever.
+    the build, rather than have `node(id:)` refuse its ids.
     """
-    loaders = {}
-    for concrete in schema.schema_converter.type_map.values():
-        definition = concrete.definition
-        if not isinstance(definition, StrawberryObjectDefinition) or not _implements_node(definition):
-            continue
-        load = getattr(definition.origin, "load_visible", None)
-        if load is None:
-            raise TypeError(f"{definition.name} implements Node but cannot load itself: give it load_visible().")
-        loaders[definition.name] = load
-    return loaders
+    return {definition.name: _loader_of(definition) for definition in _node_types(schema)}
 
 
-def _implements_node(definition: StrawberryObjectDefinition) -> bool:
-    return not definition.is_interface and issubclass(definition.origin, Node)
+def _node_types(schema: strawberry.Schema) -> list[StrawberryObjectDefinition]:
+    definitions = [concrete.definition for concrete in schema.schema_converter.type_map.values()]
+    return [definition for definition in definitions if isinstance(definition, StrawberryObjectDefinition)
+            and not definition.is_interface and issubclass(definition.origin, Node)]
+
+
+def _loader_of(definition: StrawberryObjectDefinition) -> LoadVisible:
+    load = getattr(definition.origin, "load_visible", None)
+    if load is None:
+        raise TypeError(f"{definition.name} implements Node but cannot load itself: give it load_visible().")
+    return load
 
 
 @strawberry.type

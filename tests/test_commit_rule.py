@@ -12,7 +12,8 @@ from portal.schema import Mutation
 from portal.schema.commit import CommitOnSuccess
 
 ROOT = Path(__file__).parent.parent
-FAILING = contextvars.ContextVar("failing_commits", default=False)
+WRITES = contextvars.ContextVar("writes_seen", default=None)
+DML = ("INSERT", "UPDATE", "DELETE")
 
 KEEP_ONE_FAIL_ONE = """mutation($input: CustomerInput!, $missing: ID!) {
   kept: createCustomer(input: $input) { id }
@@ -26,21 +27,44 @@ VIEW = "mutation($id: ID!) { markViewed(documentId: $id) { viewedAt } }"
 INVOICE = "query($id: ID!) { node(id: $id) { ... on Invoice { status amountPaid viewedAt } } }"
 
 
-def _refuse_commit(session, *args) -> None:
-    if FAILING.get():
+def _note_writes(conn, cursor, statement: str, *args) -> None:
+    seen = WRITES.get()
+    if seen is not None and statement.lstrip().upper().startswith(DML):
+        seen.append(statement)
+
+
+def _refuse_commit_after_writes(session) -> None:
+    seen = WRITES.get()
+    if seen is not None and (seen or session.new or session.dirty or session.deleted):
+        seen.clear()
+        passing = PASSING.get()
+        if passing[0] > 0:
+            passing[0] -= 1
+            return
         raise RuntimeError("the database refused the commit")
 
 
+PASSING: contextvars.ContextVar[list[int]] = contextvars.ContextVar("commits_passing")
+
+
 @contextlib.contextmanager
-def commits_fail():
-    """Commits of the code run inside `with` fail, as when the database goes away at that moment."""
-    token = FAILING.set(True)
-    event.listen(Session, "before_commit", _refuse_commit)
+def commits_fail(app, after: int = 0):
+    """Commits that would keep a write fail (after the first `after`), as when the database goes away.
+
+    Only the code run inside `with` is affected (a context variable), and only transactions that
+    wrote: the read-only commit of signing the request in goes through.
+    """
+    engine = app.state.services.engine.sync_engine
+    token, passing = WRITES.set([]), PASSING.set([after])
+    event.listen(engine, "before_cursor_execute", _note_writes)
+    event.listen(Session, "before_commit", _refuse_commit_after_writes)
     try:
         yield
     finally:
-        event.remove(Session, "before_commit", _refuse_commit)
-        FAILING.reset(token)
+        event.remove(Session, "before_commit", _refuse_commit_after_writes)
+        event.remove(engine, "before_cursor_execute", _note_writes)
+        WRITES.reset(token)
+        PASSING.reset(passing)
 
 
 async def row_counts(app) -> dict[str, int]:
@@ -70,6 +94,24 @@ async def test_a_failing_field_keeps_what_the_fields_before_it_did(business):
     assert "Kept Ltd" in names
 
 
+async def test_a_field_whose_commit_fails_keeps_the_fields_before_it(business, mailbox, app):
+    customer = await business.customer()
+    portal, _ = await business.portal_user(customer["id"], "next@acme.example.com", mailbox)
+    invoice = await business.invoice(customer["id"])
+    both = """mutation($s: ID!) { kept: markViewed(documentId: $s) { viewedAt }
+                                lost: addComment(subjectId: $s, body: "Lost") { id } }"""
+
+    with commits_fail(app, after=1):
+        body = await portal.request(both, s=invoice["id"])
+
+    # Both fields are non-null, so the failed one nulls the whole answer; the database tells the rest.
+    assert [error["path"] for error in body["errors"]] == [["lost"]]
+    after = "query($id: ID!) { node(id: $id) { ... on Invoice { viewedAt comments { body } } } }"
+    invoice_after = (await business.staff.data(after, id=invoice["id"]))["node"]
+    assert invoice_after["viewedAt"] is not None
+    assert invoice_after["comments"] == []
+
+
 async def test_a_failed_commit_is_the_fields_error_and_leaves_nothing_behind(business, mailbox, app):
     customer = await business.customer()
     portal, _ = await business.portal_user(customer["id"], "commit@acme.example.com", mailbox)
@@ -82,9 +124,9 @@ async def test_a_failed_commit_is_the_fields_error_and_leaves_nothing_behind(bus
     before = await row_counts(app)
 
     for client, mutation, variables in attempts:
-        with commits_fail():
+        with commits_fail(app):
             body = await client.request(mutation, **variables)
-        assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR", body
+        assert body.get("errors", [{}])[0].get("extensions", {}).get("code") == "INTERNAL_SERVER_ERROR", (mutation, body)
 
     assert await row_counts(app) == before
     unchanged_draft = (await business.staff.data(INVOICE, id=draft["id"]))["node"]

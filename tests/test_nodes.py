@@ -3,6 +3,7 @@ import base64
 import uuid
 
 import pytest
+import strawberry
 from conftest import StatementCounter
 from graphql import build_schema
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
 from portal.resolvers.activity import relations
 from portal.resolvers.context import ConnectionContext
-from portal.schema import schema
+from portal.schema import PortalSchema, schema
 from portal.schema.node import node_loaders
+from portal.schema.nodes import Node
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 VIEWER = "{ viewer { ... on StaffUser { id } } }"
@@ -114,6 +116,19 @@ async def test_every_node_type_of_the_schema_loads_through_node(business, every_
         viewer = every_node["portal"] if name in HIDDEN_FROM_THE_OWNER else business.staff
         node = (await viewer.data(NODE, id=ids_by_type[name]))["node"]
         assert node["__typename"] == name
+
+
+def test_a_node_type_that_cannot_load_itself_stops_the_schema_build():
+    @strawberry.type
+    class Stray(Node):
+        id: strawberry.ID
+
+    @strawberry.type
+    class Query:
+        stray: Stray | None = None
+
+    with pytest.raises(TypeError, match="Stray implements Node but cannot load itself"):
+        PortalSchema(query=Query)
 
 
 async def test_foreign_and_missing_ids_answer_alike(business, other_business, every_node, mailbox):
