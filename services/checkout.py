@@ -198,7 +198,7 @@ async def record(session, settings, attempt: PaymentAttempt, outcome: ChargeOutc
     if outcome.succeeded:
         await _record_success(session, settings, organization, contact, attempt, invoices, outcome, token_details)
     else:
-        await _record_failure(session, organization, contact, attempt, invoices, outcome)
+        await _record_failure(session, contact, attempt, invoices, outcome)
     return await result_of(session, attempt)
 
 
@@ -222,7 +222,7 @@ async def _record_success(session, settings, organization, contact, attempt, inv
     messages.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
 
 
-async def _record_failure(session, organization, contact, attempt, invoices, outcome) -> None:
+async def _record_failure(session, contact, attempt, invoices, outcome) -> None:
     finish(attempt, status=AttemptStatus.FAILED, charge_id=outcome.charge_id,
            failure_reason=outcome.failure_reason or "The payment was declined.")
     first = next(invoice for invoice in invoices if invoice.id == attempt.invoice_pks[0])

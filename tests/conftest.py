@@ -11,9 +11,9 @@ import httpx
 import pytest
 from live import scene  # noqa: F401 - the live-server tests' fixture, shared with every test module
 
-from portal.web.app import create_app
-from portal.migrations import upgrade
 from portal.core.settings import Settings
+from portal.migrations import upgrade
+from portal.web.app import create_app
 
 POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]

@@ -10,8 +10,8 @@ from conftest import POSTGRES_SERVER
 from factories import ADD_CONTACT, CREATE_CUSTOMER, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN
 from live import HttpGraphQL, free_port, portal_serving
 
-from portal.seed import create_business
 from portal.core.settings import Settings
+from portal.seed import create_business
 
 INVITATIONS = 50
 MAIL_FROM = "Northwind Portal <portal@northwind.example.com>"
