@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench serve lock clean
+.PHONY: demo test check bench serve lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/portal serve
 
-test: $(STAMP)
+test: check
 	$(BIN)/python -m pytest -q
+
+# The shape of the code: lint, imports pointing one way (import-linter), types (mypy).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	.ci/lint-imports
+	.ci/typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -7,10 +7,12 @@ person is sent notices; the others are sent invitations.
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from portal.core.errors import Unauthenticated
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import ContactPerson, PortalAccess
+from portal.models.rows import saved_id
 
 EXPIRED_INVITATION = "This invitation link is invalid or has expired."
 
@@ -45,8 +47,8 @@ def disable(contact: ContactPerson) -> None:
 
 async def invite(session, contact: ContactPerson, *, ttl: timedelta) -> str:
     """A fresh single-use invitation token for the person, who becomes INVITED unless ACTIVE."""
-    token = await issue_invitation(session, organization_id=contact.organization_id, contact_person_id=contact.id,
-                                   ttl=ttl)
+    token = await issue_invitation(session, organization_id=contact.organization_id,
+                                   contact_person_id=saved_id(contact), ttl=ttl)
     mark_invited(contact)
     return token
 
@@ -55,11 +57,11 @@ async def disable_access(session, contacts: list[ContactPerson]) -> None:
     """The persons lose access at once: their sessions end and their invitation links stop working."""
     for contact in contacts:
         disable(contact)
-    ids = [contact.id for contact in contacts]
+    ids = [saved_id(contact) for contact in contacts]
     await revoke_sessions(session, contact_person_ids=ids)
     await revoke_invitations(session, ids)
 
 
 async def active_contacts_of(session, customer_id: int) -> list[ContactPerson]:
-    return list(await session.scalars(select(ContactPerson).where(ContactPerson.customer_id == customer_id,
+    return list(await session.scalars(select(ContactPerson).where(col(ContactPerson.customer_id) == customer_id,
                                                                   having_access())))

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint, false, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
@@ -42,7 +42,7 @@ class ActivityEvent(SQLModel, table=True):
 
 def activity_visible_to(principal: Principal):
     """Staff see their organization's events; contact persons none."""
-    query = select(ActivityEvent).where(ActivityEvent.organization_id == principal.organization_id)
+    query = select(ActivityEvent).where(col(ActivityEvent.organization_id) == principal.organization_id)
     if not principal.is_staff:
         query = query.where(false())
     return query

@@ -1,13 +1,15 @@
 """Who is asking: passwords, bearer-token sessions and portal invitations."""
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput, Unauthenticated
 from portal.models.columns import UTCDateTime, utcnow
@@ -35,6 +37,13 @@ class Principal:
     @property
     def is_contact(self) -> bool:
         return self.contact_person_id is not None
+
+    def contact_ids(self) -> tuple[int, int]:
+        """The customer and the contact person of a contact person's request; asking it of staff is a
+        programming error (the field's permissions keep staff out)."""
+        if self.customer_id is None or self.contact_person_id is None:
+            raise ValueError("Only a contact person acts for a customer.")
+        return self.customer_id, self.contact_person_id
 
 
 class LoginSession(SQLModel, table=True):
@@ -84,6 +93,38 @@ def new_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # what new_token makes: 32 bytes, URL-safe base64
+
+
+def is_token_shaped(token: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(token) is not None
+
+
+class TokenProblem(StrEnum):
+    """Why a bearer token that was sent signs nobody in. Its sender is told (`extensions.reason`); telling
+    EXPIRED needs the token itself (its hash matches an ended session), so it helps nobody guess one."""
+
+    MALFORMED = "MALFORMED"
+    UNKNOWN = "UNKNOWN"
+    EXPIRED = "EXPIRED"
+
+
+_TOKEN_PROBLEM_MESSAGES = {
+    TokenProblem.MALFORMED: "The Authorization header must be 'Bearer <token>', with a token from a sign-in.",
+    TokenProblem.UNKNOWN: "This token is not known here; sign in to get one.",
+    TokenProblem.EXPIRED: "This token's session has ended (it expired or was signed out); sign in again.",
+}
+
+
+def token_refused(problem: TokenProblem) -> Unauthenticated:
+    return Unauthenticated(_TOKEN_PROBLEM_MESSAGES[problem], reason=problem.value)
+
+
+def session_has_ended(login: LoginSession, now: datetime) -> bool:
+    """Expired, or revoked (by logout, a password change or a withdrawn portal access)."""
+    return login.revoked_at is not None or login.expires_at <= now
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -100,19 +141,19 @@ async def open_session(session, *, organization_id: int, ttl: timedelta, staff_u
 
 async def revoke_sessions(session, *, staff_user_id: int | None = None, contact_person_ids: list[int] | None = None,
                           except_session_id: int | None = None) -> None:
-    statement = update(LoginSession).where(LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    statement = update(LoginSession).where(col(LoginSession.revoked_at).is_(None)).values(revoked_at=utcnow())
     if staff_user_id is not None:
-        statement = statement.where(LoginSession.staff_user_id == staff_user_id)
+        statement = statement.where(col(LoginSession.staff_user_id) == staff_user_id)
     else:
-        statement = statement.where(LoginSession.contact_person_id.in_(contact_person_ids or []))
+        statement = statement.where(col(LoginSession.contact_person_id).in_(contact_person_ids or []))
     if except_session_id is not None:
-        statement = statement.where(LoginSession.id != except_session_id)
+        statement = statement.where(col(LoginSession.id) != except_session_id)
     await session.execute(statement)
 
 
 async def revoke_session(session, session_id: int) -> None:
     await session.execute(
-        update(LoginSession).where(LoginSession.id == session_id).values(revoked_at=utcnow())
+        update(LoginSession).where(col(LoginSession.id) == session_id).values(revoked_at=utcnow())
     )
 
 
@@ -120,8 +161,8 @@ async def issue_invitation(session, *, organization_id: int, contact_person_id: 
     """A fresh single-use invitation token; older ones of the same person stop working."""
     await session.execute(
         update(Invitation)
-        .where(Invitation.contact_person_id == contact_person_id, Invitation.used_at.is_(None),
-               Invitation.revoked_at.is_(None))
+        .where(col(Invitation.contact_person_id) == contact_person_id, col(Invitation.used_at).is_(None),
+               col(Invitation.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     token, token_hash = new_token()
@@ -134,7 +175,7 @@ async def issue_invitation(session, *, organization_id: int, contact_person_id: 
 async def redeem_invitation(session, token: str) -> Invitation:
     """Use an invitation once; an unknown, used, revoked or expired token is refused alike."""
     invitation = await session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token)).with_for_update()
+        select(Invitation).where(col(Invitation.token_hash) == hash_token(token)).with_for_update()
     )
     if invitation is None or invitation.used_at or invitation.revoked_at or invitation.expires_at <= utcnow():
         raise Unauthenticated("This invitation link is invalid or has expired.")
@@ -145,7 +186,7 @@ async def redeem_invitation(session, token: str) -> Invitation:
 async def revoke_invitations(session, contact_person_ids: list[int]) -> None:
     await session.execute(
         update(Invitation)
-        .where(Invitation.contact_person_id.in_(contact_person_ids), Invitation.used_at.is_(None),
-               Invitation.revoked_at.is_(None))
+        .where(col(Invitation.contact_person_id).in_(contact_person_ids), col(Invitation.used_at).is_(None),
+               col(Invitation.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
@@ -37,17 +37,17 @@ class Comment(SQLModel, table=True):
 
 def comments_visible_to(principal: Principal):
     """Staff see every comment; a contact person the visible ones on what they may see (never on a draft)."""
-    query = select(Comment).where(Comment.organization_id == principal.organization_id)
+    query = select(Comment).where(col(Comment.organization_id) == principal.organization_id)
     if principal.is_contact:
-        shown_estimates = select(Estimate.id).where(Estimate.customer_id == principal.customer_id,
-                                                    Estimate.status != EstimateStatus.DRAFT)
-        shown_invoices = select(Invoice.id).where(Invoice.customer_id == principal.customer_id,
-                                                  Invoice.status != InvoiceStatus.DRAFT)
+        shown_estimates = select(col(Estimate.id)).where(col(Estimate.customer_id) == principal.customer_id,
+                                                         col(Estimate.status) != EstimateStatus.DRAFT)
+        shown_invoices = select(col(Invoice.id)).where(col(Invoice.customer_id) == principal.customer_id,
+                                                       col(Invoice.status) != InvoiceStatus.DRAFT)
         query = query.where(
-            Comment.customer_id == principal.customer_id, Comment.visible_in_portal.is_(True),
-            or_(Comment.subject_type == "Project",
-                and_(Comment.subject_type == "Estimate", Comment.subject_id.in_(shown_estimates)),
-                and_(Comment.subject_type == "Invoice", Comment.subject_id.in_(shown_invoices))))
+            col(Comment.customer_id) == principal.customer_id, col(Comment.visible_in_portal).is_(True),
+            or_(col(Comment.subject_type) == "Project",
+                and_(col(Comment.subject_type) == "Estimate", col(Comment.subject_id).in_(shown_estimates)),
+                and_(col(Comment.subject_type) == "Invoice", col(Comment.subject_id).in_(shown_invoices))))
     return query
 
 
@@ -83,7 +83,7 @@ async def comments_on(session, principal: Principal, subject_type: str,
                       subject_ids: list[int]) -> dict[int, list[Comment]]:
     rows = await session.scalars(
         comments_visible_to(principal)
-        .where(Comment.subject_type == subject_type, Comment.subject_id.in_(subject_ids))
-        .order_by(Comment.created_at, Comment.id)
+        .where(col(Comment.subject_type) == subject_type, col(Comment.subject_id).in_(subject_ids))
+        .order_by(col(Comment.created_at), col(Comment.id))
     )
     return group_by(rows, lambda row: row.subject_id)

@@ -5,12 +5,13 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible, organization_rows
+from portal.models.rows import saved_id
 from portal.models.text import clamp, single_line
 
 ADDRESS_FIELDS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
@@ -129,7 +130,7 @@ def search_customers(principal: Principal, search: str | None):
 
 async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list[ContactPerson]]:
     rows = await session.scalars(
-        select(ContactPerson).where(ContactPerson.customer_id.in_(customer_ids)).order_by(ContactPerson.id)
+        select(ContactPerson).where(col(ContactPerson.customer_id).in_(customer_ids)).order_by(col(ContactPerson.id))
     )
     return group_by(rows, lambda contact: contact.customer_id)
 
@@ -145,7 +146,8 @@ async def get_contact_person(session, principal: Principal, contact_person_id: i
 
 async def find_contact_by_email(session, organization_id: int, email: str) -> ContactPerson | None:
     return await session.scalar(
-        select(ContactPerson).where(ContactPerson.organization_id == organization_id, ContactPerson.email == email)
+        select(ContactPerson).where(col(ContactPerson.organization_id) == organization_id,
+                                    col(ContactPerson.email) == email)
     )
 
 
@@ -156,7 +158,7 @@ async def add_contact_person(session, customer: Customer, *, first_name: str, la
     email = normalize_email(email)
     if await find_contact_by_email(session, customer.organization_id, email):
         raise Conflict(f"A contact person with the email {email} exists already.")
-    contact = ContactPerson(organization_id=customer.organization_id, customer_id=customer.id, email=email,
+    contact = ContactPerson(organization_id=customer.organization_id, customer_id=saved_id(customer), email=email,
                             **fields)
     session.add(contact)
     await session.flush()

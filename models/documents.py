@@ -3,12 +3,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput
 from portal.models.columns import Money, Quantity
 from portal.models.lookup import group_by, organization_rows
-from portal.models.money import Totals, document_totals, line_amounts
+from portal.models.money import Totals, decimal_places, document_totals, line_amounts
 from portal.models.text import single_line
 
 MAX_LINE_NAME = 200
@@ -66,7 +66,7 @@ def _validate_line(number: int, draft: LineDraft) -> None:
     if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
         raise BadUserInput(f"Line {number}: the description has at most {MAX_DESCRIPTION:,} characters.")
     for label, value in (("quantity", draft.quantity), ("rate", draft.rate), ("taxPercent", draft.tax_percent)):
-        if not value.is_finite() or value.as_tuple().exponent < -4 or abs(value) >= Decimal("1e10"):
+        if not value.is_finite() or decimal_places(value) > 4 or abs(value) >= Decimal("1e10"):
             raise BadUserInput(f"Line {number}: {label} must be a number below 10^10 with at most 4 decimals.")
     if draft.quantity <= 0:
         raise BadUserInput(f"Line {number}: quantity must be greater than 0.")
@@ -101,9 +101,9 @@ def as_drafts(rows: list[LineItem]) -> list[LineDraft]:
 async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: int | None = None,
                         rows: list[LineItem]) -> None:
     if estimate_id is not None:
-        await session.execute(delete(LineItem).where(LineItem.estimate_id == estimate_id))
+        await session.execute(delete(LineItem).where(col(LineItem.estimate_id) == estimate_id))
     if invoice_id is not None:
-        await session.execute(delete(LineItem).where(LineItem.invoice_id == invoice_id))
+        await session.execute(delete(LineItem).where(col(LineItem.invoice_id) == invoice_id))
     for row in rows:
         row.estimate_id, row.invoice_id = estimate_id, invoice_id
     session.add_all(rows)
@@ -112,5 +112,5 @@ async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: 
 
 async def lines_of(session, column, document_ids: list[int]) -> dict[int, list[LineItem]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
-    rows = await session.scalars(select(LineItem).where(column.in_(document_ids)).order_by(LineItem.position))
+    rows = await session.scalars(select(LineItem).where(column.in_(document_ids)).order_by(col(LineItem.position)))
     return group_by(rows, lambda row: getattr(row, column.key))

@@ -1,10 +1,11 @@
 """Estimates: offers a customer accepts or declines, and that become invoices."""
+import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint, and_, or_, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput, Conflict
 from portal.models.auth import Principal
@@ -12,6 +13,7 @@ from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
 from portal.models.documents import LineDraft, LineItem, build_lines, documents_visible_to, replace_lines
 from portal.models.lookup import one_visible
+from portal.models.rows import saved_id
 from portal.models.sequences import next_number
 
 
@@ -32,8 +34,9 @@ class Estimate(SQLModel, table=True):
     organization_id: int = Field(foreign_key="organizations.id", index=True)
     customer_id: int = Field(foreign_key="customers.id", index=True)
     number: str = Field(max_length=20)
-    date: date
-    expiry_date: date | None = None
+    # In this class body the `date` column hides the type: name the type through its module.
+    date: dt.date
+    expiry_date: dt.date | None = None
     status: str = Field(default=EstimateStatus.DRAFT, max_length=10)
     currency: str = Field(max_length=3)
     sub_total: Decimal = Field(sa_type=Money)
@@ -45,7 +48,7 @@ class Estimate(SQLModel, table=True):
     decline_reason: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    def status_on(self, today: date) -> EstimateStatus:
+    def status_on(self, today: dt.date) -> EstimateStatus:
         if self.status == EstimateStatus.SENT and self.expiry_date is not None and self.expiry_date < today:
             return EstimateStatus.EXPIRED
         return EstimateStatus(self.status)
@@ -57,13 +60,18 @@ def estimates_visible_to(principal: Principal):
 
 
 def having_status(status: EstimateStatus, today: date):
-    expired = and_(Estimate.status == EstimateStatus.SENT, Estimate.expiry_date < today)
+    expired = and_(col(Estimate.status) == EstimateStatus.SENT, col(Estimate.expiry_date) < today)
     if status == EstimateStatus.EXPIRED:
         return expired
     if status == EstimateStatus.SENT:
-        return and_(Estimate.status == EstimateStatus.SENT,
-                    or_(Estimate.expiry_date.is_(None), Estimate.expiry_date >= today))
-    return Estimate.status == status
+        return and_(col(Estimate.status) == EstimateStatus.SENT,
+                    or_(col(Estimate.expiry_date).is_(None), col(Estimate.expiry_date) >= today))
+    return col(Estimate.status) == status
+
+
+def having_any_status(statuses: list[EstimateStatus], today: date):
+    """Estimates whose status as of `today` (`Estimate.status_on`) is any of `statuses`."""
+    return or_(*(having_status(status, today) for status in dict.fromkeys(statuses)))
 
 
 async def get_estimate(session, principal: Principal, estimate_id: int, *, for_update: bool = False) -> Estimate:
@@ -82,7 +90,7 @@ async def create_estimate(session, customer: Customer, *, today: date, estimate_
     _check_dates(estimate_date, expiry_date)
     rows, totals = build_lines(lines, organization_id=customer.organization_id)
     estimate = Estimate(
-        organization_id=customer.organization_id, customer_id=customer.id,
+        organization_id=customer.organization_id, customer_id=saved_id(customer),
         number=await next_number(session, customer.organization_id, "EST"),
         date=estimate_date, expiry_date=expiry_date, currency=customer.currency,
         status=EstimateStatus.SENT if send else EstimateStatus.DRAFT,
@@ -116,7 +124,7 @@ def revise_estimate(estimate: Estimate, customer: Customer, *, estimate_date: da
         estimate.status = EstimateStatus.DRAFT
         estimate.declined_at = None
         estimate.decline_reason = None
-    estimate.customer_id, estimate.currency = customer.id, customer.currency
+    estimate.customer_id, estimate.currency = saved_id(customer), customer.currency
     estimate.date, estimate.expiry_date = estimate_date, expiry_date
     estimate.sub_total, estimate.tax_total, estimate.total = totals.sub_total, totals.tax_total, totals.total
     return rows
@@ -165,6 +173,6 @@ def mark_invoiced(estimate: Estimate, *, today: date) -> None:
 
 async def estimate_lines(session, estimate: Estimate) -> list[LineItem]:
     rows = await session.scalars(
-        select(LineItem).where(LineItem.estimate_id == estimate.id).order_by(LineItem.position)
+        select(LineItem).where(col(LineItem.estimate_id) == estimate.id).order_by(col(LineItem.position))
     )
     return list(rows)

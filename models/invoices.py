@@ -1,10 +1,11 @@
 """Invoices: what a customer owes, and how much of it is paid."""
+import datetime as dt
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_
-from sqlmodel import Field, SQLModel
+from sqlalchemy import UniqueConstraint, and_, or_
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput, Conflict, Forbidden
 from portal.models.auth import Principal
@@ -13,6 +14,7 @@ from portal.models.customers import Customer
 from portal.models.documents import LineDraft, build_lines, documents_visible_to, replace_lines
 from portal.models.lookup import one_visible
 from portal.models.money import ZERO
+from portal.models.rows import saved_id
 from portal.models.sequences import next_number
 
 DEFAULT_TERMS = timedelta(days=30)
@@ -51,8 +53,9 @@ class Invoice(SQLModel, table=True):
     estimate_id: int | None = Field(default=None, foreign_key="estimates.id")
     number: str = Field(max_length=20)
     kind: str = Field(default=InvoiceKind.STANDARD, max_length=10)
-    date: date
-    due_date: date
+    # In this class body the `date` column hides the type: name the type through its module.
+    date: dt.date
+    due_date: dt.date
     status: str = Field(default=InvoiceStatus.DRAFT, max_length=16)
     currency: str = Field(max_length=3)
     sub_total: Decimal = Field(sa_type=Money)
@@ -75,7 +78,7 @@ class Invoice(SQLModel, table=True):
     def payment_methods(self) -> list[PaymentMethodKind]:
         return [PaymentMethodKind(kind) for kind in self.payment_options.split(",") if kind]
 
-    def status_on(self, today: date) -> InvoiceStatus:
+    def status_on(self, today: dt.date) -> InvoiceStatus:
         if self.status in OWED and self.due_date < today:
             return InvoiceStatus.OVERDUE
         return InvoiceStatus(self.status)
@@ -88,10 +91,15 @@ def invoices_visible_to(principal: Principal):
 
 def having_status(status: InvoiceStatus, today: date):
     if status == InvoiceStatus.OVERDUE:
-        return and_(Invoice.status.in_(OWED), Invoice.due_date < today)
+        return and_(col(Invoice.status).in_(OWED), col(Invoice.due_date) < today)
     if status in OWED:
-        return and_(Invoice.status == status, Invoice.due_date >= today)
-    return Invoice.status == status
+        return and_(col(Invoice.status) == status, col(Invoice.due_date) >= today)
+    return col(Invoice.status) == status
+
+
+def having_any_status(statuses: list[InvoiceStatus], today: date):
+    """Invoices whose status as of `today` (`Invoice.status_on`) is any of `statuses`."""
+    return or_(*(having_status(status, today) for status in dict.fromkeys(statuses)))
 
 
 async def get_invoice(session, principal: Principal, invoice_id: int, *, for_update: bool = False) -> Invoice:
@@ -116,7 +124,7 @@ async def create_invoice(session, customer: Customer, *, today: date, kind: Invo
         raise BadUserInput("The due date cannot be before the invoice date.")
     rows, totals = build_lines(lines, organization_id=customer.organization_id)
     invoice = Invoice(
-        organization_id=customer.organization_id, customer_id=customer.id, estimate_id=estimate_id,
+        organization_id=customer.organization_id, customer_id=saved_id(customer), estimate_id=estimate_id,
         number=await next_number(session, customer.organization_id, "INV"),
         kind=kind, date=invoice_date, due_date=due_date, currency=customer.currency,
         status=InvoiceStatus.DRAFT,
@@ -163,6 +171,11 @@ def check_payable(invoice: Invoice, amount: Decimal) -> None:
         raise BadUserInput("A payment amount must be greater than 0.")
     if amount > invoice.balance_due:
         raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).")
+
+
+def portal_payment_methods(*, ach_enabled: bool) -> list[PaymentMethodKind]:
+    """How a customer may pay in the portal: by card always, by bank account where ACH is enabled."""
+    return [PaymentMethodKind.CARD, *([PaymentMethodKind.BANK_ACCOUNT] if ach_enabled else [])]
 
 
 def check_payable_online(invoices: list[Invoice], *, method: PaymentMethodKind, ach_enabled: bool) -> None:

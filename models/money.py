@@ -2,6 +2,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -22,6 +23,14 @@ def in_whole_cents(value: Decimal) -> bool:
     if not isinstance(exponent, int):  # NaN and the infinities
         return False
     return exponent >= -2 or not any(digits[exponent + 2:])
+
+
+def decimal_places(value: Decimal) -> int:
+    """The digits a finite number has after the point, as written: 2.50 has 2, 10 and 1E+1 none."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN and the infinities
+        raise ValueError(f"{value} is not a finite number.")
+    return max(0, -exponent)
 
 
 def plain_decimal(value: Decimal) -> Decimal:
@@ -52,7 +61,17 @@ def line_amounts(quantity: Decimal, rate: Decimal, tax_percent: Decimal) -> Line
     return LineAmounts(amount=amount, tax=round_money(amount * tax_percent / 100))
 
 
-def document_totals(lines: Iterable[LineAmounts]) -> Totals:
+class PricedLine(Protocol):
+    """What a document's totals add up: a line's LineAmounts, or the stored line item itself."""
+
+    @property
+    def amount(self) -> Decimal: ...
+
+    @property
+    def tax(self) -> Decimal: ...
+
+
+def document_totals(lines: Iterable[PricedLine]) -> Totals:
     lines = list(lines)
     sub_total = sum((line.amount for line in lines), ZERO)
     tax_total = sum((line.tax for line in lines), ZERO)

@@ -4,12 +4,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import JSON, Column, false, func, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput, Conflict, Forbidden
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import clean_address, normalize_email
+from portal.models.rows import saved_id
 from portal.models.sequences import new_sequences
 from portal.models.text import single_line
 
@@ -42,12 +43,12 @@ class StaffUser(SQLModel, table=True):
 
 def organizations_visible_to(principal: Principal):
     """Everyone signed in sees their own organization, and only it."""
-    return select(Organization).where(Organization.id == principal.organization_id)
+    return select(Organization).where(col(Organization.id) == principal.organization_id)
 
 
 def staff_users_visible_to(principal: Principal):
     """Staff see the organization's staff; contact persons none."""
-    query = select(StaffUser).where(StaffUser.organization_id == principal.organization_id)
+    query = select(StaffUser).where(col(StaffUser.organization_id) == principal.organization_id)
     if not principal.is_staff:
         query = query.where(false())
     return query
@@ -102,11 +103,20 @@ def today_in(organization: Organization):
 async def ensure_portal_name_free(session, portal_name: str, *, organization_id: int | None = None) -> None:
     taken = await session.scalar(
         select(func.count()).select_from(Organization).where(
-            Organization.portal_name == portal_name, Organization.id != organization_id
+            col(Organization.portal_name) == portal_name, col(Organization.id) != organization_id
         )
     )
     if taken:
         raise Conflict(f"The portal name {portal_name!r} is taken.")
+
+
+async def find_portal(session, portal_name: str) -> tuple[Organization, PortalSettings] | None:
+    """The organization behind a portal name, with its portal settings; None when there is none."""
+    found = (await session.execute(
+        select(Organization, PortalSettings)
+        .join(PortalSettings, col(PortalSettings.organization_id) == col(Organization.id))
+        .where(col(Organization.portal_name) == portal_name))).first()
+    return None if found is None else (found[0], found[1])
 
 
 async def create_organization(session, *, name: str, portal_name: str, owner_name: str,
@@ -115,22 +125,23 @@ async def create_organization(session, *, name: str, portal_name: str, owner_nam
     owner_name = single_line(owner_name, "The owner's name", limit=200, required=True)
     await ensure_portal_name_free(session, validate_portal_name(portal_name))
     owner_email = normalize_email(owner_email)
-    if await session.scalar(select(func.count()).select_from(StaffUser).where(StaffUser.email == owner_email)):
+    if await session.scalar(select(func.count()).select_from(StaffUser).where(col(StaffUser.email) == owner_email)):
         raise Conflict(f"A staff account for {owner_email} exists already.")
     organization = Organization(name=name, portal_name=portal_name, email=owner_email)
     session.add(organization)
     await session.flush()
-    session.add(StaffUser(organization_id=organization.id, name=owner_name,
+    organization_id = saved_id(organization)
+    session.add(StaffUser(organization_id=organization_id, name=owner_name,
                           email=owner_email, password_hash=password_hash))
-    session.add(PortalSettings(organization_id=organization.id))
-    session.add_all(new_sequences(organization.id))
+    session.add(PortalSettings(organization_id=organization_id))
+    session.add_all(new_sequences(organization_id))
     await session.flush()
     return organization
 
 
 async def owner_of(session, organization_id: int) -> StaffUser:
     return await session.scalar(
-        select(StaffUser).where(StaffUser.organization_id == organization_id).order_by(StaffUser.id).limit(1)
+        select(StaffUser).where(col(StaffUser.organization_id) == organization_id).order_by(col(StaffUser.id)).limit(1)
     )
 
 

@@ -21,9 +21,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import Conflict
+from portal.core.gateway import PaymentFailureCode
 from portal.models.columns import Money, UTCDateTime, utcnow
 
 
@@ -54,6 +55,7 @@ class PaymentAttempt(SQLModel, table=True):
     saved_payment_method_id: int | None = Field(default=None, foreign_key="saved_payment_methods.id")
     charge_id: str | None = Field(default=None, max_length=100)
     failure_reason: str | None = Field(default=None, max_length=500)
+    failure_code: str | None = Field(default=None, max_length=32)  # a PaymentFailureCode, kept for replays
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -74,7 +76,8 @@ def fingerprint(invoice_ids: list[int], method_source: str, save_method: bool) -
 
 async def find_attempt(session, contact_person_id: int, idempotency_key: str) -> PaymentAttempt | None:
     return await session.scalar(select(PaymentAttempt).where(
-        PaymentAttempt.contact_person_id == contact_person_id, PaymentAttempt.idempotency_key == idempotency_key))
+        col(PaymentAttempt.contact_person_id) == contact_person_id,
+        col(PaymentAttempt.idempotency_key) == idempotency_key))
 
 
 def check_replayable(attempt: PaymentAttempt, request_fingerprint: str) -> None:
@@ -85,10 +88,12 @@ def check_replayable(attempt: PaymentAttempt, request_fingerprint: str) -> None:
 
 
 def finish(attempt: PaymentAttempt, *, status: AttemptStatus, charge_id: str | None = None,
-           failure_reason: str | None = None, payment_id: int | None = None) -> None:
+           failure_reason: str | None = None, failure_code: PaymentFailureCode | None = None,
+           payment_id: int | None = None) -> None:
     attempt.status = status
     attempt.charge_id = charge_id
     attempt.failure_reason = failure_reason
+    attempt.failure_code = failure_code
     attempt.payment_id = payment_id
     attempt.completed_at = utcnow()
 
@@ -96,4 +101,4 @@ def finish(attempt: PaymentAttempt, *, status: AttemptStatus, charge_id: str | N
 async def stale_attempts(session, older_than: timedelta) -> list[PaymentAttempt]:
     """Pending attempts whose charge call must have ended long ago: left by a crash."""
     return list(await session.scalars(select(PaymentAttempt).where(
-        PaymentAttempt.status == AttemptStatus.PENDING, PaymentAttempt.created_at < utcnow() - older_than)))
+        col(PaymentAttempt.status) == AttemptStatus.PENDING, col(PaymentAttempt.created_at) < utcnow() - older_than)))

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import false, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
@@ -27,9 +27,9 @@ class SavedPaymentMethod(SQLModel, table=True):
 def payment_methods_of(principal: Principal):
     """Only ever the contact person's own, live methods; staff see none."""
     query = select(SavedPaymentMethod).where(
-        SavedPaymentMethod.organization_id == principal.organization_id,
-        SavedPaymentMethod.contact_person_id == principal.contact_person_id,
-        SavedPaymentMethod.removed_at.is_(None),
+        col(SavedPaymentMethod.organization_id) == principal.organization_id,
+        col(SavedPaymentMethod.contact_person_id) == principal.contact_person_id,
+        col(SavedPaymentMethod.removed_at).is_(None),
     )
     return query if principal.is_contact else query.where(false())
 
@@ -39,8 +39,8 @@ async def remember_method(session, *, organization_id: int, contact_person_id: i
                           reference: str) -> SavedPaymentMethod:
     """Save a method for later, once: saving the same gateway reference again returns the first."""
     existing = await session.scalar(select(SavedPaymentMethod).where(
-        SavedPaymentMethod.contact_person_id == contact_person_id,
-        SavedPaymentMethod.gateway_reference == reference, SavedPaymentMethod.removed_at.is_(None)))
+        col(SavedPaymentMethod.contact_person_id) == contact_person_id,
+        col(SavedPaymentMethod.gateway_reference) == reference, col(SavedPaymentMethod.removed_at).is_(None)))
     if existing is not None:
         return existing
     method = SavedPaymentMethod(organization_id=organization_id, contact_person_id=contact_person_id, kind=kind,

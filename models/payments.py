@@ -3,7 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import UniqueConstraint, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
@@ -11,6 +11,7 @@ from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
 from portal.models.lookup import group_by, organization_rows
 from portal.models.money import in_whole_cents
+from portal.models.rows import saved_id
 from portal.models.sequences import next_number
 
 
@@ -78,8 +79,8 @@ async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, 
     session.add(payment)
     await session.flush()
     for invoice, amount in allocations:
-        session.add(PaymentAllocation(organization_id=first.organization_id, payment_id=payment.id,
-                                      invoice_id=invoice.id, amount=amount))
+        session.add(PaymentAllocation(organization_id=first.organization_id, payment_id=saved_id(payment),
+                                      invoice_id=saved_id(invoice), amount=amount))
     await session.flush()
     return payment
 
@@ -97,16 +98,17 @@ async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, 
 
 async def allocations_of(session, payment_ids: list[int]) -> dict[int, list[PaymentAllocation]]:
     rows = await session.scalars(
-        select(PaymentAllocation).where(PaymentAllocation.payment_id.in_(payment_ids)).order_by(PaymentAllocation.id)
+        select(PaymentAllocation).where(col(PaymentAllocation.payment_id).in_(payment_ids))
+        .order_by(col(PaymentAllocation.id))
     )
     return group_by(rows, lambda row: row.payment_id)
 
 
 async def payments_of_invoices(session, invoice_ids: list[int]) -> dict[int, list[Payment]]:
     rows = await session.execute(
-        select(PaymentAllocation.invoice_id, Payment)
-        .join(Payment, Payment.id == PaymentAllocation.payment_id)
-        .where(PaymentAllocation.invoice_id.in_(invoice_ids))
-        .order_by(Payment.date, Payment.number)
+        select(col(PaymentAllocation.invoice_id), Payment)
+        .join(Payment, col(Payment.id) == col(PaymentAllocation.payment_id))
+        .where(col(PaymentAllocation.invoice_id).in_(invoice_ids))
+        .order_by(col(Payment.date), col(Payment.number))
     )
     return group_by(rows, key=lambda pair: pair[0], value=lambda pair: pair[1])

@@ -3,12 +3,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Quantity, UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible, organization_rows
+from portal.models.money import decimal_places
+from portal.models.rows import saved_id
 
 
 class Project(SQLModel, table=True):
@@ -59,19 +61,19 @@ def projects_visible_to(principal: Principal):
 
 
 def tasks_visible_to(principal: Principal):
-    query = select(ProjectTask).join(Project, Project.id == ProjectTask.project_id).where(
-        ProjectTask.organization_id == principal.organization_id
+    query = select(ProjectTask).join(Project, col(Project.id) == col(ProjectTask.project_id)).where(
+        col(ProjectTask.organization_id) == principal.organization_id
     )
     if principal.is_contact:
         # The portal shows only billable tasks and their time.
-        query = query.where(Project.customer_id == principal.customer_id, ProjectTask.billable.is_(True))
+        query = query.where(col(Project.customer_id) == principal.customer_id, col(ProjectTask.billable).is_(True))
     return query
 
 
 def time_entries_visible_to(principal: Principal):
     """Time logged on the tasks the principal may see."""
-    task_ids = tasks_visible_to(principal).with_only_columns(ProjectTask.id)
-    return select(TimeEntry).where(TimeEntry.task_id.in_(task_ids))
+    task_ids = tasks_visible_to(principal).with_only_columns(col(ProjectTask.id))
+    return select(TimeEntry).where(col(TimeEntry.task_id).in_(task_ids))
 
 
 async def get_project(session, principal: Principal, project_id: int) -> Project:
@@ -98,7 +100,7 @@ async def create_project(session, *, organization_id: int, customer_id: int, nam
 
 
 async def add_task(session, project: Project, *, name: str, billable: bool) -> ProjectTask:
-    task = ProjectTask(organization_id=project.organization_id, project_id=project.id, name=_check_name(name),
+    task = ProjectTask(organization_id=project.organization_id, project_id=saved_id(project), name=_check_name(name),
                        billable=billable)
     session.add(task)
     await session.flush()
@@ -107,9 +109,9 @@ async def add_task(session, project: Project, *, name: str, billable: bool) -> P
 
 async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decimal, notes: str | None,
                    billed: bool) -> TimeEntry:
-    if not hours.is_finite() or not 0 < hours <= 24 or hours.as_tuple().exponent < -4:
+    if not hours.is_finite() or not 0 < hours <= 24 or decimal_places(hours) > 4:
         raise BadUserInput("Hours are more than 0 and at most 24 per entry.")
-    entry = TimeEntry(organization_id=task.organization_id, task_id=task.id, date=entry_date, hours=hours,
+    entry = TimeEntry(organization_id=task.organization_id, task_id=saved_id(task), date=entry_date, hours=hours,
                       notes=notes, billed=billed)
     session.add(entry)
     await session.flush()
@@ -118,14 +120,14 @@ async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decim
 
 async def tasks_of(session, principal: Principal, project_ids: list[int]) -> dict[int, list[ProjectTask]]:
     rows = await session.scalars(
-        tasks_visible_to(principal).where(ProjectTask.project_id.in_(project_ids)).order_by(ProjectTask.id)
+        tasks_visible_to(principal).where(col(ProjectTask.project_id).in_(project_ids)).order_by(col(ProjectTask.id))
     )
     return group_by(rows, lambda row: row.project_id)
 
 
 async def entries_of(session, task_ids: list[int]) -> dict[int, list[TimeEntry]]:
     rows = await session.scalars(
-        select(TimeEntry).where(TimeEntry.task_id.in_(task_ids)).order_by(TimeEntry.date, TimeEntry.id)
+        select(TimeEntry).where(col(TimeEntry.task_id).in_(task_ids)).order_by(col(TimeEntry.date), col(TimeEntry.id))
     )
     return group_by(rows, lambda row: row.task_id)
 

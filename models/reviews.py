@@ -32,6 +32,6 @@ def new_review(principal: Principal, *, rating: int, comment: str | None, author
         raise BadUserInput("A rating is from 1 to 5.")
     if comment is not None and len(comment) > 5000:
         raise BadUserInput("A review comment has at most 5,000 characters.")
-    return Review(organization_id=principal.organization_id, customer_id=principal.customer_id,
-                  contact_person_id=principal.contact_person_id, rating=rating, comment=comment,
-                  author_name=author_name)
+    customer_id, contact_person_id = principal.contact_ids()
+    return Review(organization_id=principal.organization_id, customer_id=customer_id,
+                  contact_person_id=contact_person_id, rating=rating, comment=comment, author_name=author_name)

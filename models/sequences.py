@@ -4,7 +4,7 @@ The counter row is locked by the UPDATE until the transaction ends, so numbers a
 under concurrency and a rolled-back transaction gives its number back.
 """
 from sqlalchemy import update
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 SEQUENCES = ("EST", "INV", "PAY", "ACTIVITY")
 
@@ -20,9 +20,9 @@ class NumberSequence(SQLModel, table=True):
 async def next_value(session, organization_id: int, name: str) -> int:
     statement = (
         update(NumberSequence)
-        .where(NumberSequence.organization_id == organization_id, NumberSequence.name == name)
-        .values(last_value=NumberSequence.last_value + 1)
-        .returning(NumberSequence.last_value)
+        .where(col(NumberSequence.organization_id) == organization_id, col(NumberSequence.name) == name)
+        .values(last_value=col(NumberSequence.last_value) + 1)
+        .returning(col(NumberSequence.last_value))
     )
     value = (await session.execute(statement)).scalar()
     if value is None:

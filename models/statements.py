@@ -1,16 +1,18 @@
 """The statement of accounts: opening balance, invoices and payments of a period, running balance."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from portal.core.errors import BadUserInput
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.money import ZERO
 from portal.models.payments import Payment
+from portal.models.rows import saved_id
 
 MAX_DAYS = 366 * 10
 
@@ -29,6 +31,8 @@ class StatementLine:
     amount: Decimal
     payment: Decimal
     balance: Decimal
+    # The invoice or payment the line shows; None for the opening balance.
+    source: Invoice | Payment | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,15 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
 
 def _billed(customer_id: int):
     # Drafts were never sent and voids were cancelled: neither is owed.
-    return select(Invoice).where(Invoice.customer_id == customer_id,
-                                 Invoice.status.not_in((InvoiceStatus.DRAFT, InvoiceStatus.VOID)))
+    return select(Invoice).where(col(Invoice.customer_id) == customer_id,
+                                 col(Invoice.status).not_in((InvoiceStatus.DRAFT, InvoiceStatus.VOID)))
 
 
 async def statement_for(session, customer: Customer, *, start: date, end: date) -> Statement:
-    invoices = list(await session.scalars(_billed(customer.id).where(Invoice.date <= end)))
+    customer_id = saved_id(customer)
+    invoices = list(await session.scalars(_billed(customer_id).where(col(Invoice.date) <= end)))
     payments = list(await session.scalars(
-        select(Payment).where(Payment.customer_id == customer.id, Payment.date <= end)))
+        select(Payment).where(col(Payment.customer_id) == customer_id, col(Payment.date) <= end)))
     return build_statement(customer, start=start, end=end, invoices=invoices, payments=payments)
 
 
@@ -74,17 +79,17 @@ def build_statement(customer: Customer, *, start: date, end: date, invoices: lis
     opening = (sum((i.total for i in invoices if i.date < start), ZERO)
                - sum((p.amount for p in payments if p.date < start), ZERO))
     entries = sorted(
-        [(i.date, i.number, StatementLineKind.INVOICE, i.total, ZERO) for i in invoices if i.date >= start]
-        + [(p.date, p.number, StatementLineKind.PAYMENT, ZERO, p.amount) for p in payments if p.date >= start],
+        [(i.date, i.number, StatementLineKind.INVOICE, i.total, ZERO, i) for i in invoices if i.date >= start]
+        + [(p.date, p.number, StatementLineKind.PAYMENT, ZERO, p.amount, p) for p in payments if p.date >= start],
         key=lambda entry: (entry[0], entry[1]),
     )
     balance = opening
     lines = [StatementLine(date=start, kind=StatementLineKind.OPENING_BALANCE, reference="Opening balance",
                            amount=ZERO, payment=ZERO, balance=opening)]
-    for entry_date, number, kind, amount, payment in entries:
+    for entry_date, number, kind, amount, payment, source in entries:
         balance += amount - payment
         lines.append(StatementLine(date=entry_date, kind=kind, reference=number, amount=amount, payment=payment,
-                                   balance=balance))
+                                   balance=balance, source=source))
     invoiced = sum((line.amount for line in lines), ZERO)
     paid = sum((line.payment for line in lines), ZERO)
     return Statement(customer=customer, start=start, end=end, currency=customer.currency, opening_balance=opening,

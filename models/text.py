@@ -1,11 +1,16 @@
 """User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a header."""
 import re
+from typing import Literal, overload
 
 from portal.core.errors import BadUserInput
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
+@overload
+def single_line(value: str | None, label: str, *, limit: int, required: Literal[True]) -> str: ...
+@overload
+def single_line(value: str | None, label: str, *, limit: int, required: bool = False) -> str | None: ...
 def single_line(value: str | None, label: str, *, limit: int, required: bool = False) -> str | None:
     """A name-like value: control characters become spaces, ends are trimmed, the length is checked."""
     if value is None:

@@ -3,7 +3,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import RateLimited
 from portal.models.columns import UTCDateTime, utcnow
@@ -26,7 +26,7 @@ def account_key(*parts: str) -> str:
 
 async def check_not_throttled(session, key: str) -> None:
     failures = await session.scalar(select(func.count()).select_from(FailedSignIn).where(
-        FailedSignIn.account_key == key, FailedSignIn.failed_at > utcnow() - WINDOW))
+        col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > utcnow() - WINDOW))
     if failures >= MAX_FAILURES:
         raise RateLimited("Too many failed sign-ins. Wait 15 minutes, then try again.")
 
@@ -36,5 +36,5 @@ async def note_failure(session_factory, key: str) -> None:
     (schema/commit.py): the failed sign-in's own transaction is rolled back, and the note must stay."""
     async with session_factory() as session:
         session.add(FailedSignIn(account_key=key))
-        await session.execute(delete(FailedSignIn).where(FailedSignIn.failed_at < utcnow() - WINDOW))
+        await session.execute(delete(FailedSignIn).where(col(FailedSignIn.failed_at) < utcnow() - WINDOW))
         await session.commit()

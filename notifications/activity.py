@@ -1,7 +1,11 @@
 """Storing and reading activity events. Use cases record them through the typed recorders of
 notifications/events.py, which call `record_activity` inside the action's transaction."""
-from sqlalchemy import select
+from dataclasses import dataclass
 
+from sqlalchemy import case, func, select
+from sqlmodel import col
+
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.sequences import next_value
@@ -9,8 +13,8 @@ from portal.models.sequences import next_value
 PENDING_EVENTS = "pending_activity_events"
 
 
-async def record_activity(session, *, organization_id: int, kind: ActivityKind, customer_id: int, summary: str,
-                          contact_person_id: int | None = None, subject_type: str | None = None,
+async def record_activity(session: AsyncSession, *, organization_id: int, kind: ActivityKind, customer_id: int,
+                          summary: str, contact_person_id: int | None = None, subject_type: str | None = None,
                           subject_id: int | None = None, comment_id: int | None = None) -> ActivityEvent:
     """Add an event to the current transaction; it is published once the transaction commits.
 
@@ -28,23 +32,54 @@ async def record_activity(session, *, organization_id: int, kind: ActivityKind, 
     return event
 
 
-def take_pending_events(session) -> list[ActivityEvent]:
+def take_pending_events(session: AsyncSession) -> list[ActivityEvent]:
     return session.info.pop(PENDING_EVENTS, [])
 
 
-async def events_after(session, organization_id: int, sequence: int, *, limit: int,
+async def events_after(session: AsyncSession, organization_id: int, sequence: int, *, limit: int,
                        kinds: list[str] | None = None) -> list[ActivityEvent]:
-    query = select(ActivityEvent).where(ActivityEvent.organization_id == organization_id,
-                                        ActivityEvent.sequence > sequence)
+    query = select(ActivityEvent).where(col(ActivityEvent.organization_id) == organization_id,
+                                        col(ActivityEvent.sequence) > sequence)
     if kinds:
-        query = query.where(ActivityEvent.kind.in_(kinds))
-    return list(await session.scalars(query.order_by(ActivityEvent.sequence).limit(limit)))
+        query = query.where(col(ActivityEvent.kind).in_(kinds))
+    return list(await session.scalars(query.order_by(col(ActivityEvent.sequence)).limit(limit)))
 
 
-async def check_cursor_exists(session, organization_id: int, sequence: int) -> None:
+async def check_cursor_exists(session: AsyncSession, organization_id: int, sequence: int) -> None:
     if sequence == 0:
         return
-    found = await session.scalar(select(ActivityEvent.id).where(
-        ActivityEvent.organization_id == organization_id, ActivityEvent.sequence == sequence))
+    found = await session.scalar(select(col(ActivityEvent.id)).where(
+        col(ActivityEvent.organization_id) == organization_id, col(ActivityEvent.sequence) == sequence))
     if found is None:
         raise BadUserInput("Unknown activity cursor.")
+
+
+async def events_before(session: AsyncSession, organization_id: int, sequence: int | None, *,
+                        limit: int) -> list[ActivityEvent]:
+    """The latest `limit` events before `sequence` (without one: the latest of all), newest first."""
+    query = select(ActivityEvent).where(col(ActivityEvent.organization_id) == organization_id)
+    if sequence is not None:
+        query = query.where(col(ActivityEvent.sequence) < sequence)
+    return list(await session.scalars(query.order_by(col(ActivityEvent.sequence).desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    total: int
+    at_or_before: int = 0
+    at_or_after: int = 0
+
+
+async def count_events(session: AsyncSession, organization_id: int, *, at_or_before: int | None = None,
+                       at_or_after: int | None = None) -> EventCounts:
+    """How many events the organization has, and how many of them are at or before, or at or after, the
+    sequences given: one statement."""
+    sequence = col(ActivityEvent.sequence)
+    counts = {"total": func.count()}
+    if at_or_before is not None:
+        counts["at_or_before"] = func.count(case((sequence <= at_or_before, 1)))
+    if at_or_after is not None:
+        counts["at_or_after"] = func.count(case((sequence >= at_or_after, 1)))
+    row = (await session.execute(select(*counts.values()).where(
+        col(ActivityEvent.organization_id) == organization_id))).one()
+    return EventCounts(**dict(zip(counts, row, strict=True)))

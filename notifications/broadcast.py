@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 
 from broadcaster import Broadcast
 
+from portal.core.runtime import MessageBroker
 from portal.models.activity import ActivityEvent
 
 logger = logging.getLogger("portal.broadcast")
@@ -232,7 +233,7 @@ def parse_announcement(message: str) -> tuple[int, int] | None:
         return None
 
 
-async def publish_events(broker, events: list[ActivityEvent]) -> None:
+async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> None:
     """Announce events that are already committed: per organization, the highest sequence.
 
     Never raises: the action has happened. Without an announcement, subscribers find the events

@@ -4,10 +4,12 @@ import tempfile
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Protocol, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from portal.core.settings import Settings
 from portal.models.outbox import OutboxEmail
 from portal.models.text import CONTROL
 
@@ -29,6 +31,10 @@ def build_message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
     return message
 
 
+class Delivery(Protocol):
+    async def deliver(self, message: EmailMessage) -> None: ...
+
+
 class FileDelivery:
     """Writes each email as <message id>.eml under a folder, atomically."""
 
@@ -44,13 +50,25 @@ class FileDelivery:
         os.replace(temporary, self.mail_dir / f"{name}.eml")
 
 
+class SmtpOptions(TypedDict):
+    """What aiosmtplib.send needs to reach the server."""
+
+    hostname: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    start_tls: bool
+    timeout: float
+
+
 class SmtpDelivery:
     """smtp://[user:password@]host:port[?tls=starttls|ssl]"""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         tls = parse_qs(parts.query).get("tls", [""])[0]
-        self.options = {
+        self.options: SmtpOptions = {
             "hostname": parts.hostname or "localhost",
             "port": parts.port or (465 if tls == "ssl" else 25),
             "username": unquote(parts.username) if parts.username else None,
@@ -64,5 +82,5 @@ class SmtpDelivery:
         await aiosmtplib.send(message, **self.options)
 
 
-def delivery_for(settings):
+def delivery_for(settings: Settings) -> Delivery:
     return SmtpDelivery(settings.smtp_url) if settings.smtp_url else FileDelivery(settings.mail_dir)

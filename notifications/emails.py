@@ -23,7 +23,7 @@ def render_text(email: Email) -> str:
     parts = list(email.paragraphs)
     if email.quote:
         parts.append("\n".join(f"> {line}" for line in email.quote.splitlines() or [""]))
-    if email.link_url:
+    if email.link_url and email.link_label:
         parts.append(f"{email.link_label}: {email.link_url}")
     parts.extend(email.signature)
     return "\n\n".join(parts) + "\n"
@@ -34,7 +34,7 @@ def render_html(email: Email) -> str:
     if email.quote:
         quoted = "<br>".join(html.escape(line) for line in email.quote.splitlines())
         parts.append(f'<blockquote style="border-left:3px solid #ccc;padding-left:8px">{quoted}</blockquote>')
-    if email.link_url:
+    if email.link_url and email.link_label:
         parts.append(f'<p><a href="{html.escape(email.link_url, quote=True)}">{html.escape(email.link_label)}</a></p>')
     parts.extend(f"<p>{html.escape(line)}</p>" for line in email.signature)
     body = "\n".join(parts)

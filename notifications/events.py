@@ -11,6 +11,7 @@ from portal.models.invoices import Invoice
 from portal.models.payment_attempts import PaymentAttempt
 from portal.models.payments import Payment
 from portal.models.reviews import Review
+from portal.models.rows import saved_id
 from portal.notifications.activity import record_activity
 from portal.notifications.labels import amount_label, invoice_numbers, lower_label, subject_label
 
@@ -81,7 +82,7 @@ async def document_forwarded(session, document: Estimate | Invoice, sender: Cont
 async def details_updated(session, customer: Customer, contact: ContactPerson) -> ActivityEvent:
     return await record_activity(
         session, organization_id=customer.organization_id, kind=ActivityKind.DETAILS_UPDATED,
-        customer_id=customer.id, contact_person_id=contact.id, subject_type="Customer", subject_id=customer.id,
+        customer_id=saved_id(customer), contact_person_id=contact.id, subject_type="Customer", subject_id=customer.id,
         summary=f"{contact.full_name} updated the details of {customer.display_name}")
 
 

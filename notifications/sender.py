@@ -19,10 +19,14 @@ from datetime import timedelta
 
 import aiosmtplib
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 
+from portal.core.database import SerialSession
 from portal.models.columns import utcnow
 from portal.models.outbox import OutboxEmail
-from portal.notifications.delivery import build_message
+from portal.models.rows import saved_id
+from portal.notifications.delivery import Delivery, build_message
 
 logger = logging.getLogger("portal.mail")
 MAX_BACKOFF_SECONDS = 30.0
@@ -47,8 +51,8 @@ def backoff(attempts: int, cap_seconds: float = MAX_BACKOFF_SECONDS) -> timedelt
 
 
 class OutboxSender:
-    def __init__(self, session_factory, delivery, *, mail_from: str, poll_seconds: float = 1.0,
-                 max_backoff_seconds: float = MAX_BACKOFF_SECONDS) -> None:
+    def __init__(self, session_factory: async_sessionmaker[SerialSession], delivery: Delivery, *, mail_from: str,
+                 poll_seconds: float = 1.0, max_backoff_seconds: float = MAX_BACKOFF_SECONDS) -> None:
         self.session_factory = session_factory
         self.delivery = delivery
         self.mail_from = mail_from
@@ -94,8 +98,8 @@ class OutboxSender:
         try:
             async with self.session_factory() as session:
                 await session.execute(update(OutboxEmail)
-                                      .where(OutboxEmail.id.in_([email.id for email in emails]),
-                                             OutboxEmail.sent_at.is_(None))
+                                      .where(col(OutboxEmail.id).in_([email.id for email in emails]),
+                                             col(OutboxEmail.sent_at).is_(None))
                                       .values(next_attempt_at=utcnow())
                                       .execution_options(synchronize_session=False))
                 await session.commit()
@@ -104,18 +108,19 @@ class OutboxSender:
 
     async def _claim_due(self) -> list[OutboxEmail]:
         now = utcnow()
-        due = (select(OutboxEmail.id)
-               .where(OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= now)
-               .order_by(OutboxEmail.id).limit(BATCH)
+        due = (select(col(OutboxEmail.id))
+               .where(col(OutboxEmail.sent_at).is_(None), col(OutboxEmail.next_attempt_at) <= now)
+               .order_by(col(OutboxEmail.id)).limit(BATCH)
                .with_for_update(skip_locked=True))
         async with self.session_factory() as session:
             claimed = await session.scalars(
                 update(OutboxEmail)
-                .where(OutboxEmail.id.in_(due), OutboxEmail.sent_at.is_(None), OutboxEmail.next_attempt_at <= now)
+                .where(col(OutboxEmail.id).in_(due), col(OutboxEmail.sent_at).is_(None),
+                       col(OutboxEmail.next_attempt_at) <= now)
                 .values(next_attempt_at=now + LEASE)
                 .returning(OutboxEmail)
                 .execution_options(synchronize_session=False))
-            emails = sorted(claimed, key=lambda email: email.id)
+            emails = sorted(claimed, key=saved_id)
             await session.commit()
         return emails
 
@@ -135,6 +140,6 @@ class OutboxSender:
 
     async def _record(self, email: OutboxEmail, **outcome) -> None:
         async with self.session_factory() as session:
-            await session.execute(update(OutboxEmail).where(OutboxEmail.id == email.id).values(**outcome)
+            await session.execute(update(OutboxEmail).where(col(OutboxEmail.id) == email.id).values(**outcome)
                                   .execution_options(synchronize_session=False))
             await session.commit()

@@ -25,12 +25,16 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 
+from portal.core.database import AsyncSession, SerialSession
+from portal.core.runtime import MessageBroker, Services
 from portal.models.activity import ActivityEvent
 from portal.models.auth import LoginSession
 from portal.models.columns import utcnow
@@ -118,7 +122,8 @@ class Room:
 class ActivityFeed:
     """The events of every organization that has subscribers in this worker, read once for them all."""
 
-    def __init__(self, broker, session_factory, *, queue_limit: int = 1000, poll_seconds: float = 5.0) -> None:
+    def __init__(self, broker: MessageBroker, session_factory: async_sessionmaker[SerialSession], *,
+                 queue_limit: int = 1000, poll_seconds: float = 5.0) -> None:
         self.broker = broker
         self.session_factory = session_factory
         self.queue_limit = queue_limit
@@ -213,9 +218,12 @@ class ActivityFeed:
                 room.wanted.set()
             return
         announced = parse_announcement(message)
-        room = self._rooms.get(announced[0]) if announced else None
-        if room is not None and announced[1] > room.position:
-            room.wanted.set()
+        if announced is None:
+            return
+        organization_id, sequence = announced
+        behind = self._rooms.get(organization_id)
+        if behind is not None and sequence > behind.position:
+            behind.wanted.set()
 
     async def _poll(self) -> None:
         while True:
@@ -251,8 +259,16 @@ class ActivityFeed:
                 await asyncio.sleep(RETRY_SECONDS)
 
 
+def running_feed(services: Services) -> ActivityFeed:
+    """This worker's activity feed, which the app's lifespan starts before it serves any subscription."""
+    if not isinstance(services.activity_feed, ActivityFeed):
+        raise RuntimeError("The activity feed is not running.")
+    return services.activity_feed
+
+
 async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
-                          kinds: set[str] | None, on_end: Callable[[Ending], None]) -> AsyncIterator[ActivityEvent]:
+                          kinds: set[str] | None,
+                          on_end: Callable[[Ending], None]) -> AsyncGenerator[ActivityEvent, None]:
     """The organization's events after `after` (None: from now on), in order, then live ones.
 
     Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
@@ -277,8 +293,8 @@ async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_i
                     yield event
 
 
-async def stored_events(session_factory, organization_id: int, after: int, up_to: int,
-                        kinds: set[str] | None) -> AsyncIterator[ActivityEvent]:
+async def stored_events(session_factory: async_sessionmaker[SerialSession], organization_id: int, after: int,
+                        up_to: int, kinds: set[str] | None) -> AsyncIterator[ActivityEvent]:
     """Events with after < sequence <= up_to, in order, read page by page in short transactions."""
     while after < up_to:
         async with session_factory() as session:
@@ -291,24 +307,25 @@ async def stored_events(session_factory, organization_id: int, after: int, up_to
         after = page[-1].sequence
 
 
-async def latest_sequence(session, organization_id: int) -> int:
+async def latest_sequence(session: AsyncSession, organization_id: int) -> int:
     latest = await session.scalar(select(func.max(ActivityEvent.sequence))
-                                  .where(ActivityEvent.organization_id == organization_id))
+                                  .where(col(ActivityEvent.organization_id) == organization_id))
     return latest or 0
 
 
-async def latest_sequences(session, organization_ids: list[int]) -> dict[int, int]:
+async def latest_sequences(session: AsyncSession, organization_ids: list[int]) -> dict[int, int]:
     rows = await session.execute(
-        select(ActivityEvent.organization_id, func.max(ActivityEvent.sequence))
-        .where(ActivityEvent.organization_id.in_(organization_ids))
-        .group_by(ActivityEvent.organization_id))
+        select(col(ActivityEvent.organization_id), func.max(ActivityEvent.sequence))
+        .where(col(ActivityEvent.organization_id).in_(organization_ids))
+        .group_by(col(ActivityEvent.organization_id)))
     return dict(rows.all())
 
 
-async def live_sessions(session, session_ids: set[int]) -> set[int]:
+async def live_sessions(session: AsyncSession, session_ids: set[int]) -> set[int]:
     """Those of the sessions that are neither revoked nor expired."""
     if not session_ids:
         return set()
-    rows = await session.scalars(select(LoginSession.id).where(
-        LoginSession.id.in_(session_ids), LoginSession.revoked_at.is_(None), LoginSession.expires_at > utcnow()))
-    return set(rows)
+    rows = await session.scalars(select(col(LoginSession.id)).where(
+        col(LoginSession.id).in_(session_ids), col(LoginSession.revoked_at).is_(None),
+        col(LoginSession.expires_at) > utcnow()))
+    return session_ids & set(rows)

@@ -1,6 +1,7 @@
 """The `portal` command: serve, migrate, create-organization, demo, schema."""
 import asyncio
 import getpass
+import os
 import sys
 
 import typer
@@ -30,6 +31,18 @@ def _reason(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _links_follow(host: str, port: int) -> None:
+    """Without PORTAL_BASE_URL, links point at where this server listens (a wildcard address: this machine).
+
+    Set in the environment, so that uvicorn's worker processes read the same.
+    """
+    if any(name.upper() == "PORTAL_BASE_URL" for name in os.environ):
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    os.environ["PORTAL_BASE_URL"] = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    get_settings.cache_clear()
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (safe to run twice)."""
@@ -44,6 +57,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
     if workers < 1:
         fail("--workers must be at least 1")
+    _links_follow(host, port)
     _migrate()
     uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=False)
@@ -80,6 +94,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Fill the database with a demo business (once), print the logins, then serve."""
     from portal.demo import seed_demo
 
+    _links_follow(host, port)
     _migrate()
     logins = asyncio.run(seed_demo(get_settings()))
     typer.echo(logins)
@@ -100,6 +115,6 @@ def main() -> None:
     except ValidationError as error:
         problem = error.errors()[0]
         name = f"PORTAL_{str(problem['loc'][0]).upper()}"
-        typer.echo(f"error: {name}: {problem['msg']}", err=True)
+        typer.echo(f"error: {name}: {problem['msg'].removeprefix('Value error, ')}", err=True)
         sys.exit(2)
     app()

@@ -3,8 +3,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from portal.core.database import create_engine, session_factory
+from portal.demo_activity import seed_week_of_activity
 from portal.models.auth import Principal, hash_password, issue_invitation
 from portal.models.comments import new_comment
 from portal.models.customers import PortalAccess, add_contact_person, create_customer
@@ -14,6 +16,7 @@ from portal.models.invoices import InvoiceKind, PaymentMethodKind, create_invoic
 from portal.models.organizations import Organization, create_organization, owner_of, today_in
 from portal.models.payments import record_offline_payment
 from portal.models.projects import add_task, create_project, log_time
+from portal.models.rows import saved_id
 from portal.notifications.messages import invitation_ttl, portal_link
 
 PORTAL_NAME = "demo"
@@ -38,7 +41,7 @@ async def seed_demo(settings) -> str:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
-            existing = await session.scalar(select(Organization).where(Organization.portal_name == PORTAL_NAME))
+            existing = await session.scalar(select(Organization).where(col(Organization.portal_name) == PORTAL_NAME))
             invite_link = None
             if existing is None:
                 invite_link = await _seed(session, settings)
@@ -69,8 +72,9 @@ async def _seed(session, settings) -> str:
     organization.phone = "+1 555 0100"
     organization.address = {"street1": "12 Harbour Road", "city": "Portland", "state": "OR", "zip": "97201",
                             "country": "United States"}
-    owner = await owner_of(session, organization.id)
-    staff = Principal(organization_id=organization.id, session_id=0, staff_user_id=owner.id)
+    organization_id = saved_id(organization)
+    owner = await owner_of(session, organization_id)
+    staff = Principal(organization_id=organization_id, session_id=0, staff_user_id=owner.id)
     today = today_in(organization)
     password_hash = hash_password(CONTACT_PASSWORD)
 
@@ -93,12 +97,13 @@ async def _seed(session, settings) -> str:
         contact.portal_access, contact.password_hash = PortalAccess.ACTIVE, password_hash
         contacts[first] = contact
     contacts["Bob"].portal_access, contacts["Bob"].password_hash = PortalAccess.INVITED, None
-    token = await issue_invitation(session, organization_id=organization.id, contact_person_id=contacts["Bob"].id,
-                                   ttl=invitation_ttl(settings))
+    token = await issue_invitation(session, organization_id=organization_id,
+                                   contact_person_id=saved_id(contacts["Bob"]), ttl=invitation_ttl(settings))
 
     await _estimates(session, acme, today)
     await _invoices(session, acme, globex, initech, today)
     await _project(session, staff, acme, contacts["Alice"], owner, today)
+    await seed_week_of_activity(session, organization)
     return portal_link(settings, organization, "/accept-invite", token=token)
 
 
@@ -156,11 +161,12 @@ async def _project(session, staff, customer, contact, owner, today: date) -> Non
                        notes=f"{task.name} work", billed=billed)
     client = Principal(organization_id=customer.organization_id, session_id=0, contact_person_id=contact.id,
                        customer_id=customer.id)
-    session.add(new_comment(client, subject_type="Project", subject_id=project.id, customer_id=customer.id,
+    project_id = saved_id(project)
+    session.add(new_comment(client, subject_type="Project", subject_id=project_id, customer_id=customer.id,
                             body="Can we see the new homepage draft this week?", author_name=contact.full_name,
                             visible_in_portal=True))
-    session.add(new_comment(staff, subject_type="Project", subject_id=project.id, customer_id=customer.id,
+    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer.id,
                             body="Yes — it goes up on Thursday.", author_name=owner.name, visible_in_portal=True))
-    session.add(new_comment(staff, subject_type="Project", subject_id=project.id, customer_id=customer.id,
+    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer.id,
                             body="Internal: check hours before invoicing.", author_name=owner.name,
                             visible_in_portal=False))

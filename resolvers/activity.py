@@ -2,70 +2,102 @@
 import asyncio
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing, nullcontext
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
 from portal.core.cursors import decode_activity_cursor
-from portal.core.errors import Forbidden, NotFound, Unauthenticated
+from portal.core.database import AsyncSession
+from portal.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
-from portal.notifications.activity import check_cursor_exists, events_after
-from portal.notifications.subscriptions import SubscriberEnded, activity_stream, live_sessions
+from portal.notifications.activity import check_cursor_exists, count_events, events_after, events_before
+from portal.notifications.subscriptions import SubscriberEnded, activity_stream, live_sessions, running_feed
 from portal.resolvers import nodes
-from portal.resolvers.context import ConnectionContext, event_scope
+from portal.resolvers.context import ConnectionContext, Context, event_scope
 from portal.resolvers.loaders import Loaders
-from portal.resolvers.paging import check_first
+from portal.resolvers.paging import check_first, check_size
+
+LATEST = 50
 
 
 @dataclass
 class ActivityPage:
-    events: list[ActivityEvent]
+    events: list[ActivityEvent]  # oldest first
     has_next: bool
+    has_previous: bool
+    total_count: int
 
 
-async def activity(ctx, *, after: str | None, first: int | None) -> ActivityPage:
-    """After a cursor: the events that follow it. Without one: the latest `first`. Oldest first."""
+async def activity(ctx: Context, *, after: str | None, first: int | None, before: str | None,
+                   last: int | None) -> ActivityPage:
+    """After a cursor: the `first` events that follow it. Otherwise the `last` (or `first`, or 50) events
+    before a cursor, or the latest ones. Oldest first in either case."""
     principal = ctx.viewer
-    first = check_first(first)
-    if after is None:
-        latest = await ctx.session.scalars(
-            select(ActivityEvent).where(ActivityEvent.organization_id == principal.organization_id)
-            .order_by(ActivityEvent.sequence.desc()).limit(first))
-        return ActivityPage(events=list(reversed(list(latest))), has_next=False)
-    sequence = await resume_point(ctx.session, principal.organization_id, after)
-    events = await events_after(ctx.session, principal.organization_id, sequence, limit=first + 1)
-    return ActivityPage(events=events[:first], has_next=len(events) > first)
+    size = page_size(after=after, first=first, before=before, last=last)
+    if after is not None:
+        return await _page_after(ctx.session, principal.organization_id, after, size)
+    return await _page_before(ctx.session, principal.organization_id, before, size)
 
 
-async def resume_point(session, organization_id: int, after: str) -> int:
+def page_size(*, after: str | None, first: int | None, before: str | None, last: int | None) -> int:
+    """How many events a page holds; paging forward (`after`, `first`) and back (`before`, `last`) don't mix."""
+    if (after is not None or first is not None) and (before is not None or last is not None):
+        raise BadUserInput("Page forward with `after` and `first`, or back with `before` and `last`, not both.")
+    if first is not None:
+        return check_first(first)
+    if last is not None:
+        return check_size(last, "last")
+    return LATEST
+
+
+async def _page_after(session: AsyncSession, organization_id: int, after: str, size: int) -> ActivityPage:
+    sequence = await resume_point(session, organization_id, after)
+    events = await events_after(session, organization_id, sequence, limit=size + 1)
+    counts = await count_events(session, organization_id, at_or_before=sequence)
+    return ActivityPage(events=events[:size], has_next=len(events) > size, has_previous=counts.at_or_before > 0,
+                        total_count=counts.total)
+
+
+async def _page_before(session: AsyncSession, organization_id: int, before: str | None, size: int) -> ActivityPage:
+    sequence = None if before is None else await resume_point(session, organization_id, before)
+    newest_first = await events_before(session, organization_id, sequence, limit=size + 1)
+    counts = await count_events(session, organization_id, at_or_after=sequence)
+    return ActivityPage(events=newest_first[:size][::-1], has_next=counts.at_or_after > 0,
+                        has_previous=len(newest_first) > size, total_count=counts.total)
+
+
+async def resume_point(session: AsyncSession, organization_id: int, after: str) -> int:
     """The sequence a cursor of this organization points at; anything else is BAD_USER_INPUT."""
     sequence = decode_activity_cursor(after, organization_id)
     await check_cursor_exists(session, organization_id, sequence)
     return sequence
 
 
-async def portal_activity(ctx, *, kinds: list[str] | None, after: str | None) -> AsyncIterator[ActivityEvent]:
+async def portal_activity(ctx: Context, *, kinds: list[str] | None,
+                          after: str | None) -> AsyncGenerator[ActivityEvent, None]:
     """Staff: the organization's events after `after` (or from now on), then live ones, each once.
 
     The checks run before the stream starts, so that a refusal is the subscription's error.
     """
+    if not isinstance(ctx, ConnectionContext):  # the app serves subscriptions over the WebSocket only
+        raise BadUserInput("Subscribe over the WebSocket.")
     principal = ctx.viewer
     async with ctx.services.read_session_factory() as session:
         if principal.session_id not in await live_sessions(session, {principal.session_id}):
             raise Unauthenticated("The session has ended; sign in again.")
         start = None if after is None else await resume_point(session, principal.organization_id, after)
-    events = activity_stream(ctx.services.activity_feed, organization_id=principal.organization_id,
+    events = activity_stream(running_feed(ctx.services), organization_id=principal.organization_id,
                              session_id=principal.session_id, after=start, kinds=set(kinds) if kinds else None,
                              on_end=lambda ending: ctx.close_connection(ending.code, ending.reason))
     return _each_in_its_own_session(ctx, principal, events)
 
 
-async def _each_in_its_own_session(ctx, principal: Principal, events) -> AsyncIterator[ActivityEvent]:
+async def _each_in_its_own_session(ctx: Context, principal: Principal,
+                                   events: AsyncGenerator[ActivityEvent, None]) -> AsyncGenerator[ActivityEvent, None]:
     async with aclosing(events):
         try:
             async for event in events:
@@ -88,7 +120,8 @@ class EventRelations:
     `node(id:)` loads it (`loaders`, the schema's registry): one read per type per batch.
     """
 
-    def __init__(self, principal: Principal, session_scope, loaders: Mapping[str, nodes.LoadVisible]) -> None:
+    def __init__(self, principal: Principal, session_scope: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+                 loaders: Mapping[str, nodes.LoadVisible]) -> None:
         self.principal = principal
         self._session_scope = session_scope  # a session to read with, as an async context manager
         self._loaders = loaders
@@ -114,7 +147,7 @@ class EventRelations:
         return None if pk is None else await self._nodes.load((type_name, pk))
 
     async def _load_nodes(self, keys: list[tuple[str, int]]) -> list:
-        ids_by_type = defaultdict(list)
+        ids_by_type: defaultdict[str, list[int]] = defaultdict(list)
         for type_name, pk in keys:
             ids_by_type[type_name].append(pk)
         found: dict[tuple[str, int], Any] = {}
@@ -130,7 +163,7 @@ _of_request: "weakref.WeakKeyDictionary[Loaders, EventRelations]" = weakref.Weak
 _of_delivered_event: dict[tuple[int, int], EventRelations] = {}
 
 
-def relations(ctx, event: ActivityEvent, loaders: Mapping[str, nodes.LoadVisible]) -> EventRelations:
+def relations(ctx: Context, event: ActivityEvent, loaders: Mapping[str, nodes.LoadVisible]) -> EventRelations:
     """The EventRelations to resolve `event`'s fields with, for who asks; `loaders` load each node type.
 
     In a request, one for the whole request (a page of events is read in a few queries). For a

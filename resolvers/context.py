@@ -1,33 +1,48 @@
 """The per-request GraphQL context: a session, who asks, and fresh DataLoaders."""
 import asyncio
 import contextlib
+import functools
 import uuid
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 import strawberry
 
-from portal.core.errors import BadUserInput, Unauthenticated
+from portal.core.database import AsyncSession
+from portal.core.errors import BadUserInput, NotFound, Unauthenticated
 from portal.core.runtime import Services
 from portal.core.settings import Settings
-from portal.models.auth import Principal
+from portal.models.auth import Principal, TokenProblem, token_refused
 from portal.models.organizations import Organization, PortalSettings, check_portal_allows, today_in
 from portal.notifications.publishing import commit_and_publish
+from portal.resolvers.loaders import Loaders
 
 PORTAL_SETTINGS = "portal_settings"
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 @dataclass
 class Context:
     services: Services
-    session: object
+    session: AsyncSession
     principal: Principal | None = None
     organization: Organization | None = None
-    loaders: object | None = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    request_id: str = field(default_factory=new_request_id)
     request: object | None = None
     response: object | None = None
+    token_problem: TokenProblem | None = None  # why the bearer token sent signs in nobody, if one was sent
+
+    @functools.cached_property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made on first use: they die with it, never serving another.
+        They read what the viewer may see, so only fields of signed-in callers use them."""
+        return Loaders(self.session, self.viewer)
 
     @property
     def settings(self) -> Settings:
@@ -46,14 +61,27 @@ class Context:
         """Who asks. Root fields declare who may call them (schema/permissions.py), so a field that
         reads the viewer has already refused anonymous callers; this only keeps that promise typed."""
         if self.principal is None:
-            raise Unauthenticated()
+            raise self.not_signed_in()
         return self.principal
+
+    def not_signed_in(self) -> Unauthenticated:
+        """UNAUTHENTICATED for this request: what is wrong with the token it sent, or that it sent none."""
+        return token_refused(self.token_problem) if self.token_problem else Unauthenticated()
+
+    @property
+    def viewer_organization(self) -> Organization:
+        """The organization of who asks; signed in, they always have one."""
+        if self.organization is None:
+            raise Unauthenticated()
+        return self.organization
 
     async def portal_settings(self) -> PortalSettings:
         """The viewer's portal settings, read once per session: per request, or per delivered event."""
-        settings = self.session.info.get(PORTAL_SETTINGS)
+        settings: PortalSettings | None = self.session.info.get(PORTAL_SETTINGS)
         if settings is None:
             settings = await self.session.get(PortalSettings, self.viewer.organization_id)
+            if settings is None:  # made with the organization: only a deleted organization has none
+                raise NotFound("Organization")
             self.session.info[PORTAL_SETTINGS] = settings
         return settings
 
@@ -69,18 +97,20 @@ class Context:
 class EventScope:
     """The session and DataLoaders of one delivered event, made only if a field needs them."""
 
-    def __init__(self, open_session, make_loaders) -> None:
+    def __init__(self, open_session: Callable[[], AsyncSession],
+                 make_loaders: Callable[[AsyncSession], Loaders]) -> None:
         self._open_session, self._make_loaders = open_session, make_loaders
-        self._session = self._loaders = None
+        self._session: AsyncSession | None = None
+        self._loaders: Loaders | None = None
 
     @property
-    def session(self):
+    def session(self) -> AsyncSession:
         if self._session is None:
             self._session = self._open_session()
         return self._session
 
     @property
-    def loaders(self):
+    def loaders(self) -> Loaders:
         if self._loaders is None:
             self._loaders = self._make_loaders(self.session)
         return self._loaders
@@ -94,19 +124,18 @@ class EventScope:
 _event_scope: ContextVar[EventScope | None] = ContextVar("portal_event_scope", default=None)
 
 
-def _event_part(name: str):
-    def read(context: "ConnectionContext"):
-        scope = _event_scope.get()
-        if scope is None:
-            raise BadUserInput("Over the WebSocket, only subscriptions are served; send queries and mutations "
-                               "over HTTP.")
-        return getattr(scope, name)
+def _delivered_event() -> EventScope:
+    scope = _event_scope.get()
+    if scope is None:
+        raise BadUserInput("Over the WebSocket, only subscriptions are served; send queries and mutations "
+                           "over HTTP.")
+    return scope
 
-    def assign(context: "ConnectionContext", value) -> None:
-        if value is not None:
-            raise AttributeError(f"a connection's {name} belongs to the event being delivered")
 
-    return property(read, assign)
+class ClosableConnection(Protocol):
+    """What a subscription needs of its WebSocket: a way to close it."""
+
+    async def close(self, code: int, reason: str | None) -> None: ...
 
 
 class ConnectionContext(Context):
@@ -118,10 +147,29 @@ class ConnectionContext(Context):
     subscriptions share them, and no database connection is held between events.
     """
 
-    session = _event_part("session")
-    loaders = _event_part("loaders")
+    request: ClosableConnection | None
     connection_params: dict | None = None  # the connection_init payload, set by Strawberry
     _closing: asyncio.Task | None = None
+
+    def __init__(self, *, services: Services, request: ClosableConnection | None = None,
+                 response: object | None = None, principal: Principal | None = None,
+                 organization: Organization | None = None) -> None:
+        # Not Context's __init__: a connection has no session or DataLoaders of its own to be given.
+        self.services, self.request, self.response = services, request, response
+        self.principal, self.organization = principal, organization
+        self.request_id = new_request_id()
+
+    @property
+    def session(self) -> AsyncSession:
+        return _delivered_event().session
+
+    @session.setter
+    def session(self, session: AsyncSession) -> None:
+        raise AttributeError("a connection's session belongs to the event being delivered")
+
+    @property
+    def loaders(self) -> Loaders:
+        return _delivered_event().loaders
 
     def close_connection(self, code: int, reason: str) -> None:
         """Close the WebSocket from a subscription; Strawberry then cancels its operations."""
@@ -130,11 +178,13 @@ class ConnectionContext(Context):
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):  # the client may have gone already
-            await self.request.close(code=code, reason=reason)
+            if self.request is not None:
+                await self.request.close(code=code, reason=reason)
 
 
 @contextlib.asynccontextmanager
-async def event_scope(open_session, make_loaders):
+async def event_scope(open_session: Callable[[], AsyncSession],
+                      make_loaders: Callable[[AsyncSession], Loaders]) -> AsyncIterator[None]:
     """Resolve the event delivered within this block with a session from `open_session` and
     `make_loaders(session)`, both made on first use."""
     scope = EventScope(open_session, make_loaders)

@@ -1,8 +1,11 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
+from collections.abc import Sequence
+
 from portal.core.errors import BadUserInput
 from portal.core.ids import bounded_int, decode_id
 from portal.models import access
 from portal.models.customers import (
+    ContactPerson,
     Customer,
     get_contact_person,
     get_customer,
@@ -17,46 +20,47 @@ from portal.models.customers import (
     create_customer as new_customer,
 )
 from portal.notifications import events, messages
-from portal.resolvers.paging import keyset_page
-from portal.resolvers.scope import signed_in_contact
+from portal.resolvers.context import Context
+from portal.resolvers.paging import Page, keyset_page
+from portal.resolvers.scope import customer_of_view, signed_in_contact
 
 
-async def customers(ctx, *, search, first, after):
+async def customers(ctx: Context, *, search: str | None, first: int | None, after: str | None) -> Page:
     principal = ctx.viewer
     return await keyset_page(ctx.session, search_customers(principal, search),
                              columns=(Customer.display_name, Customer.id), parsers=[str, bounded_int],
                              first=first, after=after, descending=False)
 
 
-async def my_customer(ctx) -> Customer:
-    principal = ctx.viewer
-    return await get_customer(ctx.session, principal, principal.customer_id)
+async def my_customer(ctx: Context) -> Customer:
+    """A contact person's own customer."""
+    return await customer_of_view(ctx, None)
 
 
-async def customer_for_staff(ctx, customer_id: str) -> Customer:
+async def customer_for_staff(ctx: Context, customer_id: str) -> Customer:
     principal = ctx.viewer
     return await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
 
 
-async def create_customer(ctx, **fields) -> Customer:
+async def create_customer(ctx: Context, **fields) -> Customer:
     principal = ctx.viewer
     customer = await new_customer(ctx.session, principal, **fields)
     return customer
 
 
-async def add_contact_person(ctx, customer_id: str, **fields):
+async def add_contact_person(ctx: Context, customer_id: str, **fields) -> ContactPerson:
     customer = await customer_for_staff(ctx, customer_id)
     contact = await add_contact(ctx.session, customer, **fields)
     return contact
 
 
-async def set_ach_enabled(ctx, customer_id: str, enabled: bool) -> Customer:
+async def set_ach_enabled(ctx: Context, customer_id: str, enabled: bool) -> Customer:
     customer = await customer_for_staff(ctx, customer_id)
     customer.ach_enabled = enabled
     return customer
 
 
-async def _contacts_for_staff(ctx, contact_person_ids: list[str]):
+async def _contacts_for_staff(ctx: Context, contact_person_ids: Sequence[str]) -> list[ContactPerson]:
     principal = ctx.viewer
     if not contact_person_ids:
         raise BadUserInput("Name at least one contact person.")
@@ -64,7 +68,7 @@ async def _contacts_for_staff(ctx, contact_person_ids: list[str]):
     return [await get_contact_person(ctx.session, principal, pk) for pk in ids]
 
 
-async def enable_portal_access(ctx, contact_person_ids: list[str]):
+async def enable_portal_access(ctx: Context, contact_person_ids: Sequence[str]) -> list[ContactPerson]:
     """Invite each person: INVITED, a fresh single-use token, an email with the link."""
     contacts = await _contacts_for_staff(ctx, contact_person_ids)
     for contact in contacts:
@@ -72,30 +76,31 @@ async def enable_portal_access(ctx, contact_person_ids: list[str]):
     return contacts
 
 
-async def invite(ctx, contact, *, document_label: str | None = None, message: str | None = None) -> None:
+async def invite(ctx: Context, contact: ContactPerson, *, document_label: str | None = None,
+                 message: str | None = None) -> None:
     """Invite a contact person and queue the invitation; part of the caller's transaction."""
     token = await access.invite(ctx.session, contact, ttl=messages.invitation_ttl(ctx.settings))
-    messages.queue_invitation(ctx.session, ctx.settings, ctx.organization, contact, token,
+    messages.queue_invitation(ctx.session, ctx.settings, ctx.viewer_organization, contact, token,
                               document_label=document_label, message=message)
 
 
-async def disable_portal_access(ctx, contact_person_ids: list[str]):
+async def disable_portal_access(ctx: Context, contact_person_ids: Sequence[str]) -> list[ContactPerson]:
     contacts = await _contacts_for_staff(ctx, contact_person_ids)
     await access.disable_access(ctx.session, contacts)
     return contacts
 
 
-async def update_my_account(ctx, changes: dict):
+async def update_my_account(ctx: Context, changes: dict) -> ContactPerson:
     contact = await signed_in_contact(ctx)
     update_contact_details(contact, changes)
     return contact
 
 
-async def update_company_details(ctx, changes: dict) -> Customer:
+async def update_company_details(ctx: Context, changes: dict) -> Customer:
     contact = await signed_in_contact(ctx)
-    customer = await get_customer(ctx.session, ctx.principal, contact.customer_id)
+    customer = await get_customer(ctx.session, ctx.viewer, contact.customer_id)
     update_company(customer, changes)
     await events.details_updated(ctx.session, customer, contact)
-    await messages.notify_details_updated(ctx.session, ctx.settings, ctx.organization, customer, contact=contact,
-                                          changed=list(changes))
+    await messages.notify_details_updated(ctx.session, ctx.settings, ctx.viewer_organization, customer,
+                                          contact=contact, changed=list(changes))
     return customer

@@ -4,21 +4,26 @@ from portal.models import estimates as rules
 from portal.models.customers import get_customer
 from portal.models.documents import as_drafts
 from portal.models.estimates import Estimate, estimates_visible_to, get_estimate
-from portal.models.invoices import InvoiceKind, create_invoice
+from portal.models.customers import ContactPerson
+from portal.models.invoices import Invoice, InvoiceKind, create_invoice
 from portal.notifications import events, messages
-from portal.resolvers.paging import newest_first
+from portal.resolvers.context import Context
+from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer, signed_in_contact
 
 
-async def estimates(ctx, *, status, customer_id, first, after):
+async def estimates(ctx: Context, *, status, statuses, customer_id, first, after) -> Page:
+    """Each filter given narrows the list: `status` and `statuses` together keep what both allow."""
     principal = ctx.viewer
     query = await narrowed_to_customer(ctx, estimates_visible_to(principal), Estimate, customer_id)
     if status is not None:
         query = query.where(rules.having_status(status, ctx.today))
+    if statuses:
+        query = query.where(rules.having_any_status(statuses, ctx.today))
     return await newest_first(ctx.session, query, Estimate, first=first, after=after)
 
 
-async def create_estimate(ctx, *, customer_id, estimate_date, expiry_date, lines, send) -> Estimate:
+async def create_estimate(ctx: Context, *, customer_id: str, estimate_date, expiry_date, lines, send) -> Estimate:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
     estimate = await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
@@ -26,7 +31,7 @@ async def create_estimate(ctx, *, customer_id, estimate_date, expiry_date, lines
     return estimate
 
 
-async def update_estimate(ctx, estimate_id, *, customer_id, estimate_date, expiry_date, lines) -> Estimate:
+async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date, expiry_date, lines) -> Estimate:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
@@ -35,14 +40,14 @@ async def update_estimate(ctx, estimate_id, *, customer_id, estimate_date, expir
     return estimate
 
 
-async def send_estimate(ctx, estimate_id) -> Estimate:
+async def send_estimate(ctx: Context, estimate_id: str) -> Estimate:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     rules.send_estimate(estimate, today=ctx.today)
     return estimate
 
 
-async def convert_estimate_to_invoice(ctx, estimate_id):
+async def convert_estimate_to_invoice(ctx: Context, estimate_id: str) -> Invoice:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     rules.mark_invoiced(estimate, today=ctx.today)
@@ -54,28 +59,28 @@ async def convert_estimate_to_invoice(ctx, estimate_id):
     return invoice
 
 
-async def _estimate_to_answer(ctx, estimate_id):
+async def _estimate_to_answer(ctx: Context, estimate_id: str) -> tuple[ContactPerson, Estimate]:
     """The signed-in contact person, and the estimate they answer, locked."""
     contact = await signed_in_contact(ctx)
-    estimate = await get_estimate(ctx.session, ctx.principal, decode_id(estimate_id, "Estimate"), for_update=True)
+    estimate = await get_estimate(ctx.session, ctx.viewer, decode_id(estimate_id, "Estimate"), for_update=True)
     return contact, estimate
 
 
-async def accept_estimate(ctx, estimate_id) -> Estimate:
+async def accept_estimate(ctx: Context, estimate_id: str) -> Estimate:
     contact, estimate = await _estimate_to_answer(ctx, estimate_id)
     rules.accept_estimate(estimate, today=ctx.today)
     await events.estimate_accepted(ctx.session, estimate, contact)
-    customer = await get_customer(ctx.session, ctx.principal, estimate.customer_id)
-    await messages.notify_estimate_accepted(ctx.session, ctx.settings, ctx.organization, estimate, customer=customer,
-                                            contact=contact)
+    customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
+    await messages.notify_estimate_accepted(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+                                            customer=customer, contact=contact)
     return estimate
 
 
-async def decline_estimate(ctx, estimate_id, *, reason: str | None) -> Estimate:
+async def decline_estimate(ctx: Context, estimate_id: str, *, reason: str | None) -> Estimate:
     contact, estimate = await _estimate_to_answer(ctx, estimate_id)
     rules.decline_estimate(estimate, today=ctx.today, reason=reason)
     await events.estimate_declined(ctx.session, estimate, contact, reason)
-    customer = await get_customer(ctx.session, ctx.principal, estimate.customer_id)
-    await messages.notify_estimate_declined(ctx.session, ctx.settings, ctx.organization, estimate, customer=customer,
-                                            contact=contact, reason=reason)
+    customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
+    await messages.notify_estimate_declined(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+                                            customer=customer, contact=contact, reason=reason)
     return estimate

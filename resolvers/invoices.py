@@ -1,39 +1,45 @@
 """Invoices: the owner creates, sends and voids them."""
+from sqlmodel import col
+
 from portal.core.ids import decode_id
 from portal.models import invoices as rules
 from portal.models.customers import get_customer
 from portal.models.invoices import Invoice, get_invoice, invoices_visible_to
-from portal.resolvers.paging import newest_first
+from portal.resolvers.context import Context
+from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer
 
 
-async def invoices(ctx, *, status, kind, customer_id, first, after):
+async def invoices(ctx: Context, *, status, statuses, kind, customer_id, first, after) -> Page:
+    """Each filter given narrows the list: `status` and `statuses` together keep what both allow."""
     principal = ctx.viewer
     query = await narrowed_to_customer(ctx, invoices_visible_to(principal), Invoice, customer_id)
     if status is not None:
         query = query.where(rules.having_status(status, ctx.today))
+    if statuses:
+        query = query.where(rules.having_any_status(statuses, ctx.today))
     if kind is not None:
-        query = query.where(Invoice.kind == kind)
+        query = query.where(col(Invoice.kind) == kind)
     return await newest_first(ctx.session, query, Invoice, first=first, after=after)
 
 
-async def create_invoice(ctx, *, customer_id, **fields) -> Invoice:
+async def create_invoice(ctx: Context, *, customer_id: str, **fields) -> Invoice:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
     invoice = await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
     return invoice
 
 
-async def _invoice_for_staff(ctx, invoice_id) -> Invoice:
+async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:
     principal = ctx.viewer
     return await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
 
 
-async def send_invoice(ctx, invoice_id) -> Invoice:
+async def send_invoice(ctx: Context, invoice_id: str) -> Invoice:
     invoice = rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
     return invoice
 
 
-async def void_invoice(ctx, invoice_id) -> Invoice:
+async def void_invoice(ctx: Context, invoice_id: str) -> Invoice:
     invoice = rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))
     return invoice

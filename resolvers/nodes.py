@@ -7,12 +7,12 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, NotFound
 from portal.core.ids import from_global_id
 from portal.models.auth import Principal
 from portal.models.projects import shown_only_with_projects
+from portal.resolvers.context import Context
 from portal.resolvers.projects import require_projects_shown
 
 # How a node type loads the objects of some primary keys for a principal: in the keys' order, None
@@ -20,7 +20,7 @@ from portal.resolvers.projects import require_projects_shown
 LoadVisible = Callable[[AsyncSession, Principal, list[int]], Awaitable[list[Any]]]
 
 
-async def node(ctx, global_id: str, loaders: Mapping[str, LoadVisible]) -> Any:
+async def node(ctx: Context, global_id: str, loaders: Mapping[str, LoadVisible]) -> Any:
     """The object `global_id` names, loaded by its type (`loaders`), if the viewer may see it.
 
     An id that names no node type is BAD_USER_INPUT; an object the viewer may not see answers
@@ -43,7 +43,7 @@ def in_words(type_name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", type_name).capitalize()
 
 
-async def _check_projects_shown(ctx, type_name: str, found) -> None:
+async def _check_projects_shown(ctx: Context, type_name: str, found: Any) -> None:
     """Projects, their tasks, time and comments disappear from the portal when the owner hides them."""
     commented_type = found.row.subject_type if type_name == "Comment" else None
     if shown_only_with_projects(type_name, commented_type=commented_type):

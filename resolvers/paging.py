@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, not_, select, tuple_
 
 from portal.core.cursors import decode_page_cursor, encode_page_cursor
 from portal.core.errors import BadUserInput
@@ -19,6 +19,11 @@ class Page:
     cursors: list[str]
     has_next: bool
     total_count: int
+    has_previous: bool = False
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
 
     @property
     def end_cursor(self) -> str | None:
@@ -28,28 +33,50 @@ class Page:
 def check_first(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
-    if not 0 <= first <= MAX_PAGE:
-        raise BadUserInput(f"`first` is between 0 and {MAX_PAGE}.")
-    return first
+    return check_size(first, "first")
+
+
+def check_size(size: int, argument: str) -> int:
+    if not 0 <= size <= MAX_PAGE:
+        raise BadUserInput(f"`{argument}` is between 0 and {MAX_PAGE}.")
+    return size
 
 
 async def count(session, query) -> int:
     return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
+def beyond(key, position, *, descending: bool):
+    """The rows after a cursor at `position`, in a listing ordered by `key`."""
+    return key < position if descending else key > position
+
+
+async def count_around(session, query, *, columns, position, descending: bool = True) -> tuple[int, int]:
+    """How many rows `query` lists, and how many of them come before a page that starts after `position`
+    (the row at the cursor and those ahead of it), in one statement; (total, 0) without a position."""
+    listed = query.order_by(None).subquery()
+    counts = [func.count()]
+    if position is not None:
+        key = tuple_(*(listed.c[column.key] for column in columns))
+        counts.append(func.count(case((not_(beyond(key, position, descending=descending)), 1))))
+    total, *earlier = (await session.execute(select(*counts).select_from(listed))).one()
+    return total, earlier[0] if earlier else 0
+
+
 async def keyset_page(session, query, *, columns, parsers, first: int, after: str | None,
                       descending: bool = True) -> Page:
     """A page ordered by `columns` (the last one unique), resuming strictly after the cursor."""
     first = check_first(first)
-    total = await count(session, query)
-    if after:
-        key, position = tuple_(*columns), tuple_(*decode_page_cursor(after, parsers))
-        query = query.where(key < position if descending else key > position)
+    position = tuple_(*decode_page_cursor(after, parsers)) if after else None
+    total, earlier = await count_around(session, query, columns=columns, position=position, descending=descending)
+    if position is not None:
+        query = query.where(beyond(tuple_(*columns), position, descending=descending))
     ordering = [column.desc() if descending else column.asc() for column in columns]
     rows = list(await session.scalars(query.order_by(*ordering).limit(first + 1)))
     page = rows[:first]
     cursors = [encode_page_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
-    return Page(rows=page, cursors=cursors, has_next=len(rows) > first, total_count=total)
+    return Page(rows=page, cursors=cursors, has_next=len(rows) > first, total_count=total,
+                has_previous=earlier > 0)
 
 
 async def newest_first(session, query, model, *, first: int, after: str | None) -> Page:

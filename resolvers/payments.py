@@ -1,22 +1,25 @@
 """Payments: lists for both sides; offline payments recorded by the owner."""
+from sqlmodel import col
+
 from portal.core.errors import NotFound
 from portal.core.ids import decode_id
 from portal.models.columns import utcnow
 from portal.models.invoices import get_invoice
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import Payment, payments_visible_to, record_offline_payment
-from portal.resolvers.paging import newest_first
+from portal.resolvers.context import Context
+from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer
 from portal.services import checkout
 
 
-async def payments(ctx, *, customer_id, first, after):
+async def payments(ctx: Context, *, customer_id: str | None, first: int | None, after: str | None) -> Page:
     principal = ctx.viewer
     query = await narrowed_to_customer(ctx, payments_visible_to(principal), Payment, customer_id)
     return await newest_first(ctx.session, query, Payment, first=first, after=after)
 
 
-async def record_payment(ctx, *, invoice_id, amount, payment_date, reference) -> Payment:
+async def record_payment(ctx: Context, *, invoice_id: str, amount, payment_date, reference) -> Payment:
     principal = ctx.viewer
     invoice = await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
     payment = await record_offline_payment(ctx.session, invoice, amount=amount,
@@ -24,19 +27,19 @@ async def record_payment(ctx, *, invoice_id, amount, payment_date, reference) ->
     return payment
 
 
-async def pay_invoices(ctx, **request) -> checkout.PayResult:
+async def pay_invoices(ctx: Context, **request) -> checkout.PayResult:
     return await checkout.pay_invoices(ctx.services, ctx.session, ctx.viewer, checkout.PayRequest(**request))
 
 
-async def saved_payment_methods(ctx) -> list[SavedPaymentMethod]:
+async def saved_payment_methods(ctx: Context) -> list[SavedPaymentMethod]:
     principal = ctx.viewer
-    return list(await ctx.session.scalars(payment_methods_of(principal).order_by(SavedPaymentMethod.id)))
+    return list(await ctx.session.scalars(payment_methods_of(principal).order_by(col(SavedPaymentMethod.id))))
 
 
-async def remove_saved_payment_method(ctx, method_id: str) -> bool:
+async def remove_saved_payment_method(ctx: Context, method_id: str) -> bool:
     principal = ctx.viewer
-    method = await ctx.session.scalar(
-        payment_methods_of(principal).where(SavedPaymentMethod.id == decode_id(method_id, "SavedPaymentMethod")))
+    method = await ctx.session.scalar(payment_methods_of(principal).where(
+        col(SavedPaymentMethod.id) == decode_id(method_id, "SavedPaymentMethod")))
     if method is None:
         raise NotFound("Saved payment method")
     method.removed_at = utcnow()

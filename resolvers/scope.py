@@ -1,10 +1,22 @@
 """Which customer a list or a view is about, by who asks."""
-from portal.core.errors import BadUserInput, NotFound
+from typing import TypeVar
+
+from sqlalchemy import Select
+from sqlmodel import col
+
+from portal.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from portal.core.ids import decode_id
-from portal.models.customers import ContactPerson, get_customer
+from portal.models.customers import ContactPerson, Customer, get_customer
+from portal.models.estimates import Estimate
+from portal.models.invoices import Invoice
+from portal.models.organizations import StaffUser
+from portal.models.payments import Payment
+from portal.resolvers.context import Context
+
+Listed = TypeVar("Listed", Estimate, Invoice, Payment)
 
 
-async def customer_filter(ctx, customer_id: str | None) -> int | None:
+async def customer_filter(ctx: Context, customer_id: str | None) -> int | None:
     """The customer to narrow a list to: a contact's own always; for staff the one named, if any.
 
     A customer id of another organization, or another customer's for a contact person,
@@ -21,21 +33,37 @@ async def customer_filter(ctx, customer_id: str | None) -> int | None:
     return customer.id
 
 
-async def narrowed_to_customer(ctx, query, model, customer_id: str | None):
+async def narrowed_to_customer(ctx: Context, query: Select[Listed], model: type[Listed],
+                               customer_id: str | None) -> Select[Listed]:
     """A list query narrowed to the customer of `customer_filter`, if there is one."""
     customer_pk = await customer_filter(ctx, customer_id)
-    return query if customer_pk is None else query.where(model.customer_id == customer_pk)
+    return query if customer_pk is None else query.where(col(model.customer_id) == customer_pk)
 
 
-async def customer_of_view(ctx, customer_id: str | None):
+async def customer_of_view(ctx: Context, customer_id: str | None) -> Customer:
     """The customer a dashboard or statement is for; staff must name one."""
-    principal = ctx.viewer
-    if principal.is_staff and customer_id is None:
+    customer_pk = await customer_filter(ctx, customer_id)  # a contact person's own always
+    if customer_pk is None:
         raise BadUserInput("Staff must give a customerId.")
-    return await get_customer(ctx.session, principal, await customer_filter(ctx, customer_id))
+    return await get_customer(ctx.session, ctx.viewer, customer_pk)
 
 
-async def signed_in_contact(ctx) -> ContactPerson:
-    """The contact person who asks; anyone else is refused."""
+async def signed_in_person(ctx: Context) -> StaffUser | ContactPerson:
+    """The staff member or contact person who asks."""
     principal = ctx.viewer
-    return await ctx.session.get(ContactPerson, principal.contact_person_id)
+    person: StaffUser | ContactPerson | None
+    if principal.is_staff:
+        person = await ctx.session.get(StaffUser, principal.staff_user_id)
+    else:
+        person = await ctx.session.get(ContactPerson, principal.contact_person_id)
+    if person is None:  # their session outlived them: nobody is signed in
+        raise Unauthenticated()
+    return person
+
+
+async def signed_in_contact(ctx: Context) -> ContactPerson:
+    """The contact person who asks; anyone else is refused."""
+    person = await signed_in_person(ctx)
+    if not isinstance(person, ContactPerson):
+        raise Forbidden("Only a contact person signed in to the portal may do this.")
+    return person

@@ -11,7 +11,7 @@ from portal.core.cursors import decode_page_cursor, encode_page_cursor
 from portal.models.estimates import Estimate, estimates_visible_to
 from portal.models.invoices import Invoice, invoices_visible_to
 from portal.models.payments import Payment, payments_visible_to
-from portal.resolvers.paging import Page, check_first, count
+from portal.resolvers.paging import Page, check_first, count_around
 from portal.resolvers.scope import customer_filter
 
 
@@ -19,19 +19,21 @@ async def transactions(ctx, *, customer_id, first, after) -> Page:
     principal = ctx.viewer
     first = check_first(first)
     customer_pk = await customer_filter(ctx, customer_id)  # looked up once for the three lists
-    position = decode_page_cursor(after, [date.fromisoformat, str]) if after else None
-    rows, total = [], 0
+    position = tuple_(*decode_page_cursor(after, [date.fromisoformat, str])) if after else None
+    rows, total, earlier = [], 0, 0
     for model, visible in ((Estimate, estimates_visible_to), (Invoice, invoices_visible_to),
                            (Payment, payments_visible_to)):
         query = visible(principal)
         if customer_pk is not None:
             query = query.where(model.customer_id == customer_pk)
-        total += await count(ctx.session, query)
+        listed, before_page = await count_around(ctx.session, query, columns=(model.date, model.number),
+                                                 position=position)
+        total, earlier = total + listed, earlier + before_page
         if position is not None:
-            query = query.where(tuple_(model.date, model.number) < tuple_(*position))
+            query = query.where(tuple_(model.date, model.number) < position)
         query = query.order_by(model.date.desc(), model.number.desc()).limit(first + 1)
         rows += list(await ctx.session.scalars(query))
     rows.sort(key=lambda row: (row.date, row.number), reverse=True)
     page = rows[:first]
     return Page(rows=page, cursors=[encode_page_cursor((row.date, row.number)) for row in page],
-                has_next=len(rows) > first, total_count=total)
+                has_next=len(rows) > first, total_count=total, has_previous=earlier > 0)

@@ -9,6 +9,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from portal.schema import (
     activity,
@@ -29,6 +30,7 @@ from portal.schema import (
 from portal.schema.commit import CommitOnSuccess
 from portal.schema.errors import ErrorCodes
 from portal.schema.permissions import describe_roles
+from portal.schema.scalars import SCALARS
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
@@ -41,10 +43,10 @@ Mutation = merge_types("Mutation", (
 
 Subscription = activity.Subscription
 
-for mutation_field in Mutation.__strawberry_definition__.fields:
+for mutation_field in get_object_definition(Mutation, strict=True).fields:
     mutation_field.extensions.append(CommitOnSuccess())
 for root in (Query, Mutation, Subscription):
-    describe_roles(root.__strawberry_definition__.fields)
+    describe_roles(get_object_definition(root, strict=True).fields)
 
 
 # Built once: the validation cache is keyed by the rule classes, and each limiter makes new ones.
@@ -64,6 +66,7 @@ schema = PortalSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    scalar_overrides=SCALARS,
     extensions=[
         ErrorCodes,
         lambda: AddValidationRules(LIMITS),

@@ -2,25 +2,26 @@
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
 from portal.core.cursors import encode_activity_cursor
-from portal.core.ids import to_global_id
+from portal.core.database import AsyncSession
 from portal.models.activity import ActivityEvent as ActivityEventRow
-from portal.models.activity import ActivityKind as ActivityKindValues
-from portal.models.activity import activity_visible_to
+from portal.models.activity import ActivityKind, activity_visible_to
 from portal.models.auth import Principal
 from portal.resolvers import activity as resolve
+from portal.resolvers.context import Info
 from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
 from portal.schema.node import node_loaders
-from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, global_id, in_order
 from portal.schema.permissions import IsStaff, only
 
-ActivityKind = strawberry.enum(ActivityKindValues, name="ActivityKind", description="What a contact person did.")
+# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
+strawberry.enum(ActivityKind, name="ActivityKind", description="What a contact person did.")
 
 
 @strawberry.type(description="Something a contact person did in the portal, in the order it was committed.")
@@ -58,14 +59,14 @@ class ActivityEvent(Node):
 
     @classmethod
     def from_model(cls, row: ActivityEventRow) -> "ActivityEvent":
-        return cls(row=row, id=to_global_id("ActivityEvent", row.id),
+        return cls(row=row, id=global_id("ActivityEvent", row.id),
                    cursor=encode_activity_cursor(row.organization_id, row.sequence), kind=ActivityKind(row.kind),
                    occurred_at=row.occurred_at, summary=row.summary)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["ActivityEvent | None"]:
-        rows = await session.scalars(activity_visible_to(principal).where(ActivityEventRow.id.in_(ids)))
+        rows = await session.scalars(activity_visible_to(principal).where(col(ActivityEventRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -79,20 +80,38 @@ class ActivityEdge:
 @strawberry.type(description="Activity events, oldest first.")
 class ActivityConnection:
     edges: list[ActivityEdge] = strawberry.field(description="The events of this page, oldest first.")
-    page_info: PageInfo = strawberry.field(description="Whether later events follow, and the cursor to ask for them.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether later and earlier events exist, and the cursors to page to them.")
+    total_count: int = strawberry.field(description="How many events the organization has, over all pages.")
+
+    @classmethod
+    def from_page(cls, page: resolve.ActivityPage) -> "ActivityConnection":
+        edges = [ActivityEdge(node=event, cursor=event.cursor) for event in map(ActivityEvent.from_model, page.events)]
+        page_info = PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None,
+                             has_previous_page=page.has_previous, start_cursor=edges[0].cursor if edges else None)
+        return cls(edges=edges, page_info=page_info, total_count=page.total_count)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsStaff()), description="the organization's activity, oldest first: the events after `after`, "
-                                  "or without it the latest `first`. Pass the last cursor to `portalActivity` to "
-                                  "follow on live.")
-    async def activity(self, info: Info, after: str | None = None, first: int | None = 50) -> ActivityConnection:
-        page = await resolve.activity(info.context, after=after, first=first)
-        events = [ActivityEvent.from_model(row) for row in page.events]
-        edges = [ActivityEdge(node=event, cursor=event.cursor) for event in events]
-        return ActivityConnection(edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+    @strawberry.field(extensions=only(IsStaff()), description="the organization's activity, oldest first within a page. "
+                                  "Without arguments: the latest 50 (`first` alone: the latest `first`). "
+                                  "`after`/`first` pages forward from a cursor; `before`/`last` pages back towards "
+                                  "the oldest; the two ways do not mix (BAD_USER_INPUT). Pass the last cursor to "
+                                  "`portalActivity` to follow on live.")
+    async def activity(
+        self, info: Info,
+        after: Annotated[str | None, strawberry.argument(
+            description="A cursor: the page holds the events that follow it.")] = None,
+        first: Annotated[int | None, strawberry.argument(
+            description="How many events, 0 to 100; 50 when omitted.")] = None,
+        before: Annotated[str | None, strawberry.argument(
+            description="A cursor: the page holds the latest events that precede it.")] = None,
+        last: Annotated[int | None, strawberry.argument(
+            description="How many events, 0 to 100, ending at `before` or at the latest; 50 when omitted.")] = None,
+    ) -> ActivityConnection:
+        page = await resolve.activity(info.context, after=after, first=first, before=before, last=last)
+        return ActivityConnection.from_page(page)
 
 
 @strawberry.type
@@ -107,7 +126,7 @@ class Subscription:
         return _as_graphql(events)
 
 
-async def _as_graphql(events) -> AsyncGenerator[ActivityEvent, None]:
+async def _as_graphql(events: AsyncGenerator[ActivityEventRow, None]) -> AsyncGenerator[ActivityEvent, None]:
     async with aclosing(events):
         async for row in events:
             yield ActivityEvent.from_model(row)

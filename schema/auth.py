@@ -3,10 +3,11 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 
+from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.organizations import StaffUser as StaffUserRow
 from portal.resolvers import auth as resolve
+from portal.resolvers.context import Info
 from portal.schema.customers import ContactPerson
 from portal.schema.organizations import StaffUser
 from portal.schema.permissions import IsSignedIn, only
@@ -14,9 +15,7 @@ from portal.schema.permissions import IsSignedIn, only
 Viewer = Annotated[ContactPerson | StaffUser, strawberry.union("Viewer", description="Who a token belongs to.")]
 
 
-def as_viewer(row) -> ContactPerson | StaffUser | None:
-    if row is None:
-        return None
+def as_viewer(row: StaffUserRow | ContactPersonRow) -> ContactPerson | StaffUser:
     return StaffUser.from_model(row) if isinstance(row, StaffUserRow) else ContactPerson.from_model(row)
 
 
@@ -30,15 +29,17 @@ class AuthPayload:
 
     @classmethod
     def from_signed_in(cls, signed_in: resolve.SignedIn) -> "AuthPayload":
-        return cls(token=signed_in.token, expires_at=signed_in.expires_at,
-                   viewer=as_viewer(signed_in.staff_user or signed_in.contact_person))
+        return cls(token=signed_in.token, expires_at=signed_in.expires_at, viewer=as_viewer(signed_in.person))
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Who the bearer token belongs to; null without one.")
+    @strawberry.field(description="Who the bearer token belongs to; null without one. With a token that signs in "
+                                  "nobody: null and an UNAUTHENTICATED error whose `reason` is MALFORMED, UNKNOWN "
+                                  "or EXPIRED.")
     async def viewer(self, info: Info) -> Viewer | None:
-        return as_viewer(await resolve.viewer(info.context))
+        row = await resolve.viewer(info.context)
+        return None if row is None else as_viewer(row)
 
 
 @strawberry.type

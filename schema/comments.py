@@ -2,13 +2,14 @@
 from datetime import datetime
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.comments import Comment as CommentRow
 from portal.models.comments import comments_visible_to
 from portal.resolvers import comments as resolve
+from portal.resolvers.context import Info
 from portal.schema.nodes import GLOBAL_ID, Node, in_order
 from portal.schema.permissions import IsSignedIn, only
 from portal.schema.rows import from_row
@@ -31,7 +32,7 @@ class Comment(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Comment | None"]:
-        rows = await session.scalars(comments_visible_to(principal).where(CommentRow.id.in_(ids)))
+        rows = await session.scalars(comments_visible_to(principal).where(col(CommentRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 

@@ -1,22 +1,29 @@
 """Customers, their contact persons and addresses."""
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
-from portal.core.ids import to_global_id
+from portal.core.database import AsyncSession
+from portal.core.errors import NotFound
 from portal.models.auth import Principal
-from portal.models.customers import ADDRESS_FIELDS, contact_persons_visible_to, customers_visible_to, gravatar_url
+from portal.models.customers import (
+    ADDRESS_FIELDS,
+    PortalAccess,
+    contact_persons_visible_to,
+    customers_visible_to,
+    gravatar_url,
+)
 from portal.models.customers import ContactPerson as ContactPersonRow
 from portal.models.customers import Customer as CustomerRow
-from portal.models.customers import PortalAccess as PortalAccessValues
+from portal.models.rows import saved_id
 from portal.resolvers import customers as resolve
+from portal.resolvers.context import Info
 from portal.schema.inputs import sent, value, values
-from portal.schema.nodes import GLOBAL_ID, Connection, Node, in_order
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
 from portal.schema.permissions import IsContactPerson, IsStaff, PortalAllows, only
 from portal.schema.rows import from_row
 
-PortalAccess = strawberry.enum(PortalAccessValues, name="PortalAccess",
-                               description="Whether a contact person may sign in to the portal.")
+# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
+strawberry.enum(PortalAccess, name="PortalAccess", description="Whether a contact person may sign in to the portal.")
 
 
 @strawberry.type(description="A postal address.")
@@ -77,7 +84,7 @@ class ContactPerson(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["ContactPerson | None"]:
-        rows = await session.scalars(contact_persons_visible_to(principal).where(ContactPersonRow.id.in_(ids)))
+        rows = await session.scalars(contact_persons_visible_to(principal).where(col(ContactPersonRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -96,11 +103,12 @@ class Customer(Node):
 
     @strawberry.field(description="The customer's contact persons.")
     async def contact_persons(self, info: Info) -> list[ContactPerson]:
-        return [ContactPerson.from_model(row) for row in await info.context.loaders.contact_persons.load(self.row.id)]
+        rows = await info.context.loaders.contact_persons.load(saved_id(self.row))
+        return [ContactPerson.from_model(row) for row in rows]
 
     @classmethod
     def from_model(cls, row: CustomerRow) -> "Customer":
-        return cls(row=row, id=to_global_id("Customer", row.id), display_name=row.display_name,
+        return cls(row=row, id=global_id("Customer", row.id), display_name=row.display_name,
                    company_name=row.company_name, currency=row.currency,
                    billing_address=Address.from_dict(row.billing_address),
                    shipping_address=Address.from_dict(row.shipping_address), ach_enabled=row.ach_enabled)
@@ -108,8 +116,16 @@ class Customer(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["Customer | None"]:
-        rows = await session.scalars(customers_visible_to(principal).where(CustomerRow.id.in_(ids)))
+        rows = await session.scalars(customers_visible_to(principal).where(col(CustomerRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
+
+
+async def customer_of(info: Info, customer_id: int) -> Customer:
+    """The customer a document or payment on the page belongs to, read with its siblings' in one query."""
+    row = await info.context.loaders.customer.load(customer_id)
+    if row is None:  # what the viewer sees is their customer's: only a row deleted meanwhile lands here
+        raise NotFound("Customer")
+    return Customer.from_model(row)
 
 
 @strawberry.input(description="A new customer.")

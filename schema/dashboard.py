@@ -6,19 +6,23 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 import strawberry
-from strawberry.types import Info
 
 from portal.core.ids import to_global_id
 from portal.models.dashboard import Dashboard as DashboardValue
+from portal.models.invoices import Invoice as InvoiceRow
+from portal.models.payments import Payment as PaymentRow
 from portal.models.statements import Statement as StatementValue
-from portal.models.statements import StatementLineKind as StatementLineKindValues
+from portal.models.statements import StatementLineKind
 from portal.resolvers import dashboard as resolve
+from portal.resolvers.context import Info
+from portal.schema.invoices import Invoice
+from portal.schema.nodes import Node
 from portal.schema.payments import Payment
 from portal.schema.permissions import IsSignedIn, only
 from portal.schema.rows import from_row
 
-StatementLineKind = strawberry.enum(StatementLineKindValues, name="StatementLineKind",
-                                    description="What a statement line records.")
+# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
+strawberry.enum(StatementLineKind, name="StatementLineKind", description="What a statement line records.")
 
 
 @strawberry.type(description="How many, and how much in all.")
@@ -56,6 +60,14 @@ class StatementLine:
     amount: Decimal = strawberry.field(description="Increase of what the customer owes.")
     payment: Decimal = strawberry.field(description="Decrease of what the customer owes.")
     balance: Decimal = strawberry.field(description="Running balance after this line.")
+    source: strawberry.Private[InvoiceRow | PaymentRow | None]
+
+    @strawberry.field(description="The invoice or payment of the line; null for the opening balance.")
+    def document(self) -> Node | None:
+        # The statement read these rows already: no further query, however many lines.
+        if isinstance(self.source, InvoiceRow):
+            return Invoice.from_model(self.source)
+        return None if self.source is None else Payment.from_model(self.source)
 
 
 @strawberry.type(description="A statement of accounts for a period.")
@@ -81,7 +93,7 @@ class Statement:
         query = urlencode({"customerId": to_global_id("Customer", value.customer.id),
                            "from": value.start.isoformat(), "to": value.end.isoformat()})
         return from_row(cls, value, from_=value.start, to=value.end,
-                        lines=[from_row(StatementLine, line) for line in value.lines],
+                        lines=[from_row(StatementLine, line, source=line.source) for line in value.lines],
                         pdf_url=info.context.settings.link(f"/pdf/statement?{query}"))
 
 

@@ -1,23 +1,24 @@
 """What a contact person does with any estimate or invoice: view it, forward it."""
 import strawberry
-from strawberry.types import Info
 
+from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.resolvers import documents as resolve
+from portal.resolvers.context import Info
 from portal.schema.customers import ContactPerson
 from portal.schema.documents import Document
 from portal.schema.estimates import Estimate
 from portal.schema.invoices import Invoice
-from portal.schema.permissions import IsContactPerson, IsSignedIn, PortalAllows, only
+from portal.schema.permissions import IsContactPerson, PortalAllows, only
 
 
-def as_document(row) -> Document:
+def as_document(row: EstimateRow | InvoiceRow) -> Document:
     return Invoice.from_model(row) if isinstance(row, InvoiceRow) else Estimate.from_model(row)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsSignedIn()), description="Records the first view of an estimate or invoice; later calls change nothing.")
+    @strawberry.mutation(extensions=only(IsContactPerson()), description="Records the first view of an estimate or invoice; later calls change nothing.")
     async def mark_viewed(self, info: Info, document_id: strawberry.ID) -> Document:
         return as_document(await resolve.mark_viewed(info.context, document_id))
 

@@ -5,12 +5,16 @@ from decimal import Decimal
 
 import strawberry
 from strawberry.dataloader import DataLoader
-from strawberry.types import Info
 
+from portal.models.comments import Comment as CommentRow
 from portal.models.documents import LineDraft
+from portal.models.documents import LineItem as LineItemRow
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
+from portal.models.rows import saved_id
+from portal.resolvers.context import Info
 from portal.schema.comments import Comment
+from portal.schema.customers import Customer, customer_of
 from portal.schema.inputs import value
 from portal.schema.nodes import Node
 from portal.schema.rows import from_row
@@ -42,6 +46,20 @@ def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
                       rate=line.rate, tax_percent=Decimal(0) if line.tax_percent is None else line.tax_percent) for line in inputs]
 
 
+def _loaders_of(row: EstimateRow | InvoiceRow,
+                info: Info) -> tuple[DataLoader[int, list[LineItemRow]], DataLoader[int, list[CommentRow]]]:
+    """The request's loaders of this kind of document's lines and comments."""
+    loaders = info.context.loaders
+    if isinstance(row, InvoiceRow):
+        return loaders.invoice_lines, loaders.invoice_comments
+    return loaders.estimate_lines, loaders.estimate_comments
+
+
+async def _line_items(root: "Document", info: Info) -> list[LineItem]:
+    lines, _ = _loaders_of(root.row, info)
+    return [from_row(LineItem, row) for row in await lines.load(saved_id(root.row))]
+
+
 @strawberry.interface(description="Estimates and invoices: what can be viewed, commented on, printed and forwarded.")
 class Document(Node):
     """The fields estimates and invoices share, declared once: Estimate and Invoice add their own and
@@ -52,30 +70,22 @@ class Document(Node):
         description="EST-00001 for an estimate, INV-00001 for an invoice: numbered per business, without gaps.")
     date: dt.date = strawberry.field(description="The date it was issued.")
     currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    line_items: list[LineItem]  # resolved below; annotated here to keep its place in the printed schema
+    line_items: list[LineItem] = strawberry.field(resolver=_line_items, description="The lines, in order.")
     sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
     tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer is asked to pay: subtotal + tax.")
     viewed_at: datetime | None = strawberry.field(
         description="First time any contact person of the customer viewed it.")
 
-    def _loaders(self, info: Info) -> tuple[DataLoader, DataLoader]:
-        """The request's loaders of this kind of document's lines and comments."""
-        loaders = info.context.loaders
-        if isinstance(self.row, InvoiceRow):
-            return loaders.invoice_lines, loaders.invoice_comments
-        return loaders.estimate_lines, loaders.estimate_comments
-
-    @strawberry.field(description="The lines, in order.")
-    async def line_items(self, info: Info) -> list[LineItem]:
-        lines, _ = self._loaders(info)
-        return [from_row(LineItem, row) for row in await lines.load(self.row.id)]
-
     @strawberry.field(description="Comments the viewer may see, oldest first.")
     async def comments(self, info: Info) -> list[Comment]:
-        _, comments = self._loaders(info)
-        return [Comment.from_model(row) for row in await comments.load(self.row.id)]
+        _, comments = _loaders_of(self.row, info)
+        return [Comment.from_model(row) for row in await comments.load(saved_id(self.row))]
 
     @strawberry.field(description="GET with the same Authorization header returns application/pdf.")
     def pdf_url(self, info: Info) -> str:
         return info.context.settings.link(f"/pdf/{self.id}")
+
+    @strawberry.field(description="Whose document it is.")
+    async def customer(self, info: Info) -> Customer:
+        return await customer_of(info, self.row.customer_id)

@@ -14,7 +14,7 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         return GraphQLError(original.message, nodes=error.nodes, path=error.path,
-                            extensions={"code": original.code})
+                            extensions=original.extensions)
     if original is None or error.path is None:
         # Parse, validation and variable-coercion errors: the client's request is at fault.
         extensions = {"code": "BAD_USER_INPUT", **(error.extensions or {})}

@@ -2,24 +2,25 @@
 import datetime as dt
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.estimates import Estimate as EstimateRow
-from portal.models.estimates import EstimateStatus as EstimateStatusValues
-from portal.models.estimates import estimates_visible_to
+from portal.models.estimates import EstimateStatus, estimates_visible_to
 from portal.resolvers import estimates as resolve
+from portal.resolvers.context import Info
 from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.inputs import value
 from portal.schema.nodes import Connection, in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
-EstimateStatus = strawberry.enum(EstimateStatusValues, name="EstimateStatus",
-                                 description="EXPIRED is a sent estimate past its expiry date.")
+# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
+strawberry.enum(EstimateStatus, name="EstimateStatus", description="EXPIRED is a sent estimate past its expiry date.")
 
 
 @strawberry.type(description="An offer to a customer, to accept or decline.")
@@ -44,7 +45,7 @@ class Estimate(Document):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Estimate | None"]:
-        rows = await session.scalars(estimates_visible_to(principal).where(EstimateRow.id.in_(ids)))
+        rows = await session.scalars(estimates_visible_to(principal).where(col(EstimateRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -68,12 +69,19 @@ def _fields(input: EstimateInput) -> dict:
             "expiry_date": value(input.expiry_date), "lines": line_drafts(input.line_items)}
 
 
+STATUSES = ("Estimates with any of these statuses, as of today (EXPIRED: sent, past its expiry date); "
+            "empty or omitted: every status. Given with `status`, both must hold.")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Estimates the viewer may see, newest first.")
-    async def estimates(self, info: Info, status: EstimateStatus | None = None, customer_id: strawberry.ID | None = None,
+    async def estimates(self, info: Info, status: EstimateStatus | None = None,
+                        statuses: Annotated[list[EstimateStatus] | None, strawberry.argument(description=STATUSES)] = None,
+                        customer_id: strawberry.ID | None = None,
                         first: int | None = 20, after: str | None = None) -> Connection[Estimate]:
-        page = await resolve.estimates(info.context, status=status, customer_id=customer_id, first=first, after=after)
+        page = await resolve.estimates(info.context, status=status, statuses=statuses, customer_id=customer_id,
+                                       first=first, after=after)
         return Connection.from_page(page, Estimate.from_model)
 
 

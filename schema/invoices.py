@@ -4,17 +4,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.invoices import Invoice as InvoiceRow
-from portal.models.invoices import InvoiceKind as InvoiceKindValues
-from portal.models.invoices import InvoiceStatus as InvoiceStatusValues
-from portal.models.invoices import PaymentMethodKind as PaymentMethodKindValues
-from portal.models.invoices import invoices_visible_to
+from portal.models.invoices import InvoiceKind, InvoiceStatus, PaymentMethodKind, invoices_visible_to
+from portal.models.rows import saved_id
 from portal.resolvers import estimates as resolve_estimates
 from portal.resolvers import invoices as resolve
+from portal.resolvers.context import Info
 from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.inputs import value
 from portal.schema.nodes import Connection, in_order
@@ -24,11 +23,10 @@ from portal.schema.rows import from_row
 if TYPE_CHECKING:
     from portal.schema.payments import Payment
 
-InvoiceKind = strawberry.enum(InvoiceKindValues, name="InvoiceKind", description="A standard or a retainer invoice.")
-InvoiceStatus = strawberry.enum(InvoiceStatusValues, name="InvoiceStatus",
-                                description="OVERDUE is a sent or partly paid invoice past its due date.")
-PaymentMethodKind = strawberry.enum(PaymentMethodKindValues, name="PaymentMethodKind",
-                                    description="How a payment is made.")
+# The models' enums are the GraphQL enums: strawberry.enum registers the definition on the class itself.
+strawberry.enum(InvoiceKind, name="InvoiceKind", description="A standard or a retainer invoice.")
+strawberry.enum(InvoiceStatus, name="InvoiceStatus", description="OVERDUE is a sent or partly paid invoice past its due date.")
+strawberry.enum(PaymentMethodKind, name="PaymentMethodKind", description="How a payment is made.")
 
 
 @strawberry.type(description="A bill to a customer.")
@@ -54,7 +52,8 @@ class Invoice(Document):
     async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("portal.schema.payments")]]:
         from portal.schema.payments import Payment
 
-        return [Payment.from_model(row) for row in await info.context.loaders.invoice_payments.load(self.row.id)]
+        rows = await info.context.loaders.invoice_payments.load(saved_id(self.row))
+        return [Payment.from_model(row) for row in rows]
 
     @classmethod
     def from_model(cls, row: InvoiceRow) -> "Invoice":
@@ -62,7 +61,7 @@ class Invoice(Document):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Invoice | None"]:
-        rows = await session.scalars(invoices_visible_to(principal).where(InvoiceRow.id.in_(ids)))
+        rows = await session.scalars(invoices_visible_to(principal).where(col(InvoiceRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -71,7 +70,7 @@ class InvoiceInput:
     customer_id: strawberry.ID = strawberry.field(
         description="The customer billed; the invoice takes the customer's currency.")
     kind: InvoiceKind | None = strawberry.field(
-        default=InvoiceKindValues.STANDARD, description="Standard or retainer invoice.")
+        default=InvoiceKind.STANDARD, description="Standard or retainer invoice.")
     date: dt.date | None = strawberry.field(
         default=strawberry.UNSET,
         description="The date it is issued; today in the organization's time zone when omitted.")
@@ -83,14 +82,20 @@ class InvoiceInput:
         description="How it may be paid in the portal: CARD, BANK_ACCOUNT or both; CARD when omitted.")
 
 
+STATUSES = ("Invoices with any of these statuses, as of today (OVERDUE: sent or partly paid, past due); "
+            "empty or omitted: every status. Given with `status`, both must hold.")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Invoices the viewer may see, newest first.")
-    async def invoices(self, info: Info, status: InvoiceStatus | None = None, kind: InvoiceKind | None = None,
+    async def invoices(self, info: Info, status: InvoiceStatus | None = None,
+                       statuses: Annotated[list[InvoiceStatus] | None, strawberry.argument(description=STATUSES)] = None,
+                       kind: InvoiceKind | None = None,
                        customer_id: strawberry.ID | None = None, first: int | None = 20,
                        after: str | None = None) -> Connection[Invoice]:
-        page = await resolve.invoices(info.context, status=status, kind=kind, customer_id=customer_id,
-                                      first=first, after=after)
+        page = await resolve.invoices(info.context, status=status, statuses=statuses, kind=kind,
+                                      customer_id=customer_id, first=first, after=after)
         return Connection.from_page(page, Invoice.from_model)
 
 
@@ -99,7 +104,7 @@ class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="a new invoice, a draft unless `send`; due in 30 days by default.")
     async def create_invoice(self, info: Info, input: InvoiceInput, send: bool | None = False) -> Invoice:
         row = await resolve.create_invoice(
-            info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKindValues.STANDARD,
+            info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKind.STANDARD,
             invoice_date=value(input.date), due_date=value(input.due_date), lines=line_drafts(input.line_items),
             payment_options=value(input.payment_options), send=bool(send))
         return Invoice.from_model(row)

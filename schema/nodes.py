@@ -4,6 +4,8 @@ from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
+from portal.core.ids import to_global_id
+
 T = TypeVar("T")
 
 
@@ -26,6 +28,11 @@ class Node:
     id: strawberry.ID = strawberry.field(description=GLOBAL_ID)
 
 
+def global_id(type_name: str, pk: int | None) -> strawberry.ID:
+    """The `id` of the Node `type_name` that shows the saved row `pk`."""
+    return strawberry.ID(to_global_id(type_name, pk))
+
+
 def in_order(ids: list[int], rows: Iterable[Row], wrap: Callable[[Row], T]) -> list[T | None]:
     """`rows` wrapped, in the order of `ids`; None for an id without a row (missing, or not the viewer's)."""
     found = {row.id: row for row in rows}
@@ -37,6 +44,12 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     end_cursor: str | None = strawberry.field(
         description="Cursor of the page's last item: pass it as `after` for the next page; null for an empty page.")
+    has_previous_page: bool = strawberry.field(
+        description="Items come before this page: those up to the `after` cursor, or older than a `before`/`last` "
+                    "page.")
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the page's first item (`before` it pages back, where the list allows); "
+                    "null for an empty page.")
 
 
 @strawberry.type(description="An item of a page and the cursor that points at it.")
@@ -55,5 +68,6 @@ class Connection(Generic[T]):
     @classmethod
     def from_page(cls, page, wrap) -> "Connection":
         edges = [Edge(node=wrap(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
-        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-                   total_count=page.total_count)
+        page_info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor,
+                             has_previous_page=page.has_previous, start_cursor=page.start_cursor)
+        return cls(edges=edges, page_info=page_info, total_count=page.total_count)

@@ -1,19 +1,22 @@
 """The business: its profile, its owner and its portal settings."""
-import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from typing import Annotated
 
-from portal.core.ids import to_global_id
+import strawberry
+from sqlmodel import col
+
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.organizations import Organization as OrganizationRow
 from portal.models.organizations import PortalSettings as PortalSettingsRow
 from portal.models.organizations import StaffUser as StaffUserRow
 from portal.models.organizations import organizations_visible_to, staff_users_visible_to
 from portal.resolvers import organizations as resolve
+from portal.resolvers.context import Info
 from portal.schema.customers import Address, AddressInput, address_dict
 from portal.schema.inputs import sent
-from portal.schema.nodes import GLOBAL_ID, Node, in_order
-from portal.schema.permissions import IsSignedIn, IsStaff, only
+from portal.schema.invoices import PaymentMethodKind
+from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
+from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
 
@@ -30,14 +33,14 @@ class Organization(Node):
 
     @classmethod
     def from_model(cls, row: OrganizationRow) -> "Organization":
-        return cls(id=to_global_id("Organization", row.id), name=row.name, portal_name=row.portal_name,
+        return cls(id=global_id("Organization", row.id), name=row.name, portal_name=row.portal_name,
                    email=row.email, phone=row.phone, address=Address.from_dict(row.address),
                    time_zone=row.time_zone)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["Organization | None"]:
-        rows = await session.scalars(organizations_visible_to(principal).where(OrganizationRow.id.in_(ids)))
+        rows = await session.scalars(organizations_visible_to(principal).where(col(OrganizationRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -49,12 +52,12 @@ class StaffUser(Node):
 
     @classmethod
     def from_model(cls, row: StaffUserRow) -> "StaffUser":
-        return cls(id=to_global_id("StaffUser", row.id), name=row.name, email=row.email)
+        return cls(id=global_id("StaffUser", row.id), name=row.name, email=row.email)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["StaffUser | None"]:
-        rows = await session.scalars(staff_users_visible_to(principal).where(StaffUserRow.id.in_(ids)))
+        rows = await session.scalars(staff_users_visible_to(principal).where(col(StaffUserRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -79,6 +82,33 @@ class PortalSettings:
     @classmethod
     def from_model(cls, row: PortalSettingsRow, *, portal_name: str, portal_url: str) -> "PortalSettings":
         return from_row(cls, row, portal_name=portal_name, portal_url=portal_url)
+
+
+@strawberry.type(description="What a contact person's portal allows, so that a client shows only what works.")
+class PortalCapabilities:
+    banner_message: str | None = strawberry.field(
+        description="The business's message to every customer, shown on the dashboard; null for none.")
+    allow_forwarding: bool = strawberry.field(
+        description="The contact person may forward estimates and invoices to someone else (forwardDocument).")
+    show_projects_and_timesheets: bool = strawberry.field(
+        description="The customer's projects and the time logged on them are shown (projects).")
+    allow_customers_to_edit_details: bool = strawberry.field(
+        description="The contact person may change their own name and phones, and their company's details "
+                    "(updateMyAccount, updateCompanyDetails).")
+    payment_methods: list[PaymentMethodKind] = strawberry.field(
+        description="Card, and bank account where the customer may pay by ACH.")
+
+    @classmethod
+    def from_model(cls, row: PortalSettingsRow, payment_methods: list[PaymentMethodKind]) -> "PortalCapabilities":
+        return from_row(cls, row, payment_methods=payment_methods)
+
+
+@strawberry.type(description="What a sign-in page may show before anyone signs in (portal names appear in links anyway).")
+class PublicPortal:
+    portal_name: str = strawberry.field(description="The portal's name, as given.")
+    name: str = strawberry.field(description="The organization's name.")
+    banner_message: str | None = strawberry.field(
+        description="The business's message to every customer, from the portal settings; null for none.")
 
 
 @strawberry.input(description="Changes to the organization's profile; omitted fields stay as they are.")
@@ -121,7 +151,7 @@ class PortalSettingsInput:
 
 
 def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:
-    organization = info.context.organization
+    organization = info.context.viewer_organization
     return PortalSettings.from_model(row, portal_name=organization.portal_name,
                                      portal_url=resolve.portal_url(info.context))
 
@@ -135,6 +165,23 @@ class Query:
     @strawberry.field(extensions=only(IsStaff()), description="the portal settings.")
     async def portal_settings(self, info: Info) -> PortalSettings:
         return _portal_settings(info, await resolve.portal_settings(info.context))
+
+    @strawberry.field(extensions=only(IsContactPerson()), description="what their portal allows.")
+    async def my_portal(self, info: Info) -> PortalCapabilities:
+        settings, payment_methods = await resolve.my_portal(info.context)
+        return PortalCapabilities.from_model(settings, payment_methods)
+
+    @strawberry.field(description="the business behind a portal name, for its sign-in page; null when there is none.")
+    async def public_portal(
+        self, info: Info,
+        portal_name: Annotated[str, strawberry.argument(description="The portal's name, as in its address.")],
+    ) -> PublicPortal | None:
+        found = await resolve.public_portal(info.context, portal_name)
+        if found is None:
+            return None
+        organization, settings = found
+        return PublicPortal(portal_name=organization.portal_name, name=organization.name,
+                            banner_message=settings.banner_message)
 
 
 @strawberry.type

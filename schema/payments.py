@@ -4,20 +4,24 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
-from portal.core.ids import to_global_id
+from portal.core.database import AsyncSession
+from portal.core.errors import NotFound
+from portal.core.gateway import PaymentFailureCode
 from portal.models.auth import Principal
 from portal.models.payment_methods import SavedPaymentMethod as SavedPaymentMethodRow
 from portal.models.payment_methods import payment_methods_of
 from portal.models.payments import Payment as PaymentRow
 from portal.models.payments import PaymentAllocation as PaymentAllocationRow
 from portal.models.payments import payments_visible_to
+from portal.models.rows import saved_id
 from portal.resolvers import payments as resolve
+from portal.resolvers.context import Info
+from portal.schema.customers import Customer, customer_of
 from portal.schema.inputs import value
 from portal.schema.invoices import Invoice, PaymentMethodKind
-from portal.schema.nodes import GLOBAL_ID, Connection, Node, in_order
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -29,7 +33,10 @@ class PaymentAllocation:
 
     @strawberry.field(description="The invoice paid.")
     async def invoice(self, info: Info) -> Invoice:
-        return Invoice.from_model(await info.context.loaders.invoice.load(self.row.invoice_id))
+        invoice = await info.context.loaders.invoice.load(self.row.invoice_id)
+        if invoice is None:  # payments are made on sent invoices, which stay visible: only one deleted since
+            raise NotFound("Invoice")
+        return Invoice.from_model(invoice)
 
 
 @strawberry.type(description="Money received from a customer.")
@@ -46,8 +53,12 @@ class Payment(Node):
 
     @strawberry.field(description="How the payment was split over invoices.")
     async def allocations(self, info: Info) -> list[PaymentAllocation]:
-        rows = await info.context.loaders.payment_allocations.load(self.row.id)
+        rows = await info.context.loaders.payment_allocations.load(saved_id(self.row))
         return [PaymentAllocation(row=row, amount=row.amount) for row in rows]
+
+    @strawberry.field(description="Who paid.")
+    async def customer(self, info: Info) -> Customer:
+        return await customer_of(info, self.row.customer_id)
 
     @classmethod
     def from_model(cls, row: PaymentRow) -> "Payment":
@@ -55,7 +66,7 @@ class Payment(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Payment | None"]:
-        rows = await session.scalars(payments_visible_to(principal).where(PaymentRow.id.in_(ids)))
+        rows = await session.scalars(payments_visible_to(principal).where(col(PaymentRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -83,13 +94,13 @@ class SavedPaymentMethod(Node):
 
     @classmethod
     def from_model(cls, row: SavedPaymentMethodRow) -> "SavedPaymentMethod":
-        return cls(id=to_global_id("SavedPaymentMethod", row.id), kind=PaymentMethodKind(row.kind), brand=row.brand,
+        return cls(id=global_id("SavedPaymentMethod", row.id), kind=PaymentMethodKind(row.kind), brand=row.brand,
                    last4=row.last4, exp_month=row.exp_month, exp_year=row.exp_year)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["SavedPaymentMethod | None"]:
-        rows = await session.scalars(payment_methods_of(principal).where(SavedPaymentMethodRow.id.in_(ids)))
+        rows = await session.scalars(payment_methods_of(principal).where(col(SavedPaymentMethodRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -120,12 +131,19 @@ class PaymentStatus(Enum):
     FAILED = "FAILED"
 
 
+# The gateway's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
+strawberry.enum(PaymentFailureCode, name="PaymentFailureCode",
+                description="Why a payment failed, as the payment gateway reported it.")
+
+
 @strawberry.type(description="The outcome of paying invoices: a payment, or why it failed.")
 class PaymentResult:
     status: PaymentStatus = strawberry.field(description="Whether the payment went through.")
     payment: Payment | None = strawberry.field(description="The payment recorded; null when it failed.")
     failure_reason: str | None = strawberry.field(
         description="Why it failed, fit to show the customer; null when it succeeded.")
+    failure_code: PaymentFailureCode | None = strawberry.field(
+        description="Why it failed, for programs to branch on; null when it succeeded.")
 
 
 @strawberry.type
@@ -154,7 +172,7 @@ class Mutation:
             idempotency_key=input.idempotency_key)
         return PaymentResult(status=PaymentStatus(result.status),
                              payment=Payment.from_model(result.payment) if result.payment else None,
-                             failure_reason=result.failure_reason)
+                             failure_reason=result.failure_reason, failure_code=result.failure_code)
 
     @strawberry.mutation(extensions=only(IsContactPerson()), description="forget a saved payment method.")
     async def remove_saved_payment_method(self, info: Info, id: strawberry.ID) -> bool:

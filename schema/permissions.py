@@ -11,7 +11,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
 
-from portal.core.errors import Forbidden, Unauthenticated
+from portal.core.errors import Forbidden
 from portal.models.organizations import PORTAL_FEATURES
 from portal.resolvers.context import Info
 
@@ -25,7 +25,7 @@ class IsSignedIn(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if info.context.principal is None:
-            raise Unauthenticated()
+            raise info.context.not_signed_in()
         return True
 
 

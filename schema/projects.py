@@ -5,18 +5,19 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
-from portal.core.ids import to_global_id
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.projects import Project as ProjectRow
 from portal.models.projects import ProjectTask as ProjectTaskRow
 from portal.models.projects import TimeEntry as TimeEntryRow
 from portal.models.projects import hours_summary, projects_visible_to, tasks_visible_to, time_entries_visible_to
+from portal.models.rows import saved_id
 from portal.resolvers import projects as resolve
+from portal.resolvers.context import Info
 from portal.schema.comments import Comment
-from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
 from portal.schema.permissions import IsSignedIn, IsStaff, PortalAllows, only
 
 
@@ -34,7 +35,7 @@ class ProjectTask(Node):
     billable: bool = strawberry.field(description="Only billable tasks and their time entries are shown in the portal.")
 
     async def _hours(self, info: Info) -> tuple[Decimal, Decimal, Decimal]:
-        return hours_summary(await info.context.loaders.task_entries.load(self.row.id))
+        return hours_summary(await info.context.loaders.task_entries.load(saved_id(self.row)))
 
     @strawberry.field(description="All hours logged on the task.")
     async def logged_hours(self, info: Info) -> Decimal:
@@ -50,7 +51,7 @@ class ProjectTask(Node):
 
     @classmethod
     def from_model(cls, row: ProjectTaskRow) -> "ProjectTask":
-        return cls(row=row, id=to_global_id("ProjectTask", row.id), name=row.name, billable=row.billable)
+        return cls(row=row, id=global_id("ProjectTask", row.id), name=row.name, billable=row.billable)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
@@ -58,8 +59,8 @@ class ProjectTask(Node):
         return in_order(ids, await _tasks(session, principal, ids), cls.from_model)
 
 
-async def _tasks(session: AsyncSession, principal: Principal, ids) -> list[ProjectTaskRow]:
-    return list(await session.scalars(tasks_visible_to(principal).where(ProjectTaskRow.id.in_(ids))))
+async def _tasks(session: AsyncSession, principal: Principal, ids: Collection[int]) -> list[ProjectTaskRow]:
+    return list(await session.scalars(tasks_visible_to(principal).where(col(ProjectTaskRow.id).in_(ids))))
 
 
 @strawberry.type(description="Time logged on a task.")
@@ -73,14 +74,14 @@ class TimeEntry(Node):
 
     @classmethod
     def from_model(cls, row: TimeEntryRow, task: ProjectTaskRow) -> "TimeEntry":
-        return cls(id=to_global_id("TimeEntry", row.id), task=ProjectTask.from_model(task), date=row.date,
+        return cls(id=global_id("TimeEntry", row.id), task=ProjectTask.from_model(task), date=row.date,
                    hours=row.hours, status=TimeEntryStatus.BILLED if row.billed else TimeEntryStatus.UNBILLED,
                    notes=row.notes)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["TimeEntry | None"]:
-        entries = list(await session.scalars(time_entries_visible_to(principal).where(TimeEntryRow.id.in_(ids))))
+        entries = list(await session.scalars(time_entries_visible_to(principal).where(col(TimeEntryRow.id).in_(ids))))
         if not entries:
             return [None] * len(ids)
         tasks = {task.id: task for task in await _tasks(session, principal, {entry.task_id for entry in entries})}
@@ -96,7 +97,7 @@ class Project(Node):
 
     @strawberry.field(description="The tasks the viewer may see: only billable ones in the portal.")
     async def tasks(self, info: Info) -> list[ProjectTask]:
-        return [ProjectTask.from_model(row) for row in await info.context.loaders.project_tasks.load(self.row.id)]
+        return [ProjectTask.from_model(row) for row in await info.context.loaders.project_tasks.load(saved_id(self.row))]
 
     @strawberry.field(description="Time entries of the tasks the viewer may see, by date.")
     async def timesheets(self, info: Info) -> list[TimeEntry]:

@@ -3,7 +3,7 @@ from typing import Any, TypeVar
 
 from strawberry.types.base import get_object_definition
 
-from portal.core.ids import to_global_id
+from portal.schema.nodes import global_id
 
 T = TypeVar("T")
 
@@ -18,5 +18,5 @@ def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
     names = {field.python_name for field in definition.fields if field.base_resolver is None} - values.keys()
     if "id" in names:
         names.remove("id")
-        values["id"] = to_global_id(definition.name, source.id)
+        values["id"] = global_id(definition.name, source.id)
     return cls(**{name: getattr(source, name) for name in names}, **values)

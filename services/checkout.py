@@ -12,13 +12,24 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, NotFound, PaymentFailed
-from portal.core.gateway import ChargeOutcome, GatewayUnavailable, InvalidToken, TokenDetails
+from portal.core.gateway import (
+    ChargeOutcome,
+    GatewayUnavailable,
+    InvalidToken,
+    PaymentFailureCode,
+    PaymentGateway,
+    TokenDetails,
+)
 from portal.core.ids import decode_id
 from portal.core.runtime import Services
+from portal.core.settings import Settings
 from portal.models.customers import ContactPerson, Customer
 from portal.models.invoices import Invoice, PaymentMethodKind, check_payable_online, invoices_visible_to
+from portal.models.money import ZERO
 from portal.models.organizations import Organization, today_in
 from portal.models.payment_attempts import (
     AttemptStatus,
@@ -63,9 +74,10 @@ class PayResult:
     status: AttemptStatus
     payment: Payment | None
     failure_reason: str | None
+    failure_code: PaymentFailureCode | None = None
 
 
-async def pay_invoices(services: Services, session, principal, request: PayRequest) -> PayResult:
+async def pay_invoices(services: Services, session: AsyncSession, principal, request: PayRequest) -> PayResult:
     """Pay the invoices once per idempotency key: the first result again for a repeated request."""
     pks = check_request(request.invoice_ids, request.idempotency_key)
     token_details = await describe_token(services.gateway, request.gateway_token)
@@ -81,7 +93,7 @@ async def pay_invoices(services: Services, session, principal, request: PayReque
     return result
 
 
-async def describe_token(gateway, gateway_token: str | None) -> TokenDetails | None:
+async def describe_token(gateway: PaymentGateway, gateway_token: str | None) -> TokenDetails | None:
     """Ask the gateway about a token; called while no transaction is open, as for any remote call."""
     if gateway_token is None:
         return None
@@ -91,24 +103,27 @@ async def describe_token(gateway, gateway_token: str | None) -> TokenDetails | N
         raise BadUserInput(str(error)) from None
 
 
-async def payment_source(session, principal, *, saved_payment_method_id: str | None, gateway_token: str | None,
-                         token_details: TokenDetails | None) -> PaymentSource:
-    if (saved_payment_method_id is None) == (gateway_token is None):
-        raise BadUserInput("Give exactly one of savedPaymentMethodId and gatewayToken.")
-    if gateway_token is not None:
+async def payment_source(session: AsyncSession, principal, *, saved_payment_method_id: str | None,
+                         gateway_token: str | None, token_details: TokenDetails | None) -> PaymentSource:
+    """`token_details` describe `gateway_token` (describe_token)."""
+    if saved_payment_method_id is None and gateway_token is not None and token_details is not None:
         return PaymentSource(kind=PaymentMethodKind(token_details.kind), source=gateway_token,
                              identity=f"token:{gateway_token}")
+    if saved_payment_method_id is None or gateway_token is not None:  # neither, or both
+        raise BadUserInput("Give exactly one of savedPaymentMethodId and gatewayToken.")
     pk = decode_id(saved_payment_method_id, "SavedPaymentMethod")
-    method = await session.scalar(payment_methods_of(principal).where(SavedPaymentMethod.id == pk))
+    method = await session.scalar(payment_methods_of(principal).where(col(SavedPaymentMethod.id) == pk))
     if method is None:
         raise NotFound("Saved payment method")
     return PaymentSource(kind=PaymentMethodKind(method.kind), source=method.gateway_reference,
                          identity=f"saved:{method.id}")
 
 
-async def result_of(session, attempt: PaymentAttempt) -> PayResult:
+async def result_of(session: AsyncSession, attempt: PaymentAttempt) -> PayResult:
     payment = await session.get(Payment, attempt.payment_id) if attempt.payment_id else None
-    return PayResult(status=AttemptStatus(attempt.status), payment=payment, failure_reason=attempt.failure_reason)
+    code = None if attempt.failure_code is None else PaymentFailureCode(attempt.failure_code)
+    return PayResult(status=AttemptStatus(attempt.status), payment=payment, failure_reason=attempt.failure_reason,
+                     failure_code=code)
 
 
 def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
@@ -119,16 +134,16 @@ def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
     return list(dict.fromkeys(decode_id(invoice_id, "Invoice") for invoice_id in invoice_ids))
 
 
-async def _locked_invoices(session, principal, pks: list[int]) -> list[Invoice]:
+async def _locked_invoices(session: AsyncSession, principal, pks: list[int]) -> list[Invoice]:
     # Sorted, so that two payments of overlapping invoices lock them in the same order.
     rows = {row.id: row for row in await session.scalars(
-        invoices_visible_to(principal).where(Invoice.id.in_(pks)).order_by(Invoice.id).with_for_update())}
+        invoices_visible_to(principal).where(col(Invoice.id).in_(pks)).order_by(col(Invoice.id)).with_for_update())}
     if len(rows) != len(pks):
         raise NotFound("Invoice")
     return [rows[pk] for pk in pks]
 
 
-async def reserve(session, principal, *, pks: list[int], source: PaymentSource, save_method: bool,
+async def reserve(session: AsyncSession, principal, *, pks: list[int], source: PaymentSource, save_method: bool,
                   idempotency_key: str) -> PaymentAttempt | PayResult:
     """Step 1: the attempt and its invoices' reservations, committed; or the earlier result of this key."""
     request_fingerprint = fingerprint(pks, source.identity, save_method)
@@ -147,12 +162,16 @@ async def reserve(session, principal, *, pks: list[int], source: PaymentSource, 
     except IntegrityError:
         await session.rollback()
         earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
+        if earlier is None:  # not a concurrent twin: another constraint failed
+            raise
         check_replayable(earlier, request_fingerprint)
         return await result_of(session, earlier)
     invoices = await _locked_invoices(session, principal, pks)
     customer = await session.get(Customer, principal.customer_id)
+    if customer is None:  # the payer's own customer: gone only if deleted meanwhile
+        raise NotFound("Customer")
     check_payable_online(invoices, method=source.kind, ach_enabled=customer.ach_enabled)
-    attempt.amount = sum(amount for _, amount in settlement_in_full(invoices))
+    attempt.amount = sum((amount for _, amount in settlement_in_full(invoices)), ZERO)
     attempt.currency = invoices[0].currency
     for invoice in invoices:
         invoice.reserved_by_attempt_id = attempt.id
@@ -160,7 +179,7 @@ async def reserve(session, principal, *, pks: list[int], source: PaymentSource, 
     return attempt
 
 
-async def charge(gateway, attempt: PaymentAttempt) -> ChargeOutcome:
+async def charge(gateway: PaymentGateway, attempt: PaymentAttempt) -> ChargeOutcome:
     """Step 2, outside any transaction. The key lets a retry or the recovery find this charge.
 
     The call is cut off well before STALE_AFTER, so that the recovery never judges an attempt
@@ -177,12 +196,12 @@ async def charge(gateway, attempt: PaymentAttempt) -> ChargeOutcome:
                             "retry later with the same idempotency key.") from None
 
 
-async def record(session, settings, attempt: PaymentAttempt, outcome: ChargeOutcome,
+async def record(session: AsyncSession, settings: Settings, attempt: PaymentAttempt, outcome: ChargeOutcome,
                  token_details: TokenDetails | None) -> PayResult:
     """Step 3: the charge's outcome and everything it causes, in one transaction the caller commits."""
     # populate_existing: read the row again, not the copy this session kept from step 1.
-    attempt = await session.scalar(select(PaymentAttempt).where(PaymentAttempt.id == attempt.id)
-                                   .with_for_update().execution_options(populate_existing=True))
+    attempt = (await session.scalars(select(PaymentAttempt).where(col(PaymentAttempt.id) == attempt.id)
+                                     .with_for_update().execution_options(populate_existing=True))).one()
     if attempt.status != AttemptStatus.PENDING:  # recorded meanwhile by the recovery
         if outcome.succeeded and attempt.charge_id != outcome.charge_id:
             logger.critical("charge %s of attempt %s came back after the attempt was closed as %s: refund it",
@@ -191,7 +210,7 @@ async def record(session, settings, attempt: PaymentAttempt, outcome: ChargeOutc
     organization = await session.get(Organization, attempt.organization_id)
     contact = await session.get(ContactPerson, attempt.contact_person_id)
     invoices = list(await session.scalars(
-        select(Invoice).where(Invoice.id.in_(attempt.invoice_pks)).order_by(Invoice.id).with_for_update()
+        select(Invoice).where(col(Invoice.id).in_(attempt.invoice_pks)).order_by(col(Invoice.id)).with_for_update()
         .execution_options(populate_existing=True)))
     for invoice in invoices:
         invoice.reserved_by_attempt_id = None
@@ -224,19 +243,20 @@ async def _record_success(session, settings, organization, contact, attempt, inv
 
 async def _record_failure(session, contact, attempt, invoices, outcome) -> None:
     finish(attempt, status=AttemptStatus.FAILED, charge_id=outcome.charge_id,
-           failure_reason=outcome.failure_reason or "The payment was declined.")
+           failure_reason=outcome.failure_reason or "The payment was declined.",
+           failure_code=outcome.failure_code or PaymentFailureCode.CARD_DECLINED)
     first = next(invoice for invoice in invoices if invoice.id == attempt.invoice_pks[0])
     await events.payment_failed(session, attempt, contact, first)
 
 
-async def _details_for_saving(gateway, attempt: PaymentAttempt) -> TokenDetails | None:
+async def _details_for_saving(gateway: PaymentGateway, attempt: PaymentAttempt) -> TokenDetails | None:
     try:
         return await gateway.describe(attempt.source) if attempt.save_method else None
     except InvalidToken:
         return None  # a saved method's reference: nothing new to save
 
 
-async def recover_stale_attempts(services) -> int:
+async def recover_stale_attempts(services: Services) -> int:
     """Finish attempts a crash left pending: record the charge if the gateway made it, else fail them."""
     async with services.session_factory() as session:
         stale = await stale_attempts(session, STALE_AFTER)
@@ -251,9 +271,10 @@ async def recover_stale_attempts(services) -> int:
     return recovered
 
 
-async def _recover(services, attempt: PaymentAttempt) -> None:
+async def _recover(services: Services, attempt: PaymentAttempt) -> None:
     outcome = await services.gateway.find_charge(attempt.gateway_key) or ChargeOutcome(
-        succeeded=False, failure_reason="The payment did not complete; nothing was charged.")
+        succeeded=False, failure_reason="The payment did not complete; nothing was charged.",
+        failure_code=PaymentFailureCode.PROCESSING_ERROR)
     details = await _details_for_saving(services.gateway, attempt)
     async with services.session_factory() as session:
         await record(session, services.settings, attempt, outcome, details)

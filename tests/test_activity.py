@@ -7,7 +7,7 @@ from factories import OWNER_PASSWORD, STAFF_LOGIN
 from live import COMMENT, MARK_VIEWED, ActivityClient, uvicorn_serving
 from sqlalchemy import select
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from portal.core.cursors import decode_activity_cursor
 from portal.core.ids import from_global_id
@@ -311,9 +311,10 @@ async def test_subscriptions_per_connection_are_capped(ws_url, business):
 async def test_only_allowed_origins_may_open_the_websocket(ws_url, business):
     async with ActivityClient.connected(ws_url, staff_token(business), origin="http://portal.test"):
         pass
-    with pytest.raises(InvalidStatus):
+    with pytest.raises(ConnectionClosed) as refused:  # closed before connection_ack, saying why
         async with ActivityClient.connected(ws_url, staff_token(business), origin="http://evil.example"):
             pass
+    assert refused.value.rcvd.code == 1008 and "PORTAL_ALLOWED_ORIGINS" in refused.value.rcvd.reason
 
 
 def graphql_view(app):

@@ -3,6 +3,7 @@ from factories import ACCEPT_INVITE, CONTACT_PASSWORD, invite_token
 from helpers import activity_kinds, outbox_count
 
 MARK_VIEWED = "mutation($id: ID!) { markViewed(documentId: $id) { id viewedAt ... on Invoice { status } } }"
+VIEWED_AT = "query($id: ID!) { node(id: $id) { ... on Invoice { viewedAt } } }"
 FORWARD = """mutation($id: ID!, $email: String!, $name: String, $m: String) {
   forwardDocument(documentId: $id, email: $email, name: $name, message: $m) { id email firstName portalAccess } }"""
 
@@ -13,8 +14,8 @@ async def test_the_first_view_is_recorded_once(business, mailbox, app):
     alice, _ = await business.portal_user(customer["id"], "alice@viewer.example.com", mailbox)
     bob, _ = await business.portal_user(customer["id"], "bob@viewer.example.com", mailbox)
 
-    await business.staff.data(MARK_VIEWED, id=invoice["id"])
-    assert (await business.staff.data(MARK_VIEWED, id=invoice["id"]))["markViewed"]["viewedAt"] is None
+    assert await business.staff.error_code(MARK_VIEWED, id=invoice["id"]) == "FORBIDDEN"
+    assert (await business.staff.data(VIEWED_AT, id=invoice["id"]))["node"]["viewedAt"] is None
     first = (await alice.data(MARK_VIEWED, id=invoice["id"]))["markViewed"]["viewedAt"]
     again = (await bob.data(MARK_VIEWED, id=invoice["id"]))["markViewed"]["viewedAt"]
 

@@ -180,7 +180,7 @@ async def test_subscribers_of_one_organization_share_the_reads_of_a_delivered_ev
     _, event_id = from_global_id(every_node["ids"]["ActivityEvent"])
     async with services.session_factory() as session:
         event = await session.scalar(select(ActivityEvent).where(ActivityEvent.id == event_id))
-    subscribers = [ConnectionContext(services=services, session=None, principal=Principal(
+    subscribers = [ConnectionContext(services=services, principal=Principal(
         organization_id=organization_id, session_id=session_id, staff_user_id=staff_user_id)) for session_id in (1, 2)]
     loaders = node_loaders(schema)
 

@@ -5,7 +5,7 @@ from portal.schema import Mutation, Query, Subscription
 from portal.schema.permissions import PUBLIC, roles_of
 
 # Root fields anyone may call, signed in or not. Adding one here is a decision, not an accident.
-PUBLIC_FIELDS = {"viewer", "staff_login", "login", "accept_invite"}
+PUBLIC_FIELDS = {"viewer", "staff_login", "login", "accept_invite", "public_portal"}
 
 ROOT_FIELDS = [field for root in (Query, Mutation, Subscription) for field in root.__strawberry_definition__.fields]
 

@@ -8,12 +8,22 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """The error's `extensions` for the client: its code, and whatever else helps it react."""
+        return {"code": self.code}
+
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, message: str = "Sign in first.") -> None:
+    def __init__(self, message: str = "Sign in first.", *, reason: str | None = None) -> None:
         super().__init__(message)
+        self.reason = reason  # what is wrong with the bearer token that was sent: MALFORMED, UNKNOWN, EXPIRED
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code, "reason": self.reason} if self.reason else {"code": self.code}
 
 
 class Forbidden(DomainError):

@@ -5,6 +5,7 @@ A real processor (a Stripe-like adapter) is one new module in `portal/gateway/` 
 """
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -26,11 +27,22 @@ class TokenDetails:
     reusable_reference: str  # what a saved payment method keeps to charge again
 
 
+class PaymentFailureCode(StrEnum):
+    """Why a charge failed, for programs; an adapter maps its processor's decline codes to these."""
+
+    CARD_DECLINED = "CARD_DECLINED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    EXPIRED_CARD = "EXPIRED_CARD"
+    INCORRECT_CVC = "INCORRECT_CVC"
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+
+
 @dataclass(frozen=True)
 class ChargeOutcome:
     succeeded: bool
     charge_id: str | None = None
-    failure_reason: str | None = None
+    failure_reason: str | None = None  # for people
+    failure_code: PaymentFailureCode | None = None  # for programs; set whenever the charge failed
 
 
 class PaymentGateway(Protocol):

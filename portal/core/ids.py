@@ -3,7 +3,10 @@ from portal.core.base64url import decode_base64url, encode_base64url
 from portal.core.errors import BadUserInput, NotFound
 
 
-def to_global_id(type_name: str, pk: int) -> str:
+def to_global_id(type_name: str, pk: int | None) -> str:
+    """The id of a saved row; `pk` is None only for a row not yet flushed, which has no id to give."""
+    if pk is None:
+        raise ValueError(f"An unsaved {type_name} has no id yet.")
     return encode_base64url(f"{type_name}:{pk}".encode())
 
 

@@ -1,7 +1,48 @@
-"""The process-wide parts that the app's lifespan builds and every request and background task uses."""
-from dataclasses import dataclass
+"""The process-wide parts that the app's lifespan builds and every request and background task uses.
 
+Parts whose classes live in higher layers (notifications/) are described here by what is asked of
+them, so that the core imports nothing above it.
+"""
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from portal.core.database import SerialSession
+from portal.core.gateway import PaymentGateway
 from portal.core.settings import Settings
+
+
+class MessageBroker(Protocol):
+    """Announcements between workers (`portal.notifications.broadcast.Broker`)."""
+
+    @property
+    def healthy(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    def listen(self, channel: str) -> AsyncIterator[str | None]:
+        """The messages published on `channel`; None each time it has (re)subscribed."""
+
+
+class MailSender(Protocol):
+    """The background sender of queued email (`portal.notifications.sender.OutboxSender`)."""
+
+    def wake(self) -> None:
+        """Send what was just queued now rather than at the next poll."""
+
+
+class LiveActivity(Protocol):
+    """The live activity feed of this worker (`portal.notifications.subscriptions.ActivityFeed`)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -9,11 +50,12 @@ class Services:
     """Process-wide parts built by the app's lifespan."""
 
     settings: Settings
-    engine: object
-    session_factory: object
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[SerialSession]
     # For sessions that only read while others write (live activity); on PostgreSQL the same factory.
-    read_session_factory: object
-    broadcast: object
-    mail_sender: object | None = None
-    gateway: object | None = None
-    activity_feed: object | None = None
+    read_session_factory: async_sessionmaker[SerialSession]
+    broadcast: MessageBroker
+    gateway: PaymentGateway
+    # Started by the lifespan, so None until the app runs.
+    mail_sender: MailSender | None = None
+    activity_feed: LiveActivity | None = None

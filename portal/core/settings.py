@@ -1,10 +1,11 @@
 """One settings object, read from the environment (prefix PORTAL_) once."""
 from functools import lru_cache
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Literal
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from portal.core.origins import parse_origins, url_origin
 
 
 class Settings(BaseSettings):
@@ -20,8 +21,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 24
     invite_ttl_days: int = 7
     pdf_page_size: Literal["A4", "Letter"] = "A4"
-    # Browsers send an Origin header on WebSockets; native clients do not.
-    allowed_origins: list[str] | None = None
+    # Pages on these origins may call the API and open the WebSocket, besides the base URL's own.
+    # Read by parse_origins (a comma-separated list or JSON), not as pydantic-settings' JSON.
+    allowed_origins: Annotated[list[str], NoDecode] = []
     owner_password: str | None = None
     # Live activity: how far a subscriber may fall behind before it is closed (it resumes with
     # `after`), how often the database is checked for events whose announcement was lost, and
@@ -37,12 +39,22 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
+        url_origin(value)  # an http(s) URL, or start-up stops here
         return value.rstrip("/")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _read_origins(cls, value: object) -> list[str]:
+        return parse_origins(value)
 
     @property
     def base_origin(self) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return url_origin(self.base_url)
+
+    @property
+    def browser_origins(self) -> list[str]:
+        """Where browser pages may call the API from: the base URL's origin, always, and PORTAL_ALLOWED_ORIGINS."""
+        return list(dict.fromkeys([self.base_origin, *self.allowed_origins]))
 
     def link(self, path: str) -> str:
         """An absolute link for emails and API answers; never built from the request."""

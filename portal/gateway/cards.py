@@ -2,9 +2,18 @@
 from dataclasses import dataclass
 from datetime import date
 
-from portal.gateway.sandbox import DECLINED, INSUFFICIENT_FUNDS, SUCCEEDS
+from portal.gateway.sandbox import (
+    DECLINED,
+    EXPIRED_CARD,
+    INCORRECT_CVC,
+    INSUFFICIENT_FUNDS,
+    PROCESSING_ERROR,
+    SUCCEEDS,
+)
 
-OUTCOMES = {"4000000000000002": DECLINED, "4000000000009995": INSUFFICIENT_FUNDS}
+# The test card numbers processors document, each with the outcome it stands for.
+OUTCOMES = {"4000000000000002": DECLINED, "4000000000009995": INSUFFICIENT_FUNDS, "4000000000000069": EXPIRED_CARD,
+            "4000000000000127": INCORRECT_CVC, "4000000000000119": PROCESSING_ERROR}
 
 
 class CardRefused(ValueError):
@@ -41,8 +50,8 @@ def check_card(details: dict, today: date) -> CheckedCard:
     if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
         raise CardRefused("The card number is not valid.")
     try:
-        exp_month, exp_year = int(details.get("expMonth")), int(details.get("expYear"))
-    except (TypeError, ValueError):
+        exp_month, exp_year = int(details["expMonth"]), int(details["expYear"])
+    except (KeyError, TypeError, ValueError):
         raise CardRefused("The expiry month and year are required.") from None
     if exp_year < 100:
         exp_year += 2000

@@ -9,16 +9,28 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Field, SQLModel, col
 
-from portal.core.gateway import ChargeOutcome, InvalidToken, TokenDetails
+from portal.core.database import SerialSession
+from portal.core.gateway import ChargeOutcome, InvalidToken, PaymentFailureCode, TokenDetails
 from portal.models.columns import Money, UTCDateTime, utcnow
 
 SUCCEEDS = "succeeds"
 DECLINED = "card_declined"
 INSUFFICIENT_FUNDS = "insufficient_funds"
-FAILURE_MESSAGES = {DECLINED: "Your card was declined.",
-                    INSUFFICIENT_FUNDS: "Your card has insufficient funds."}
+EXPIRED_CARD = "expired_card"
+INCORRECT_CVC = "incorrect_cvc"
+PROCESSING_ERROR = "processing_error"
+# Each failing outcome: what the customer reads, and the code a program branches on.
+FAILURES = {
+    DECLINED: ("Your card was declined.", PaymentFailureCode.CARD_DECLINED),
+    INSUFFICIENT_FUNDS: ("Your card has insufficient funds.", PaymentFailureCode.INSUFFICIENT_FUNDS),
+    EXPIRED_CARD: ("Your card has expired.", PaymentFailureCode.EXPIRED_CARD),
+    INCORRECT_CVC: ("Your card's security code is incorrect.", PaymentFailureCode.INCORRECT_CVC),
+    PROCESSING_ERROR: ("An error occurred while processing your card; try again.",
+                       PaymentFailureCode.PROCESSING_ERROR),
+}
 
 
 class SandboxToken(SQLModel, table=True):
@@ -44,10 +56,13 @@ class SandboxCharge(SQLModel, table=True):
     currency: str = Field(max_length=3)
     succeeded: bool
     failure_reason: str | None = Field(default=None, max_length=200)
+    failure_code: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     def outcome(self) -> ChargeOutcome:
-        return ChargeOutcome(succeeded=self.succeeded, charge_id=self.id, failure_reason=self.failure_reason)
+        code = None if self.failure_code is None else PaymentFailureCode(self.failure_code)
+        return ChargeOutcome(succeeded=self.succeeded, charge_id=self.id, failure_reason=self.failure_reason,
+                             failure_code=code)
 
 
 def _next_year() -> int:
@@ -59,12 +74,15 @@ WELL_KNOWN = {
     "tok_mastercard": ("CARD", "Mastercard", "4444", SUCCEEDS),
     "tok_chargeDeclined": ("CARD", "Visa", "0002", DECLINED),
     "tok_insufficientFunds": ("CARD", "Visa", "9995", INSUFFICIENT_FUNDS),
+    "tok_chargeDeclinedExpiredCard": ("CARD", "Visa", "0069", EXPIRED_CARD),
+    "tok_chargeDeclinedIncorrectCvc": ("CARD", "Visa", "0127", INCORRECT_CVC),
+    "tok_chargeDeclinedProcessingError": ("CARD", "Visa", "0119", PROCESSING_ERROR),
     "btok_us_verified": ("BANK_ACCOUNT", "Sandbox Bank", "6789", SUCCEEDS),
 }
 
 
 class SandboxGateway:
-    def __init__(self, session_factory) -> None:
+    def __init__(self, session_factory: async_sessionmaker[SerialSession]) -> None:
         self.session_factory = session_factory
 
     async def _token(self, token: str) -> SandboxToken:
@@ -89,20 +107,25 @@ class SandboxGateway:
         if earlier is not None:
             return earlier
         token = await self._token(source)
+        reason, code = FAILURES.get(token.outcome, (None, None))
         charge = SandboxCharge(id=f"ch_{secrets.token_hex(12)}", idempotency_key=idempotency_key, source=source,
                                amount=amount, currency=currency, succeeded=token.outcome == SUCCEEDS,
-                               failure_reason=FAILURE_MESSAGES.get(token.outcome))
+                               failure_reason=reason, failure_code=code)
         try:
             async with self.session_factory() as session:
                 session.add(charge)
                 await session.commit()
         except IntegrityError:  # the same key raced in: its first charge stands
-            return await self.find_charge(idempotency_key)
+            first = await self.find_charge(idempotency_key)
+            if first is None:  # not that race: another constraint failed
+                raise
+            return first
         return charge.outcome()
 
     async def find_charge(self, idempotency_key: str) -> ChargeOutcome | None:
         async with self.session_factory() as session:
-            charge = await session.scalar(select(SandboxCharge).where(SandboxCharge.idempotency_key == idempotency_key))
+            charge = await session.scalar(
+                select(SandboxCharge).where(col(SandboxCharge.idempotency_key) == idempotency_key))
         return charge.outcome() if charge else None
 
     async def create_card_token(self, *, brand: str, last4: str, exp_month: int, exp_year: int,
@@ -116,4 +139,4 @@ class SandboxGateway:
 
     async def ledger(self) -> list[SandboxCharge]:
         async with self.session_factory() as session:
-            return list(await session.scalars(select(SandboxCharge).order_by(SandboxCharge.created_at)))
+            return list(await session.scalars(select(SandboxCharge).order_by(col(SandboxCharge.created_at))))

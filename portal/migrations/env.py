@@ -17,8 +17,15 @@ def run(connection) -> None:
         context.run_migrations()
 
 
+def database_url() -> str:
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("Run the migrations with portal.migrations.upgrade, which names the database.")
+    return url
+
+
 async def run_online() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"))
+    engine = create_async_engine(database_url())
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run)

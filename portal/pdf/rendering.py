@@ -131,8 +131,8 @@ def plain_number(value: Decimal) -> str:
 
 def rate(value: Decimal) -> str:
     """At least two places (95.00), more only where they carry something (0.005)."""
-    places = -value.normalize().as_tuple().exponent
-    return money(value) if places <= 2 else plain_number(value)
+    exponent = value.normalize().as_tuple().exponent  # a letter only for NaN and infinities, never a rate
+    return plain_number(value) if isinstance(exponent, int) and exponent < -2 else money(value)
 
 
 def long_date(value: date) -> str:

@@ -5,19 +5,23 @@ import dataclasses
 import logging
 from datetime import timedelta
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.types.execution import PreExecutionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from portal.core.database import create_engine, session_factory
 from portal.core.runtime import Services
@@ -30,17 +34,25 @@ from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
 from portal.pdf.rendering import render_pool
 from portal.resolvers.context import ConnectionContext, Context, release_event_session
-from portal.resolvers.loaders import Loaders
 from portal.schema import schema
 from portal.schema.errors import shape_error
 from portal.services.checkout import recover_stale_attempts
 from portal.web.auth import authenticate
+from portal.web.graphql_http import (
+    HTTP_METHODS,
+    OPERATIONS_BY_METHOD,
+    Refusal,
+    method_not_allowed,
+    operation_not_allowed,
+    refusal_response,
+)
+from portal.web.origins import BrowserOrigins, PortalCORS
 from portal.web.pdf_routes import routes as pdf_routes
 
 logger = logging.getLogger("portal")
 
 
-class PortalTransportWS(BaseGraphQLTransportWSHandler):
+class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws as Strawberry speaks it, plus what this service needs of it.
 
     - The server pings every keep-alive interval (Strawberry's keep_alive serves only the legacy
@@ -63,7 +75,7 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler):
         await super().shutdown()
 
     async def _ping_forever(self) -> None:
-        while True:
+        while self.view.keep_alive_interval is not None:
             await asyncio.sleep(self.view.keep_alive_interval)
             if self.connection_acknowledged:
                 with contextlib.suppress(Exception):
@@ -81,31 +93,83 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler):
                     result, errors=[shape_error(error, self.context.request_id) for error in result.errors])
             yield result
 
-    def _closes_connection(self, result) -> bool:
+    def _closes_connection(self, result: ExecutionResult) -> bool:
         """Strawberry answers a syntax error or a missing operation by closing with 4400; keep those errors."""
-        return isinstance(result, PreExecutionError) and bool(self._get_pre_execution_close_reason(result.errors[0]))
+        if not isinstance(result, PreExecutionError) or not result.errors:
+            return False
+        return bool(self._get_pre_execution_close_reason(result.errors[0]))
 
 
-class PortalGraphQL(GraphQL):
+class PortalWebSocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # Closed already with a reason of ours (a refused token), which Strawberry's own close would replace.
+        if self.ws.application_state != WebSocketState.DISCONNECTED:
+            await super().close(code, reason)
+
+
+class PortalGraphQL(GraphQL[Context, None]):
+    """GraphQL over HTTP (the methods and refusals of graphql_http.py) and over WebSocket (graphql-transport-ws)."""
+
     graphql_transport_ws_handler_class = PortalTransportWS
+    websocket_adapter_class = PortalWebSocketAdapter
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, origins: BrowserOrigins) -> None:
         settings = services.settings
         super().__init__(
             schema,
             graphql_ide=None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             keep_alive=True,
             keep_alive_interval=settings.ws_keep_alive_seconds,
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=10,
-            allowed_origins=settings.allowed_origins or [settings.base_origin],
+            allowed_origins=sorted(origins.origins),
         )
         self.services = services
+        self.origins = origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            if scope["method"] not in HTTP_METHODS:
+                raise method_not_allowed(scope["method"])
+            response = await self.run(Request(scope, receive))
+        except HTTPException as refusal:
+            response = refusal_response(refusal)
+        await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: object) -> bool:
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)  # type: ignore[arg-type]
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, object]:
+        try:
+            return super().parse_query_params(params)
+        except HTTPException:
+            raise Refusal(400, "The `variables` and `extensions` of a GET must be JSON objects.") from None
+
+    async def execute_single(self, request: Request, request_adapter: object, sub_response: object,
+                             context: Context, root_value: None, request_data: GraphQLRequestData):
+        """Strawberry's, with the operations each method serves (OPERATIONS_BY_METHOD) and refusals that say so."""
+        try:
+            return await self.schema.execute(
+                request_data.query, variable_values=request_data.variables, context_value=context,
+                root_value=root_value, operation_name=request_data.operation_name,
+                allowed_operation_types=OPERATIONS_BY_METHOD[request.method],
+                operation_extensions=request_data.extensions)
+        except InvalidOperationTypeError as error:
+            raise operation_not_allowed(error.operation_type) from None
+        except CannotGetOperationTypeError as error:
+            raise Refusal(400, error.as_http_error_reason()) from None
+        except MissingQueryError:
+            raise Refusal(400, "No GraphQL query found in the request.") from None
 
     async def run(self, request, context=None, root_value=None):
         if isinstance(request, WebSocket):
+            if not self.origins.admits(request.headers):
+                return await self.origins.refuse_websocket(request, await self.pick_websocket_subprotocol(request))
             return await super().run(request)
         # One database session per HTTP request, closed (and rolled back if uncommitted) at its end.
         async with self.services.session_factory() as session:
@@ -114,26 +178,32 @@ class PortalGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         if isinstance(request, WebSocket):
-            return ConnectionContext(services=self.services, session=None, request=request, response=response)
+            return ConnectionContext(services=self.services, request=request, response=response)
         session = request.state.session
-        principal, organization = await authenticate(session, request.headers.get("authorization"))
+        signed_in = await authenticate(session, request.headers.get("authorization"))
         await session.commit()  # end the sign-in read, so that no transaction idles across the request
-        context = Context(services=self.services, session=session, principal=principal,
-                          organization=organization, loaders=Loaders(session, principal),
+        context = Context(services=self.services, session=session, principal=signed_in.principal,
+                          organization=signed_in.organization, token_problem=signed_in.problem,
                           request=request, response=response)
         response.headers["X-Request-ID"] = context.request_id
+        if request.method == "GET":
+            response.headers["Cache-Control"] = "private, no-store"  # the answer depends on the token
         return context
 
-    async def on_ws_connect(self, context: ConnectionContext) -> None:
+    async def on_ws_connect(self, context: Context) -> None:
         """Who connects, from the connection_init payload {"authorization": "Bearer …"}; else close with 4403."""
+        if not isinstance(context, ConnectionContext):
+            raise TypeError("get_context gives every WebSocket a ConnectionContext")
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = next((value for key, value in params.items()
                               if key.lower() == "authorization" and isinstance(value, str)), None)
         async with self.services.session_factory() as session:
-            principal, organization = await authenticate(session, authorization)
-        if principal is None:
+            signed_in = await authenticate(session, authorization)
+        if signed_in.principal is None:
+            if context.request is not None:  # the reason says why: no token, or a malformed, unknown or expired one
+                await context.request.close(code=4403, reason=signed_in.refusal().message)
             raise ConnectionRejectionError()
-        context.principal, context.organization = principal, organization
+        context.principal, context.organization = signed_in.principal, signed_in.organization
 
 
 async def cancel_and_wait(task: asyncio.Task) -> None:
@@ -186,24 +256,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.broadcast.start()
             running.push_async_callback(services.broadcast.stop)
             running.callback(render_pool.shutdown)
-            services.activity_feed = ActivityFeed(services.broadcast, services.read_session_factory,
-                                                  queue_limit=settings.activity_queue_limit,
-                                                  poll_seconds=settings.activity_poll_seconds)
-            await services.activity_feed.start()
-            running.push_async_callback(services.activity_feed.stop)
-            services.mail_sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
-                                                poll_seconds=settings.mail_poll_seconds,
-                                                max_backoff_seconds=settings.mail_max_backoff_seconds)
-            for name, work in (("outbox-sender", services.mail_sender.run()),
+            feed = ActivityFeed(broker, services.read_session_factory, queue_limit=settings.activity_queue_limit,
+                                poll_seconds=settings.activity_poll_seconds)
+            services.activity_feed = feed
+            await feed.start()
+            running.push_async_callback(feed.stop)
+            sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
+                                  poll_seconds=settings.mail_poll_seconds,
+                                  max_backoff_seconds=settings.mail_max_backoff_seconds)
+            services.mail_sender = sender
+            for name, work in (("outbox-sender", sender.run()),
                                ("payment-recovery", recover_payments_forever(services))):
                 running.push_async_callback(cancel_and_wait, asyncio.create_task(work, name=name))
             yield
 
 
-    graphql = PortalGraphQL(services)
+    origins = BrowserOrigins(settings.browser_origins)
+    graphql = PortalGraphQL(services, origins)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["POST", "GET"]),
+            Route("/graphql", graphql),  # every method: the view answers those it does not serve, in JSON
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -211,9 +283,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(sandbox_routes if settings.payment_gateway == "sandbox" else []),
         ],
         # Browser apps on the allowed origins may call the API with their bearer token; no cookies are used.
-        middleware=[Middleware(CORSMiddleware, allow_origins=settings.allowed_origins or [settings.base_origin],
-                               allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
-                               expose_headers=["X-Request-ID", "Content-Disposition"], max_age=600)],
+        middleware=[Middleware(PortalCORS, origins=origins)],
         lifespan=lifespan,
     )
     app.state.services = services

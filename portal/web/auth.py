@@ -1,41 +1,75 @@
-"""Turning a bearer token into the principal of a request, in one query."""
-from sqlalchemy import select
+"""Turning the Authorization header into the principal of a request, in one query."""
+from dataclasses import dataclass
 
-from portal.models.auth import LoginSession, Principal, hash_token
+from sqlalchemy import select
+from sqlmodel import col
+
+from portal.core.database import AsyncSession
+from portal.core.errors import Unauthenticated
+from portal.models.auth import (
+    LoginSession,
+    Principal,
+    TokenProblem,
+    hash_token,
+    is_token_shaped,
+    session_has_ended,
+    token_refused,
+)
 from portal.models.columns import utcnow
 from portal.models.customers import ContactPerson, PortalAccess
 from portal.models.organizations import Organization
+from portal.models.rows import saved_id
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+@dataclass(frozen=True)
+class Authentication:
+    """Who the Authorization header signs in; or, when it carries a token that signs in nobody, why not."""
+
+    principal: Principal | None = None
+    organization: Organization | None = None
+    problem: TokenProblem | None = None
+
+    def refusal(self) -> Unauthenticated:
+        """UNAUTHENTICATED for a request without a principal: the token's problem, or that none was sent."""
+        return token_refused(self.problem) if self.problem else Unauthenticated()
 
 
-async def authenticate(session, authorization: str | None) -> tuple[Principal | None, Organization | None]:
-    """The principal and organization of a live session; (None, None) for no, a dead or a revoked token.
+ANONYMOUS = Authentication()
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of `Bearer <token>` (the scheme in any case, as HTTP allows); None for anything else."""
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and is_token_shaped(token) else None
+
+
+async def authenticate(session: AsyncSession, authorization: str | None) -> Authentication:
+    """The principal and organization of a live session; anonymous without a header (or an empty one, as
+    clients send when they hold no token); otherwise why the token signs in nobody.
 
     A contact person counts only while their access is ACTIVE: disabling it ends their sessions.
     """
+    if not authorization or not authorization.strip():
+        return ANONYMOUS
     token = bearer_token(authorization)
     if token is None:
-        return None, None
+        return Authentication(problem=TokenProblem.MALFORMED)
     row = (await session.execute(
-        select(LoginSession, Organization, ContactPerson.customer_id, ContactPerson.portal_access)
-        .join(Organization, Organization.id == LoginSession.organization_id)
-        .outerjoin(ContactPerson, ContactPerson.id == LoginSession.contact_person_id)
-        .where(LoginSession.token_hash == hash_token(token), LoginSession.revoked_at.is_(None),
-               LoginSession.expires_at > utcnow())
+        select(LoginSession, Organization, col(ContactPerson.customer_id), col(ContactPerson.portal_access))
+        .join(Organization, col(Organization.id) == LoginSession.organization_id)
+        .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
+        .where(col(LoginSession.token_hash) == hash_token(token))
     )).first()
     if row is None:
-        return None, None
+        return Authentication(problem=TokenProblem.UNKNOWN)
     login, organization, customer_id, access = row
+    if session_has_ended(login, utcnow()) or (login.staff_user_id is None and access != PortalAccess.ACTIVE):
+        return Authentication(problem=TokenProblem.EXPIRED)
     if login.staff_user_id is not None:
-        return Principal(organization_id=organization.id, session_id=login.id,
-                         staff_user_id=login.staff_user_id), organization
-    if access != PortalAccess.ACTIVE:
-        return None, None
-    return Principal(organization_id=organization.id, session_id=login.id, contact_person_id=login.contact_person_id,
-                     customer_id=customer_id), organization
+        principal = Principal(organization_id=login.organization_id, session_id=saved_id(login),
+                              staff_user_id=login.staff_user_id)
+    else:
+        principal = Principal(organization_id=login.organization_id, session_id=saved_id(login),
+                              contact_person_id=login.contact_person_id, customer_id=customer_id)
+    return Authentication(principal=principal, organization=organization)

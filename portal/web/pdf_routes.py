@@ -4,17 +4,21 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from portal.core.errors import BadUserInput, DomainError, NotFound, Unauthenticated
+from portal.core.database import AsyncSession
+from portal.core.errors import BadUserInput, DomainError, NotFound
 from portal.models.customers import Customer
 from portal.models.documents import LineItem, lines_of
 from portal.models.estimates import Estimate
 from portal.models.invoices import Invoice, InvoiceKind
+from portal.models.money import ZERO
 from portal.models.organizations import Organization
 from portal.models.payments import allocations_of, payments_of_invoices
+from portal.models.rows import saved_id
 from portal.models.statements import Statement, StatementLineKind
 from portal.pdf.rendering import (
     AppliedPayment,
@@ -79,11 +83,11 @@ async def _answer(request: Request, load) -> Response:
 
 
 async def _context(request: Request, services, session) -> Context:
-    principal, organization = await authenticate(session, request.headers.get("authorization"))
-    if principal is None:
-        raise Unauthenticated()
-    return Context(services=services, session=session, principal=principal, organization=organization,
-                   request=request)
+    signed_in = await authenticate(session, request.headers.get("authorization"))
+    if signed_in.principal is None:
+        raise signed_in.refusal()
+    return Context(services=services, session=session, principal=signed_in.principal,
+                   organization=signed_in.organization, request=request)
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -105,6 +109,8 @@ async def _printable_document(ctx: Context, request: Request) -> Printable:
     except BadUserInput:
         raise NotFound("Estimate or invoice") from None  # a malformed id in a path is a page that is not there
     customer = await ctx.session.get(Customer, document.customer_id)
+    if customer is None:  # a document's customer is kept as long as the document
+        raise NotFound("Customer")
     if isinstance(document, Invoice):
         view = await _invoice_view(ctx, document, customer)
     else:
@@ -113,12 +119,13 @@ async def _printable_document(ctx: Context, request: Request) -> Printable:
 
 
 async def _invoice_view(ctx: Context, invoice: Invoice, customer: Customer) -> PrintedDocument:
-    lines = (await lines_of(ctx.session, LineItem.invoice_id, [invoice.id]))[invoice.id]
+    invoice_id = saved_id(invoice)
+    lines = (await lines_of(ctx.session, col(LineItem.invoice_id), [invoice_id]))[invoice_id]
     return PrintedDocument(
         title="Retainer invoice" if invoice.kind == InvoiceKind.RETAINER else "Invoice",
         number=invoice.number, status=invoice.status_on(ctx.today),
         dates=(("Invoice date", invoice.date), ("Due date", invoice.due_date)),
-        currency=invoice.currency, organization=_organization_party(ctx.organization),
+        currency=invoice.currency, organization=_organization_party(ctx.viewer_organization),
         customer=_customer_party(customer), lines=_printed_lines(lines),
         sub_total=invoice.sub_total, tax_total=invoice.tax_total, total=invoice.total,
         amount_paid=invoice.amount_paid, balance_due=invoice.balance_due,
@@ -127,13 +134,14 @@ async def _invoice_view(ctx: Context, invoice: Invoice, customer: Customer) -> P
 
 
 async def _estimate_view(ctx: Context, estimate: Estimate, customer: Customer) -> PrintedDocument:
-    lines = (await lines_of(ctx.session, LineItem.estimate_id, [estimate.id]))[estimate.id]
-    dates = (("Estimate date", estimate.date),)
+    estimate_id = saved_id(estimate)
+    lines = (await lines_of(ctx.session, col(LineItem.estimate_id), [estimate_id]))[estimate_id]
+    dates: tuple[tuple[str, date], ...] = (("Estimate date", estimate.date),)
     if estimate.expiry_date is not None:
         dates += (("Expiry date", estimate.expiry_date),)
     return PrintedDocument(
         title="Estimate", number=estimate.number, status=estimate.status_on(ctx.today), dates=dates,
-        currency=estimate.currency, organization=_organization_party(ctx.organization),
+        currency=estimate.currency, organization=_organization_party(ctx.viewer_organization),
         customer=_customer_party(customer), lines=_printed_lines(lines),
         sub_total=estimate.sub_total, tax_total=estimate.tax_total, total=estimate.total,
         note=f"Declined: {estimate.decline_reason}" if estimate.decline_reason else None,
@@ -145,13 +153,15 @@ def _printed_lines(rows: list[LineItem]) -> tuple[PrintedLine, ...]:
                              tax_percent=row.tax_percent, tax=row.tax, amount=row.amount) for row in rows)
 
 
-async def _applied_payments(session, invoice: Invoice) -> tuple[AppliedPayment, ...]:
+async def _applied_payments(session: AsyncSession, invoice: Invoice) -> tuple[AppliedPayment, ...]:
     """Each payment with the part of it applied to this invoice (one payment may settle several)."""
-    payments = (await payments_of_invoices(session, [invoice.id]))[invoice.id]
-    allocations = await allocations_of(session, [payment.id for payment in payments])
+    invoice_id = saved_id(invoice)
+    payments = (await payments_of_invoices(session, [invoice_id]))[invoice_id]
+    allocations = await allocations_of(session, [saved_id(payment) for payment in payments])
     return tuple(
         AppliedPayment(number=payment.number, date=payment.date, method=payment.method, reference=payment.reference,
-                       amount=sum(a.amount for a in allocations[payment.id] if a.invoice_id == invoice.id))
+                       amount=sum((a.amount for a in allocations[saved_id(payment)] if a.invoice_id == invoice_id),
+                                  ZERO))
         for payment in payments
     )
 
@@ -185,7 +195,7 @@ def _statement_view(ctx: Context, statement: Statement) -> PrintedStatement:
     )
     return PrintedStatement(
         start=statement.start, end=statement.end, currency=statement.currency,
-        organization=_organization_party(ctx.organization), customer=_customer_party(statement.customer),
+        organization=_organization_party(ctx.viewer_organization), customer=_customer_party(statement.customer),
         opening_balance=statement.opening_balance, invoiced_amount=statement.invoiced_amount,
         amount_paid=statement.amount_paid, closing_balance=statement.closing_balance, lines=lines,
     )
