@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The client recipes' Node packages (docs/clients.md), from clients/package-lock.json; skipped without npm.
+NODE_STAMP := clients/node_modules/.installed
 
 .PHONY: demo test check bench serve lock clean
 
@@ -12,13 +14,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+$(NODE_STAMP): clients/package.json clients/package-lock.json
+	cd clients && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/portal demo
 
 serve: $(STAMP)
 	$(BIN)/portal serve
 
-test: check
+test: check $(if $(shell command -v npm),$(NODE_STAMP))
 	$(BIN)/python -m pytest -q
 
 # The shape of the code: lint, imports pointing one way (import-linter), types (mypy).

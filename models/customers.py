@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible, organization_rows
@@ -74,7 +74,12 @@ def gravatar_url(email: str) -> str:
 def clean_address(address: dict | None) -> dict | None:
     if address is None:
         return None
-    return {key: single_line(address.get(key), f"Address {key}", limit=200) for key in ADDRESS_FIELDS}
+    check, cleaned = InputCheck(), {}
+    for key in ADDRESS_FIELDS:
+        with check.field(key):
+            cleaned[key] = single_line(address.get(key), f"Address {key}", limit=200)
+    check.done()
+    return cleaned
 
 
 # The single-line fields of a contact person, with their column's length.
@@ -84,8 +89,13 @@ CONTACT_FIELDS = {"first_name": ("First name", 100), "last_name": ("Last name", 
 
 def clean_contact_fields(fields: dict) -> dict:
     """Checked values of the given fields; a first name, when given, may not be empty."""
-    return {key: single_line(value, CONTACT_FIELDS[key][0], limit=CONTACT_FIELDS[key][1],
-                             required=key == "first_name") for key, value in fields.items()}
+    check, cleaned = InputCheck(), {}
+    for key, value in fields.items():
+        label, limit = CONTACT_FIELDS[key]
+        with check.field(key):
+            cleaned[key] = single_line(value, label, limit=limit, required=key == "first_name")
+    check.done()
+    return cleaned
 
 
 def validate_currency(currency: str) -> str:
@@ -106,14 +116,21 @@ async def get_customer(session, principal: Principal, customer_id: int) -> Custo
 async def create_customer(session, principal: Principal, *, display_name: str, company_name: str | None,
                           currency: str | None, billing_address: dict | None,
                           shipping_address: dict | None) -> Customer:
-    customer = Customer(
-        organization_id=principal.organization_id,
-        display_name=single_line(display_name, "A display name", limit=200, required=True),
-        company_name=single_line(company_name, "A company name", limit=200),
-        currency=validate_currency(currency or "USD"),
-        billing_address=clean_address(billing_address),
-        shipping_address=clean_address(shipping_address),
-    )
+    check = InputCheck()
+    with check.field("display_name"):
+        display_name = single_line(display_name, "A display name", limit=200, required=True)
+    with check.field("company_name"):
+        company_name = single_line(company_name, "A company name", limit=200)
+    with check.field("currency"):
+        currency = validate_currency(currency or "USD")
+    with check.field("billing_address"):
+        billing_address = clean_address(billing_address)
+    with check.field("shipping_address"):
+        shipping_address = clean_address(shipping_address)
+    check.done()
+    customer = Customer(organization_id=principal.organization_id, display_name=display_name,
+                        company_name=company_name, currency=currency, billing_address=billing_address,
+                        shipping_address=shipping_address)
     session.add(customer)
     await session.flush()
     return customer
@@ -153,9 +170,13 @@ async def find_contact_by_email(session, organization_id: int, email: str) -> Co
 
 async def add_contact_person(session, customer: Customer, *, first_name: str, last_name: str | None,
                              email: str, phone: str | None, mobile: str | None) -> ContactPerson:
-    fields = clean_contact_fields({"first_name": first_name, "last_name": last_name, "phone": phone,
-                                   "mobile": mobile})
-    email = normalize_email(email)
+    check = InputCheck()
+    with check.collect():
+        fields = clean_contact_fields({"first_name": first_name, "last_name": last_name, "phone": phone,
+                                       "mobile": mobile})
+    with check.field("email"):
+        email = normalize_email(email)
+    check.done()
     if await find_contact_by_email(session, customer.organization_id, email):
         raise Conflict(f"A contact person with the email {email} exists already.")
     contact = ContactPerson(organization_id=customer.organization_id, customer_id=saved_id(customer), email=email,
@@ -172,7 +193,11 @@ def update_contact_details(contact: ContactPerson, changes: dict) -> None:
 
 
 def update_company(customer: Customer, changes: dict) -> None:
+    check, cleaned = InputCheck(), {}
     for key, value in changes.items():
-        if key == "company_name":
-            value = single_line(value, "A company name", limit=200)
-        setattr(customer, key, clean_address(value) if key.endswith("_address") else value)
+        with check.field(key):
+            cleaned[key] = clean_address(value) if key.endswith("_address") else single_line(
+                value, "A company name", limit=200)
+    check.done()
+    for key, value in cleaned.items():
+        setattr(customer, key, value)

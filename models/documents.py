@@ -1,11 +1,12 @@
 """What estimates and invoices share: line items and their money rules."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput
+from portal.core.errors import BadUserInput, InputCheck
 from portal.models.columns import Money, Quantity
 from portal.models.lookup import group_by, organization_rows
 from portal.models.money import Totals, decimal_places, document_totals, line_amounts
@@ -51,29 +52,40 @@ class LineDraft:
     description: str | None = None
 
 
+# The numbers of a line: field, name in messages, the range it must be in, and that range in words.
+LINE_NUMBERS: tuple[tuple[str, str, Callable[[Decimal], bool], str], ...] = (
+    ("quantity", "quantity", lambda value: value > 0, "must be greater than 0"),
+    ("rate", "rate", lambda value: value >= 0, "must not be negative"),
+    ("tax_percent", "taxPercent", lambda value: 0 <= value <= 100, "must be between 0 and 100"),
+)
+
+
 def validate_lines(drafts: list[LineDraft]) -> None:
+    """Every problem of every line at once, each at its `line_items[i].field`."""
     if not drafts:
-        raise BadUserInput("A document needs at least one line item.")
+        raise BadUserInput("A document needs at least one line item.", field="line_items")
     if len(drafts) > MAX_LINES:
-        raise BadUserInput(f"A document has at most {MAX_LINES} line items.")
-    for number, draft in enumerate(drafts, start=1):
-        _validate_line(number, draft)
+        raise BadUserInput(f"A document has at most {MAX_LINES} line items.", field="line_items")
+    check = InputCheck()
+    for index, draft in enumerate(drafts):
+        with check.field(f"line_items[{index}]"):
+            _validate_line(index + 1, draft)
+    check.done()
 
 
 def _validate_line(number: int, draft: LineDraft) -> None:
+    check = InputCheck()
     if not 1 <= len(draft.name.strip()) <= MAX_LINE_NAME:
-        raise BadUserInput(f"Line {number}: the name has 1 to {MAX_LINE_NAME} characters.")
+        check.add("name", f"Line {number}: the name has 1 to {MAX_LINE_NAME} characters.")
     if draft.description is not None and len(draft.description) > MAX_DESCRIPTION:
-        raise BadUserInput(f"Line {number}: the description has at most {MAX_DESCRIPTION:,} characters.")
-    for label, value in (("quantity", draft.quantity), ("rate", draft.rate), ("taxPercent", draft.tax_percent)):
+        check.add("description", f"Line {number}: the description has at most {MAX_DESCRIPTION:,} characters.")
+    for field, label, in_range, rule in LINE_NUMBERS:
+        value = getattr(draft, field)
         if not value.is_finite() or decimal_places(value) > 4 or abs(value) >= Decimal("1e10"):
-            raise BadUserInput(f"Line {number}: {label} must be a number below 10^10 with at most 4 decimals.")
-    if draft.quantity <= 0:
-        raise BadUserInput(f"Line {number}: quantity must be greater than 0.")
-    if draft.rate < 0:
-        raise BadUserInput(f"Line {number}: rate must not be negative.")
-    if not 0 <= draft.tax_percent <= 100:
-        raise BadUserInput(f"Line {number}: taxPercent must be between 0 and 100.")
+            check.add(field, f"Line {number}: {label} must be a number below 10^10 with at most 4 decimals.")
+        elif not in_range(value):
+            check.add(field, f"Line {number}: {label} {rule}.")
+    check.done()
 
 
 def build_lines(drafts: list[LineDraft], *, organization_id: int) -> tuple[list[LineItem], Totals]:
@@ -89,7 +101,7 @@ def build_lines(drafts: list[LineDraft], *, organization_id: int) -> tuple[list[
         ))
     totals = document_totals(rows)
     if totals.total >= MAX_TOTAL:
-        raise BadUserInput(f"A document's total must stay below {MAX_TOTAL:,}.")
+        raise BadUserInput(f"A document's total must stay below {MAX_TOTAL:,}.", field="line_items")
     return rows, totals
 
 

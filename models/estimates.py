@@ -7,12 +7,13 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint, and_, or_, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput, Conflict
+from portal.core.errors import BadUserInput, Conflict, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
 from portal.models.documents import LineDraft, LineItem, build_lines, documents_visible_to, replace_lines
 from portal.models.lookup import one_visible
+from portal.models.money import Totals
 from portal.models.rows import saved_id
 from portal.models.sequences import next_number
 
@@ -79,16 +80,23 @@ async def get_estimate(session, principal: Principal, estimate_id: int, *, for_u
     return await one_visible(session, query, "Estimate", for_update=for_update)
 
 
-def _check_dates(estimate_date: date, expiry_date: date | None) -> None:
+def _checked_lines(drafts: list[LineDraft], *, organization_id: int, estimate_date: date,
+                   expiry_date: date | None) -> tuple[list[LineItem], Totals]:
+    """The estimate's line rows and totals, once its dates and every line are found right."""
+    check = InputCheck()
     if expiry_date is not None and expiry_date < estimate_date:
-        raise BadUserInput("The expiry date cannot be before the estimate date.")
+        check.add("expiry_date", "The expiry date cannot be before the estimate date.")
+    with check.collect():
+        rows, totals = build_lines(drafts, organization_id=organization_id)
+    check.done()
+    return rows, totals
 
 
 async def create_estimate(session, customer: Customer, *, today: date, estimate_date: date | None,
                           expiry_date: date | None, lines: list[LineDraft], send: bool) -> Estimate:
     estimate_date = estimate_date or today
-    _check_dates(estimate_date, expiry_date)
-    rows, totals = build_lines(lines, organization_id=customer.organization_id)
+    rows, totals = _checked_lines(lines, organization_id=customer.organization_id, estimate_date=estimate_date,
+                                  expiry_date=expiry_date)
     estimate = Estimate(
         organization_id=customer.organization_id, customer_id=saved_id(customer),
         number=await next_number(session, customer.organization_id, "EST"),
@@ -118,8 +126,8 @@ def revise_estimate(estimate: Estimate, customer: Customer, *, estimate_date: da
     if estimate.status in (EstimateStatus.ACCEPTED, EstimateStatus.INVOICED):
         raise Conflict(f"Estimate {estimate.number} is {estimate.status} and can no longer be changed.")
     estimate_date = estimate_date or estimate.date
-    _check_dates(estimate_date, expiry_date)
-    rows, totals = build_lines(lines, organization_id=estimate.organization_id)
+    rows, totals = _checked_lines(lines, organization_id=estimate.organization_id, estimate_date=estimate_date,
+                                  expiry_date=expiry_date)
     if estimate.status == EstimateStatus.DECLINED:
         estimate.status = EstimateStatus.DRAFT
         estimate.declined_at = None

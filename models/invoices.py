@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint, and_, or_
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput, Conflict, Forbidden
+from portal.core.errors import BadUserInput, Conflict, Forbidden, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.customers import Customer
@@ -120,16 +120,21 @@ async def create_invoice(session, customer: Customer, *, today: date, kind: Invo
                          estimate_id: int | None = None) -> Invoice:
     invoice_date = invoice_date or today
     due_date = due_date or invoice_date + DEFAULT_TERMS
+    check = InputCheck()
     if due_date < invoice_date:
-        raise BadUserInput("The due date cannot be before the invoice date.")
-    rows, totals = build_lines(lines, organization_id=customer.organization_id)
+        check.add("due_date", "The due date cannot be before the invoice date.")
+    with check.collect():
+        rows, totals = build_lines(lines, organization_id=customer.organization_id)
+    with check.field("payment_options"):
+        options = _payment_options(payment_options)
+    check.done()
     invoice = Invoice(
         organization_id=customer.organization_id, customer_id=saved_id(customer), estimate_id=estimate_id,
         number=await next_number(session, customer.organization_id, "INV"),
         kind=kind, date=invoice_date, due_date=due_date, currency=customer.currency,
         status=InvoiceStatus.DRAFT,
         sub_total=totals.sub_total, tax_total=totals.tax_total, total=totals.total,
-        payment_options=_payment_options(payment_options),
+        payment_options=options,
     )
     if send:
         send_invoice(invoice)
@@ -168,9 +173,10 @@ def check_payable(invoice: Invoice, amount: Decimal) -> None:
     if invoice.status == InvoiceStatus.PAID:
         raise BadUserInput(f"Invoice {invoice.number} is already paid.")
     if amount <= 0:
-        raise BadUserInput("A payment amount must be greater than 0.")
+        raise BadUserInput("A payment amount must be greater than 0.", field="amount")
     if amount > invoice.balance_due:
-        raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).")
+        raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).",
+                           field="amount")
 
 
 def portal_payment_methods(*, ach_enabled: bool) -> list[PaymentMethodKind]:

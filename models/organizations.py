@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import JSON, Column, false, func, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput, Conflict, Forbidden
+from portal.core.errors import BadUserInput, Conflict, Forbidden, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import clean_address, normalize_email
@@ -83,7 +83,7 @@ def check_portal_allows(settings: PortalSettings, feature: str) -> None:
 
 def validate_portal_name(portal_name: str) -> str:
     if not PORTAL_NAME.match(portal_name):
-        raise BadUserInput("A portal name is 3-63 lower-case letters, digits and hyphens.")
+        raise BadUserInput("A portal name is 3-63 lower-case letters, digits and hyphens.", field="portal_name")
     return portal_name
 
 
@@ -146,16 +146,23 @@ async def owner_of(session, organization_id: int) -> StaffUser:
 
 
 async def update_organization(session, organization: Organization, changes: dict) -> Organization:
-    if "name" in changes:
-        changes["name"] = single_line(changes["name"], "The organization's name", limit=200, required=True)
-    if "phone" in changes:
-        changes["phone"] = single_line(changes["phone"], "A phone number", limit=50)
-    if changes.get("email") is not None:
-        changes["email"] = normalize_email(changes["email"])
-    if "address" in changes:
-        changes["address"] = clean_address(changes["address"])
-    if "time_zone" in changes:
-        validate_time_zone(changes["time_zone"])
+    check = InputCheck()
+    with check.field("name"):
+        if "name" in changes:
+            changes["name"] = single_line(changes["name"], "The organization's name", limit=200, required=True)
+    with check.field("phone"):
+        if "phone" in changes:
+            changes["phone"] = single_line(changes["phone"], "A phone number", limit=50)
+    with check.field("email"):
+        if changes.get("email") is not None:
+            changes["email"] = normalize_email(changes["email"])
+    with check.field("address"):
+        if "address" in changes:
+            changes["address"] = clean_address(changes["address"])
+    with check.field("time_zone"):
+        if "time_zone" in changes:
+            validate_time_zone(changes["time_zone"])
+    check.done()
     for key, value in changes.items():
         setattr(organization, key, value)
     await session.flush()
@@ -166,7 +173,7 @@ async def update_portal_settings(session, organization: Organization, settings: 
                                  changes: dict) -> PortalSettings:
     portal_name = changes.pop("portal_name", None)
     if "banner_message" in changes and changes["banner_message"] is not None and len(changes["banner_message"]) > 2000:
-        raise BadUserInput("A banner message has at most 2,000 characters.")
+        raise BadUserInput("A banner message has at most 2,000 characters.", field="banner_message")
     if portal_name is not None and portal_name != organization.portal_name:
         await ensure_portal_name_free(session, validate_portal_name(portal_name), organization_id=organization.id)
         organization.portal_name = portal_name

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import UniqueConstraint, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput
+from portal.core.errors import BadUserInput, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
@@ -87,10 +87,15 @@ async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, 
 
 async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, payment_date: date,
                                  reference: str | None) -> Payment:
+    check = InputCheck()
     if not in_whole_cents(amount):
-        raise BadUserInput("A payment amount has at most two decimal places.")
+        check.add("amount", "A payment amount has at most two decimal places.")
+    else:
+        with check.collect():
+            check_payable(invoice, amount)
     if reference is not None and len(reference) > 200:
-        raise BadUserInput("A reference has at most 200 characters.")
+        check.add("reference", "A reference has at most 200 characters.")
+    check.done()
     check_not_reserved(invoice)
     return await record_allocated_payment(session, allocations=[(invoice, amount)], payment_date=payment_date,
                                           method=PaymentMethodKind.OFFLINE, reference=reference)

@@ -1,8 +1,9 @@
 """Slowing down password guessing: failed sign-ins per account, counted over a window."""
 import hashlib
+import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Field, SQLModel, col
 
 from portal.core.errors import RateLimited
@@ -25,10 +26,20 @@ def account_key(*parts: str) -> str:
 
 
 async def check_not_throttled(session, key: str) -> None:
-    failures = await session.scalar(select(func.count()).select_from(FailedSignIn).where(
-        col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > utcnow() - WINDOW))
-    if failures >= MAX_FAILURES:
-        raise RateLimited("Too many failed sign-ins. Wait 15 minutes, then try again.")
+    now = utcnow()
+    # The MAX_FAILURES-th latest failure in the window: while it is in the window, so are MAX_FAILURES failures.
+    blocking = await session.scalar(
+        select(FailedSignIn.failed_at)
+        .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > now - WINDOW)
+        .order_by(col(FailedSignIn.failed_at).desc()).offset(MAX_FAILURES - 1).limit(1))
+    if blocking is not None:
+        raise RateLimited("Too many failed sign-ins. Wait 15 minutes, then try again.",
+                          retry_after=seconds_until_retry(blocking, now))
+
+
+def seconds_until_retry(blocking: datetime, now: datetime) -> int:
+    """Whole seconds until `blocking` leaves the window and a try goes through again; at least 1."""
+    return max(1, math.ceil((blocking + WINDOW - now).total_seconds()))
 
 
 async def note_failure(session_factory, key: str) -> None:

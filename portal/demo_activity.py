@@ -75,11 +75,12 @@ class DemoWeek:
 
     async def card_attempt(self, invoice: Invoice, contact: ContactPerson, token: str) -> PaymentAttempt:
         """An online payment attempt of one invoice, as checkout reserves it."""
+        invoice_id = saved_id(invoice)
         attempt = PaymentAttempt(
-            organization_id=invoice.organization_id, customer_id=invoice.customer_id, contact_person_id=contact.id,
-            idempotency_key=f"demo-{secrets.token_hex(8)}", fingerprint=fingerprint([saved_id(invoice)],
-                                                                                   f"token:{token}", False),
-            invoice_ids=str(invoice.id), amount=invoice.balance_due, currency=invoice.currency,
+            organization_id=invoice.organization_id, customer_id=invoice.customer_id,
+            contact_person_id=saved_id(contact), idempotency_key=f"demo-{secrets.token_hex(8)}",
+            fingerprint=fingerprint([invoice_id], f"token:{token}", False),
+            invoice_ids=str(invoice_id), amount=invoice.balance_due, currency=invoice.currency,
             method=PaymentMethodKind.CARD, source=token)
         self.session.add(attempt)
         await self.session.flush()

@@ -1,7 +1,8 @@
 """What a contact person does with any document: view it, forward it."""
 from collections.abc import Awaitable, Callable
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import col
 
 from portal.core.database import AsyncSession
@@ -40,9 +41,10 @@ async def mark_viewed(ctx: Context, document_id: str) -> Document:
     model = type(document)
     viewed_at = utcnow()
     # A conditional update, so that of two simultaneous first views only one records an event.
-    claimed = await ctx.session.execute(
+    # The ORM answers an UPDATE with a CursorResult, which the session's annotation cannot promise.
+    claimed = cast(CursorResult, await ctx.session.execute(
         update(model).where(col(model.id) == document.id, col(model.viewed_at).is_(None))
-        .values(viewed_at=viewed_at))
+        .values(viewed_at=viewed_at)))
     if claimed.rowcount == 1:
         await events.document_viewed(ctx.session, document, contact)
     await ctx.session.refresh(document)

@@ -1,10 +1,9 @@
 """Estimates: the owner drafts and sends them; the customer accepts or declines."""
 from portal.core.ids import decode_id
 from portal.models import estimates as rules
-from portal.models.customers import get_customer
+from portal.models.customers import ContactPerson, get_customer
 from portal.models.documents import as_drafts
 from portal.models.estimates import Estimate, estimates_visible_to, get_estimate
-from portal.models.customers import ContactPerson
 from portal.models.invoices import Invoice, InvoiceKind, create_invoice
 from portal.notifications import events, messages
 from portal.resolvers.context import Context
@@ -31,7 +30,8 @@ async def create_estimate(ctx: Context, *, customer_id: str, estimate_date, expi
     return estimate
 
 
-async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date, expiry_date, lines) -> Estimate:
+async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date, expiry_date,
+                          lines) -> Estimate:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))

@@ -34,7 +34,7 @@ async def public_portal(ctx: Context, portal_name: str) -> tuple[Organization, P
 async def update_organization(ctx: Context, changes: dict) -> Organization:
     for required in ("name", "time_zone"):
         if required in changes and changes[required] is None:
-            raise BadUserInput(f"{required} cannot be null.")
+            raise BadUserInput(f"{required} cannot be null.", field=required)
     organization = ctx.viewer_organization
     await change_organization(ctx.session, organization, changes)
     return organization
@@ -44,6 +44,6 @@ async def update_portal_settings(ctx: Context, changes: dict) -> PortalSettings:
     settings = await portal_settings(ctx)
     for flag, value in changes.items():
         if value is None and flag not in ("banner_message",):
-            raise BadUserInput(f"{flag} cannot be null.")
+            raise BadUserInput(f"{flag} cannot be null.", field=flag)
     await change_portal_settings(ctx.session, ctx.viewer_organization, settings, changes)
     return settings

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import case, func, not_, select, tuple_
 
 from portal.core.cursors import decode_page_cursor, encode_page_cursor
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.core.ids import bounded_int
 
@@ -63,23 +64,23 @@ async def count_around(session, query, *, columns, position, descending: bool = 
     return total, earlier[0] if earlier else 0
 
 
-async def keyset_page(session, query, *, columns, parsers, first: int, after: str | None,
+async def keyset_page(session: AsyncSession, query, *, columns, parsers, first: int | None, after: str | None,
                       descending: bool = True) -> Page:
     """A page ordered by `columns` (the last one unique), resuming strictly after the cursor."""
-    first = check_first(first)
+    size = check_first(first)
     position = tuple_(*decode_page_cursor(after, parsers)) if after else None
     total, earlier = await count_around(session, query, columns=columns, position=position, descending=descending)
     if position is not None:
         query = query.where(beyond(tuple_(*columns), position, descending=descending))
     ordering = [column.desc() if descending else column.asc() for column in columns]
-    rows = list(await session.scalars(query.order_by(*ordering).limit(first + 1)))
-    page = rows[:first]
+    rows = list(await session.scalars(query.order_by(*ordering).limit(size + 1)))
+    page = rows[:size]
     cursors = [encode_page_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
-    return Page(rows=page, cursors=cursors, has_next=len(rows) > first, total_count=total,
+    return Page(rows=page, cursors=cursors, has_next=len(rows) > size, total_count=total,
                 has_previous=earlier > 0)
 
 
-async def newest_first(session, query, model, *, first: int, after: str | None) -> Page:
+async def newest_first(session: AsyncSession, query, model, *, first: int | None, after: str | None) -> Page:
     """Estimates, invoices or payments by date, then number, newest first."""
     return await keyset_page(session, query, columns=(model.date, model.number, model.id),
                              parsers=[date.fromisoformat, str, bounded_int], first=first, after=after)

@@ -47,6 +47,13 @@ for mutation_field in get_object_definition(Mutation, strict=True).fields:
     mutation_field.extensions.append(CommitOnSuccess())
 for root in (Query, Mutation, Subscription):
     describe_roles(get_object_definition(root, strict=True).fields)
+ROOT_DESCRIPTIONS = {
+    Query: "What the viewer may read. Each field says who may call it.",
+    Mutation: "What the viewer may change; each field commits on its own. Each field says who may call it.",
+    Subscription: "Live updates over WebSocket (graphql-transport-ws). Each field says who may subscribe.",
+}
+for root, description in ROOT_DESCRIPTIONS.items():
+    get_object_definition(root, strict=True).description = description
 
 
 # Built once: the validation cache is keyed by the rule classes, and each limiter makes new ones.

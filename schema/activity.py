@@ -16,12 +16,23 @@ from portal.resolvers import activity as resolve
 from portal.resolvers.context import Info
 from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
+from portal.schema.enums import graphql_enum
 from portal.schema.node import node_loaders
 from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, global_id, in_order
 from portal.schema.permissions import IsStaff, only
 
-# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
-strawberry.enum(ActivityKind, name="ActivityKind", description="What a contact person did.")
+graphql_enum(ActivityKind, name="ActivityKind", description="What a contact person did.", described={
+    ActivityKind.VIEWED: "Opened an estimate or invoice for the first time (the first view of anyone of the customer).",
+    ActivityKind.COMMENTED: "Commented on an estimate, invoice or project.",
+    ActivityKind.PAYMENT_RECEIVED: "Paid one or more invoices online.",
+    ActivityKind.PAYMENT_FAILED: "Tried to pay online; the payment gateway declined the charge.",
+    ActivityKind.ESTIMATE_ACCEPTED: "Accepted an estimate.",
+    ActivityKind.ESTIMATE_DECLINED: "Declined an estimate, perhaps with a reason.",
+    ActivityKind.DOCUMENT_FORWARDED: "Forwarded an estimate or invoice to someone, who became a contact person.",
+    ActivityKind.DETAILS_UPDATED: "Changed the customer's company name or addresses.",
+    ActivityKind.REVIEW_SUBMITTED: "Rated and reviewed the business.",
+    ActivityKind.INVITE_ACCEPTED: "Accepted the invitation to the portal and chose a password.",
+})
 
 
 @strawberry.type(description="Something a contact person did in the portal, in the order it was committed.")
@@ -120,8 +131,13 @@ class Subscription:
                                          "With `after`, the events since that cursor are replayed first, in order, "
                                          "then live ones follow, with no gap and no duplicate. A connection closed "
                                          "by the server with 1013 (too slow) resumes with the last cursor.")
-    async def portal_activity(self, info: Info, kinds: list[ActivityKind] | None = None,
-                              after: str | None = None) -> AsyncGenerator[ActivityEvent, None]:
+    async def portal_activity(self, info: Info,
+                              kinds: Annotated[list[ActivityKind] | None, strawberry.argument(
+                                  description="Only events of these kinds; empty or omitted: every kind.")] = None,
+                              after: Annotated[str | None, strawberry.argument(
+                                  description="The `cursor` of the last event received: the ones after it are "
+                                              "replayed first. Omitted: live events only.")] = None,
+                              ) -> AsyncGenerator[ActivityEvent, None]:
         events = await resolve.portal_activity(info.context, kinds=[kind.value for kind in kinds or ()], after=after)
         return _as_graphql(events)
 

@@ -42,20 +42,29 @@ class Query:
         return None if row is None else as_viewer(row)
 
 
+Email = Annotated[str, strawberry.argument(description="The address the person signs in with.")]
+Password = Annotated[str, strawberry.argument(description="Their password.")]
+NewPassword = Annotated[str, strawberry.argument(description="The password to sign in with from now: at least 10 characters.")]
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Sign in as a member of the business's staff.")
-    async def staff_login(self, info: Info, email: str, password: str) -> AuthPayload:
+    async def staff_login(self, info: Info, email: Email, password: Password) -> AuthPayload:
         return AuthPayload.from_signed_in(await resolve.staff_login(info.context, email=email, password=password))
 
     @strawberry.mutation(description="Sign in to a business's portal as a contact person with active access.")
-    async def login(self, info: Info, portal_name: str, email: str, password: str) -> AuthPayload:
+    async def login(self, info: Info, portal_name: Annotated[str, strawberry.argument(
+                        description="The portal's name, as in its address.")], email: Email,
+                    password: Password) -> AuthPayload:
         signed_in = await resolve.login(info.context, portal_name=portal_name, email=email, password=password)
         return AuthPayload.from_signed_in(signed_in)
 
     @strawberry.mutation(description="The token arrives in the invitation email, "
                                      "as the `token` query parameter of its link.")
-    async def accept_invite(self, info: Info, token: str, password: str) -> AuthPayload:
+    async def accept_invite(self, info: Info, token: Annotated[str, strawberry.argument(
+                                description="The `token` query parameter of the invitation link; it works once.")],
+                            password: NewPassword) -> AuthPayload:
         return AuthPayload.from_signed_in(await resolve.accept_invite(info.context, token=token, password=password))
 
     @strawberry.mutation(extensions=only(IsSignedIn()), description="End the session of the bearer token.")
@@ -63,6 +72,8 @@ class Mutation:
         return await resolve.logout(info.context)
 
     @strawberry.mutation(extensions=only(IsSignedIn()), description="Change the viewer's password; their other sessions end.")
-    async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
+    async def change_password(self, info: Info, current_password: Annotated[str, strawberry.argument(
+                                  description="The password used to sign in now.")],
+                              new_password: NewPassword) -> bool:
         return await resolve.change_password(info.context, current_password=current_password,
                                              new_password=new_password)

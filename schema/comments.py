@@ -1,5 +1,6 @@
 """Comments on estimates, invoices and projects."""
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from sqlmodel import col
@@ -40,8 +41,13 @@ class Comment(Node):
 class Mutation:
     @strawberry.mutation(extensions=only(IsSignedIn()), description="On an estimate, invoice or project. Staff may set visibleInPortal; "
                                      "a contact's comment is always visible.")
-    async def add_comment(self, info: Info, subject_id: strawberry.ID, body: str,
-                          visible_in_portal: bool | None = True) -> Comment:
+    async def add_comment(self, info: Info,
+                          subject_id: Annotated[strawberry.ID, strawberry.argument(
+                              description="The estimate, invoice or project commented on, by id.")],
+                          body: Annotated[str, strawberry.argument(description="The comment: 1 to 5,000 characters.")],
+                          visible_in_portal: Annotated[bool | None, strawberry.argument(
+                              description="Staff only: false hides the comment from the customer. A contact "
+                                          "person's comment is always visible.")] = True) -> Comment:
         row = await resolve.add_comment(info.context, subject_id=subject_id, body=body,
                                         visible_in_portal=visible_in_portal is not False)
         return Comment.from_model(row)

@@ -1,4 +1,6 @@
 """Customers, their contact persons and addresses."""
+from typing import Annotated
+
 import strawberry
 from sqlmodel import col
 
@@ -17,13 +19,19 @@ from portal.models.customers import Customer as CustomerRow
 from portal.models.rows import saved_id
 from portal.resolvers import customers as resolve
 from portal.resolvers.context import Info
-from portal.schema.inputs import sent, value, values
+from portal.schema.arguments import After, ContactPersonIds, CustomerId, First
+from portal.schema.enums import graphql_enum
+from portal.schema.inputs import checked, sent, value, values
 from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
 from portal.schema.permissions import IsContactPerson, IsStaff, PortalAllows, only
 from portal.schema.rows import from_row
 
-# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
-strawberry.enum(PortalAccess, name="PortalAccess", description="Whether a contact person may sign in to the portal.")
+graphql_enum(PortalAccess, name="PortalAccess", description="Whether a contact person may sign in to the portal.",
+             described={
+                 PortalAccess.DISABLED: "May not sign in: never invited, or access was turned off.",
+                 PortalAccess.INVITED: "Invited by email; may sign in once the invitation is accepted.",
+                 PortalAccess.ACTIVE: "Accepted the invitation: may sign in.",
+             })
 
 
 @strawberry.type(description="A postal address.")
@@ -168,11 +176,15 @@ class CompanyDetailsInput:
         default=strawberry.UNSET, description="Replaces the whole shipping address; null clears it.")
 
 
+CustomerSearch = Annotated[str | None, strawberry.argument(
+    description="Part of the display or company name, in any case; omitted: every customer.")]
+
+
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsStaff()), description="the organization's customers, by name; `search` matches names.")
-    async def customers(self, info: Info, search: str | None = None, first: int | None = 20,
-                        after: str | None = None) -> Connection[Customer]:
+    async def customers(self, info: Info, search: CustomerSearch = None, first: First = 20,
+                        after: After = None) -> Connection[Customer]:
         page = await resolve.customers(info.context, search=search, first=first, after=after)
         return Connection.from_page(page, Customer.from_model)
 
@@ -184,42 +196,55 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="add a customer.")
-    async def create_customer(self, info: Info, input: CustomerInput) -> Customer:
-        row = await resolve.create_customer(
-            info.context, display_name=input.display_name, company_name=value(input.company_name),
-            currency=value(input.currency), billing_address=address_dict(input.billing_address),
-            shipping_address=address_dict(input.shipping_address))
+    async def create_customer(self, info: Info, input: Annotated[CustomerInput, strawberry.argument(
+                                  description="The new customer's names, currency and addresses.")]) -> Customer:
+        with checked("input"):
+            row = await resolve.create_customer(
+                info.context, display_name=input.display_name, company_name=value(input.company_name),
+                currency=value(input.currency), billing_address=address_dict(input.billing_address),
+                shipping_address=address_dict(input.shipping_address))
         return Customer.from_model(row)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="add a contact person to a customer.")
-    async def add_contact_person(self, info: Info, customer_id: strawberry.ID,
-                                 input: ContactPersonInput) -> ContactPerson:
-        row = await resolve.add_contact_person(info.context, customer_id, **values(input))
+    async def add_contact_person(self, info: Info, customer_id: CustomerId,
+                                 input: Annotated[ContactPersonInput, strawberry.argument(
+                                     description="The person's name, email and phones.")]) -> ContactPerson:
+        with checked("input"):
+            row = await resolve.add_contact_person(info.context, customer_id, **values(input))
         return ContactPerson.from_model(row)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="allow or refuse payment by bank account (ACH) for a customer.")
-    async def set_ach_enabled(self, info: Info, customer_id: strawberry.ID, enabled: bool) -> Customer:
+    async def set_ach_enabled(self, info: Info, customer_id: CustomerId, enabled: Annotated[bool, strawberry.argument(
+                                  description="true: the customer may pay by bank account; false: no longer.")]
+                              ) -> Customer:
         return Customer.from_model(await resolve.set_ach_enabled(info.context, customer_id, enabled))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="Sends each contact person an invitation email. "
                                      "A customer with no contact person cannot be enabled.")
-    async def enable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
+    async def enable_portal_access(self, info: Info, contact_person_ids: ContactPersonIds) -> list[ContactPerson]:
         rows = await resolve.enable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
     @strawberry.mutation(extensions=only(IsStaff()), description="turn the portal off for contact persons; their sessions end at once.")
-    async def disable_portal_access(self, info: Info, contact_person_ids: list[strawberry.ID]) -> list[ContactPerson]:
+    async def disable_portal_access(self, info: Info, contact_person_ids: ContactPersonIds) -> list[ContactPerson]:
         rows = await resolve.disable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
     @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their own name and phones.")
-    async def update_my_account(self, info: Info, input: MyAccountInput) -> ContactPerson:
-        return ContactPerson.from_model(await resolve.update_my_account(info.context, sent(input)))
+    async def update_my_account(self, info: Info, input: Annotated[MyAccountInput, strawberry.argument(
+                                    description="Only the fields sent change; null clears an optional one.")]
+                                ) -> ContactPerson:
+        with checked("input"):
+            contact = await resolve.update_my_account(info.context, sent(input))
+        return ContactPerson.from_model(contact)
 
     @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their customer's company name, address and phones.")
-    async def update_company_details(self, info: Info, input: CompanyDetailsInput) -> Customer:
+    async def update_company_details(self, info: Info, input: Annotated[CompanyDetailsInput, strawberry.argument(
+                                         description="Only the fields sent change; null clears one.")]) -> Customer:
         changes = sent(input)
         for key in ("billing_address", "shipping_address"):
             if key in changes:
                 changes[key] = address_dict(changes[key])
-        return Customer.from_model(await resolve.update_company_details(info.context, changes))
+        with checked("input"):
+            customer = await resolve.update_company_details(info.context, changes)
+        return Customer.from_model(customer)

@@ -15,14 +15,18 @@ from portal.models.statements import Statement as StatementValue
 from portal.models.statements import StatementLineKind
 from portal.resolvers import dashboard as resolve
 from portal.resolvers.context import Info
+from portal.schema.enums import graphql_enum
 from portal.schema.invoices import Invoice
 from portal.schema.nodes import Node
 from portal.schema.payments import Payment
 from portal.schema.permissions import IsSignedIn, only
 from portal.schema.rows import from_row
 
-# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
-strawberry.enum(StatementLineKind, name="StatementLineKind", description="What a statement line records.")
+graphql_enum(StatementLineKind, name="StatementLineKind", description="What a statement line records.", described={
+    StatementLineKind.OPENING_BALANCE: "What the customer owed when the period began; always the first line.",
+    StatementLineKind.INVOICE: "An invoice dated in the period: it increases what the customer owes.",
+    StatementLineKind.PAYMENT: "A payment dated in the period: it decreases what the customer owes.",
+})
 
 
 @strawberry.type(description="How many, and how much in all.")
@@ -97,16 +101,25 @@ class Statement:
                         pdf_url=info.context.settings.link(f"/pdf/statement?{query}"))
 
 
+CustomerOfView = Annotated[strawberry.ID | None, strawberry.argument(
+    description="Whose: staff must give it (else BAD_USER_INPUT); a contact person may leave it out or give their own.")]
+
+
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="A customer's dashboard; staff must give the customerId.")
-    async def dashboard(self, info: Info, customer_id: strawberry.ID | None = None) -> Dashboard:
+    async def dashboard(self, info: Info, customer_id: CustomerOfView = None) -> Dashboard:
         return Dashboard.from_value(await resolve.dashboard(info.context, customer_id=customer_id))
 
     @strawberry.field(extensions=only(IsSignedIn()), description="A customer's statement; by default the current month up to today. "
                                   "Staff must give the customerId.")
     async def statement(self, info: Info,
-                        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
-                        to: date | None = None, customer_id: strawberry.ID | None = None) -> Statement:
+                        from_: Annotated[date | None, strawberry.argument(
+                            name="from", description="First day of the period; omitted: the first of the month "
+                                                     "of `to`.")] = None,
+                        to: Annotated[date | None, strawberry.argument(
+                            description="Last day of the period, not before `from`, at most ten years after it; "
+                                        "omitted: today.")] = None,
+                        customer_id: CustomerOfView = None) -> Statement:
         value = await resolve.statement(info.context, start=from_, end=to, customer_id=customer_id)
         return Statement.from_value(value, info)

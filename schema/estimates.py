@@ -13,14 +13,23 @@ from portal.models.estimates import Estimate as EstimateRow
 from portal.models.estimates import EstimateStatus, estimates_visible_to
 from portal.resolvers import estimates as resolve
 from portal.resolvers.context import Info
+from portal.schema.arguments import After, CustomerFilter, First
 from portal.schema.documents import Document, LineItemInput, line_drafts
-from portal.schema.inputs import value
+from portal.schema.enums import graphql_enum
+from portal.schema.inputs import checked, value
 from portal.schema.nodes import Connection, in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
-# The model's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
-strawberry.enum(EstimateStatus, name="EstimateStatus", description="EXPIRED is a sent estimate past its expiry date.")
+graphql_enum(EstimateStatus, name="EstimateStatus", description="EXPIRED is a sent estimate past its expiry date.",
+             described={
+                 EstimateStatus.DRAFT: "Being prepared; only staff see it.",
+                 EstimateStatus.SENT: "Shown to the customer, waiting for an answer.",
+                 EstimateStatus.ACCEPTED: "Accepted by a contact person of the customer.",
+                 EstimateStatus.DECLINED: "Declined by a contact person; staff may rework it and send it again.",
+                 EstimateStatus.EXPIRED: "Sent, and today is past its expiry date: it can no longer be accepted.",
+                 EstimateStatus.INVOICED: "Accepted and turned into an invoice.",
+             })
 
 
 @strawberry.type(description="An offer to a customer, to accept or decline.")
@@ -69,17 +78,22 @@ def _fields(input: EstimateInput) -> dict:
             "expiry_date": value(input.expiry_date), "lines": line_drafts(input.line_items)}
 
 
+STATUS = "Only estimates with this status, as of today; kept for older clients: prefer `statuses`."
 STATUSES = ("Estimates with any of these statuses, as of today (EXPIRED: sent, past its expiry date); "
             "empty or omitted: every status. Given with `status`, both must hold.")
+
+
+EstimateId = Annotated[strawberry.ID, strawberry.argument(description="The estimate, by id.")]
 
 
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Estimates the viewer may see, newest first.")
-    async def estimates(self, info: Info, status: EstimateStatus | None = None,
+    async def estimates(self, info: Info,
+                        status: Annotated[EstimateStatus | None, strawberry.argument(description=STATUS)] = None,
                         statuses: Annotated[list[EstimateStatus] | None, strawberry.argument(description=STATUSES)] = None,
-                        customer_id: strawberry.ID | None = None,
-                        first: int | None = 20, after: str | None = None) -> Connection[Estimate]:
+                        customer_id: CustomerFilter = None,
+                        first: First = 20, after: After = None) -> Connection[Estimate]:
         page = await resolve.estimates(info.context, status=status, statuses=statuses, customer_id=customer_id,
                                        first=first, after=after)
         return Connection.from_page(page, Estimate.from_model)
@@ -88,21 +102,33 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="a new estimate, a draft unless `send`.")
-    async def create_estimate(self, info: Info, input: EstimateInput, send: bool | None = False) -> Estimate:
-        return Estimate.from_model(await resolve.create_estimate(info.context, send=bool(send), **_fields(input)))
+    async def create_estimate(self, info: Info, input: Annotated[EstimateInput, strawberry.argument(
+                                  description="The customer, dates and lines.")],
+                              send: Annotated[bool | None, strawberry.argument(
+                                  description="true: send it to the customer at once (SENT); "
+                                              "false or omitted: keep it a DRAFT.")] = False) -> Estimate:
+        with checked("input"):
+            estimate = await resolve.create_estimate(info.context, send=bool(send), **_fields(input))
+        return Estimate.from_model(estimate)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="A declined estimate may be reworked; sending it again makes it SENT.")
-    async def update_estimate(self, info: Info, id: strawberry.ID, input: EstimateInput) -> Estimate:
-        return Estimate.from_model(await resolve.update_estimate(info.context, id, **_fields(input)))
+    async def update_estimate(self, info: Info, id: EstimateId, input: Annotated[EstimateInput, strawberry.argument(
+                                  description="The customer, dates and lines, replacing the earlier ones.")]
+                              ) -> Estimate:
+        with checked("input"):
+            estimate = await resolve.update_estimate(info.context, id, **_fields(input))
+        return Estimate.from_model(estimate)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="show the estimate to the customer.")
-    async def send_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
+    async def send_estimate(self, info: Info, id: EstimateId) -> Estimate:
         return Estimate.from_model(await resolve.send_estimate(info.context, id))
 
     @strawberry.mutation(extensions=only(IsContactPerson()), description="accept a sent, unexpired estimate.")
-    async def accept_estimate(self, info: Info, id: strawberry.ID) -> Estimate:
+    async def accept_estimate(self, info: Info, id: EstimateId) -> Estimate:
         return Estimate.from_model(await resolve.accept_estimate(info.context, id))
 
     @strawberry.mutation(extensions=only(IsContactPerson()), description="decline a sent, unexpired estimate, with a reason.")
-    async def decline_estimate(self, info: Info, id: strawberry.ID, reason: str | None = None) -> Estimate:
+    async def decline_estimate(self, info: Info, id: EstimateId, reason: Annotated[str | None, strawberry.argument(
+                                   description="Why, for the business: at most 2,000 characters.")] = None
+                               ) -> Estimate:
         return Estimate.from_model(await resolve.decline_estimate(info.context, id, reason=reason))

@@ -1,5 +1,10 @@
-"""Reading input objects: what the client sent, and what it left out."""
+"""Reading input objects: what the client sent, what it left out, and where what it sent is wrong."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import strawberry
+
+from portal.core.errors import BadUserInput
 
 
 def sent(input) -> dict:
@@ -14,3 +19,12 @@ def values(input) -> dict:
 
 def value(given):
     return None if given is strawberry.UNSET else given
+
+
+@contextmanager
+def checked(argument: str) -> Iterator[None]:
+    """The problems the use case finds in an argument's fields are reported under its name: `input.line_items[0]`."""
+    try:
+        yield
+    except BadUserInput as error:
+        raise error.under(argument) from None

@@ -14,8 +14,10 @@ from portal.models.rows import saved_id
 from portal.resolvers import estimates as resolve_estimates
 from portal.resolvers import invoices as resolve
 from portal.resolvers.context import Info
+from portal.schema.arguments import After, CustomerFilter, First
 from portal.schema.documents import Document, LineItemInput, line_drafts
-from portal.schema.inputs import value
+from portal.schema.enums import graphql_enum
+from portal.schema.inputs import checked, value
 from portal.schema.nodes import Connection, in_order
 from portal.schema.permissions import IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
@@ -23,10 +25,24 @@ from portal.schema.rows import from_row
 if TYPE_CHECKING:
     from portal.schema.payments import Payment
 
-# The models' enums are the GraphQL enums: strawberry.enum registers the definition on the class itself.
-strawberry.enum(InvoiceKind, name="InvoiceKind", description="A standard or a retainer invoice.")
-strawberry.enum(InvoiceStatus, name="InvoiceStatus", description="OVERDUE is a sent or partly paid invoice past its due date.")
-strawberry.enum(PaymentMethodKind, name="PaymentMethodKind", description="How a payment is made.")
+graphql_enum(InvoiceKind, name="InvoiceKind", description="A standard or a retainer invoice.", described={
+    InvoiceKind.STANDARD: "Bills goods or work delivered.",
+    InvoiceKind.RETAINER: "Bills an advance for work to come; the dashboard counts these apart.",
+})
+graphql_enum(InvoiceStatus, name="InvoiceStatus", description="OVERDUE is a sent or partly paid invoice past its due date.",
+             described={
+                 InvoiceStatus.DRAFT: "Being prepared; only staff see it.",
+                 InvoiceStatus.SENT: "Shown to the customer, nothing paid yet, not past its due date.",
+                 InvoiceStatus.OVERDUE: "Sent or partly paid, and today is past its due date.",
+                 InvoiceStatus.PARTIALLY_PAID: "Part of the total paid, not past its due date.",
+                 InvoiceStatus.PAID: "Paid in full.",
+                 InvoiceStatus.VOID: "Cancelled; nothing is owed on it.",
+             })
+graphql_enum(PaymentMethodKind, name="PaymentMethodKind", description="How a payment is made.", described={
+    PaymentMethodKind.CARD: "By card, online in the portal.",
+    PaymentMethodKind.BANK_ACCOUNT: "By bank account (ACH), online in the portal, where the customer may.",
+    PaymentMethodKind.OFFLINE: "Outside the portal (cash, cheque, transfer), recorded by staff.",
+})
 
 
 @strawberry.type(description="A bill to a customer.")
@@ -82,18 +98,24 @@ class InvoiceInput:
         description="How it may be paid in the portal: CARD, BANK_ACCOUNT or both; CARD when omitted.")
 
 
+STATUS = "Only invoices with this status, as of today; kept for older clients: prefer `statuses`."
 STATUSES = ("Invoices with any of these statuses, as of today (OVERDUE: sent or partly paid, past due); "
             "empty or omitted: every status. Given with `status`, both must hold.")
+
+
+InvoiceId = Annotated[strawberry.ID, strawberry.argument(description="The invoice, by id.")]
 
 
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Invoices the viewer may see, newest first.")
-    async def invoices(self, info: Info, status: InvoiceStatus | None = None,
+    async def invoices(self, info: Info,
+                       status: Annotated[InvoiceStatus | None, strawberry.argument(description=STATUS)] = None,
                        statuses: Annotated[list[InvoiceStatus] | None, strawberry.argument(description=STATUSES)] = None,
-                       kind: InvoiceKind | None = None,
-                       customer_id: strawberry.ID | None = None, first: int | None = 20,
-                       after: str | None = None) -> Connection[Invoice]:
+                       kind: Annotated[InvoiceKind | None, strawberry.argument(
+                           description="Only standard or only retainer invoices; omitted: both.")] = None,
+                       customer_id: CustomerFilter = None, first: First = 20,
+                       after: After = None) -> Connection[Invoice]:
         page = await resolve.invoices(info.context, status=status, statuses=statuses, kind=kind,
                                       customer_id=customer_id, first=first, after=after)
         return Connection.from_page(page, Invoice.from_model)
@@ -102,22 +124,28 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="a new invoice, a draft unless `send`; due in 30 days by default.")
-    async def create_invoice(self, info: Info, input: InvoiceInput, send: bool | None = False) -> Invoice:
-        row = await resolve.create_invoice(
-            info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKind.STANDARD,
-            invoice_date=value(input.date), due_date=value(input.due_date), lines=line_drafts(input.line_items),
-            payment_options=value(input.payment_options), send=bool(send))
+    async def create_invoice(self, info: Info, input: Annotated[InvoiceInput, strawberry.argument(
+                                 description="The customer, kind, dates, lines and ways to pay.")],
+                             send: Annotated[bool | None, strawberry.argument(
+                                 description="true: send it to the customer at once (SENT); "
+                                             "false or omitted: keep it a DRAFT.")] = False) -> Invoice:
+        with checked("input"):
+            row = await resolve.create_invoice(
+                info.context, customer_id=input.customer_id, kind=input.kind or InvoiceKind.STANDARD,
+                invoice_date=value(input.date), due_date=value(input.due_date), lines=line_drafts(input.line_items),
+                payment_options=value(input.payment_options), send=bool(send))
         return Invoice.from_model(row)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="show a draft invoice to the customer.")
-    async def send_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+    async def send_invoice(self, info: Info, id: InvoiceId) -> Invoice:
         return Invoice.from_model(await resolve.send_invoice(info.context, id))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="cancel an invoice that has no payments.")
-    async def void_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+    async def void_invoice(self, info: Info, id: InvoiceId) -> Invoice:
         return Invoice.from_model(await resolve.void_invoice(info.context, id))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
                                      "with the same lines.")
-    async def convert_estimate_to_invoice(self, info: Info, id: strawberry.ID) -> Invoice:
+    async def convert_estimate_to_invoice(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+                                              description="The accepted estimate, by id.")]) -> Invoice:
         return Invoice.from_model(await resolve_estimates.convert_estimate_to_invoice(info.context, id))

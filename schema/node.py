@@ -1,11 +1,12 @@
 """The `node` query, and the one registry of node types it reads: made from the schema, by name."""
 import functools
+from typing import Annotated
 
 import strawberry
-from strawberry.types import Info
 from strawberry.types.base import StrawberryObjectDefinition
 
 from portal.resolvers import nodes as resolve
+from portal.resolvers.context import Info
 from portal.resolvers.nodes import LoadVisible
 from portal.schema.nodes import Node
 from portal.schema.permissions import IsSignedIn, only
@@ -37,5 +38,6 @@ def _loader_of(definition: StrawberryObjectDefinition) -> LoadVisible:
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Any object the viewer may see; others answer NOT_FOUND, as if missing.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+                       description="A global id, as any object's `id` gives it.")]) -> Node | None:
         return await resolve.node(info.context, id, node_loaders(info.schema))

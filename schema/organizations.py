@@ -13,7 +13,7 @@ from portal.models.organizations import organizations_visible_to, staff_users_vi
 from portal.resolvers import organizations as resolve
 from portal.resolvers.context import Info
 from portal.schema.customers import Address, AddressInput, address_dict
-from portal.schema.inputs import sent
+from portal.schema.inputs import checked, sent
 from portal.schema.invoices import PaymentMethodKind
 from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
@@ -187,12 +187,19 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="change the organization's profile.")
-    async def update_organization(self, info: Info, input: OrganizationInput) -> Organization:
+    async def update_organization(self, info: Info, input: Annotated[OrganizationInput, strawberry.argument(
+                                      description="Only the fields sent change; null clears an optional one.")]
+                                  ) -> Organization:
         changes = sent(input)
         if "address" in changes:
             changes["address"] = address_dict(changes["address"])
-        return Organization.from_model(await resolve.update_organization(info.context, changes))
+        with checked("input"):
+            organization = await resolve.update_organization(info.context, changes)
+        return Organization.from_model(organization)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="change the portal settings.")
-    async def update_portal_settings(self, info: Info, input: PortalSettingsInput) -> PortalSettings:
-        return _portal_settings(info, await resolve.update_portal_settings(info.context, sent(input)))
+    async def update_portal_settings(self, info: Info, input: Annotated[PortalSettingsInput, strawberry.argument(
+                                         description="Only the fields sent change.")]) -> PortalSettings:
+        with checked("input"):
+            settings = await resolve.update_portal_settings(info.context, sent(input))
+        return _portal_settings(info, settings)

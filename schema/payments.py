@@ -2,6 +2,7 @@
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from sqlmodel import col
@@ -18,8 +19,10 @@ from portal.models.payments import payments_visible_to
 from portal.models.rows import saved_id
 from portal.resolvers import payments as resolve
 from portal.resolvers.context import Info
+from portal.schema.arguments import After, CustomerFilter, First
 from portal.schema.customers import Customer, customer_of
-from portal.schema.inputs import value
+from portal.schema.enums import graphql_enum
+from portal.schema.inputs import checked, value
 from portal.schema.invoices import Invoice, PaymentMethodKind
 from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
@@ -127,13 +130,19 @@ class PayInvoicesInput:
 
 @strawberry.enum(description="How a payment ended.")
 class PaymentStatus(Enum):
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="Charged and recorded: `payment` is set.")
+    FAILED = strawberry.enum_value(
+        "FAILED", description="Nothing was charged: `failureCode` and `failureReason` say why.")
 
 
-# The gateway's enum is the GraphQL enum: strawberry.enum registers the definition on the class itself.
-strawberry.enum(PaymentFailureCode, name="PaymentFailureCode",
-                description="Why a payment failed, as the payment gateway reported it.")
+graphql_enum(PaymentFailureCode, name="PaymentFailureCode",
+             description="Why a payment failed, as the payment gateway reported it.", described={
+                 PaymentFailureCode.CARD_DECLINED: "The card's bank refused the charge.",
+                 PaymentFailureCode.INSUFFICIENT_FUNDS: "The card or account lacks the funds.",
+                 PaymentFailureCode.EXPIRED_CARD: "The card has expired.",
+                 PaymentFailureCode.INCORRECT_CVC: "The card's security code is wrong.",
+                 PaymentFailureCode.PROCESSING_ERROR: "The gateway could not process the charge; trying later may work.",
+             })
 
 
 @strawberry.type(description="The outcome of paying invoices: a payment, or why it failed.")
@@ -149,8 +158,8 @@ class PaymentResult:
 @strawberry.type
 class Query:
     @strawberry.field(extensions=only(IsSignedIn()), description="Payments the viewer may see, newest first.")
-    async def payments(self, info: Info, customer_id: strawberry.ID | None = None, first: int | None = 20,
-                       after: str | None = None) -> Connection[Payment]:
+    async def payments(self, info: Info, customer_id: CustomerFilter = None, first: First = 20,
+                       after: After = None) -> Connection[Payment]:
         page = await resolve.payments(info.context, customer_id=customer_id, first=first, after=after)
         return Connection.from_page(page, Payment.from_model)
 
@@ -164,7 +173,9 @@ class Query:
 class Mutation:
     @strawberry.mutation(extensions=only(IsContactPerson()), description="pay invoices in full by card or bank account, once per "
                                      "idempotency key.")
-    async def pay_invoices(self, info: Info, input: PayInvoicesInput) -> PaymentResult:
+    async def pay_invoices(self, info: Info, input: Annotated[PayInvoicesInput, strawberry.argument(
+                               description="The invoices, how to pay them, and the idempotency key.")]
+                           ) -> PaymentResult:
         method = input.payment_method
         result = await resolve.pay_invoices(
             info.context, invoice_ids=input.invoice_ids, saved_payment_method_id=value(method.saved_payment_method_id),
@@ -175,11 +186,15 @@ class Mutation:
                              failure_reason=result.failure_reason, failure_code=result.failure_code)
 
     @strawberry.mutation(extensions=only(IsContactPerson()), description="forget a saved payment method.")
-    async def remove_saved_payment_method(self, info: Info, id: strawberry.ID) -> bool:
+    async def remove_saved_payment_method(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+                                              description="The saved card or bank account, by id.")]) -> bool:
         return await resolve.remove_saved_payment_method(info.context, id)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="record an offline payment (cash, cheque, transfer) against an invoice.")
-    async def record_payment(self, info: Info, input: RecordPaymentInput) -> Payment:
-        row = await resolve.record_payment(info.context, invoice_id=input.invoice_id, amount=input.amount,
-                                           payment_date=value(input.date), reference=value(input.reference))
+    async def record_payment(self, info: Info, input: Annotated[RecordPaymentInput, strawberry.argument(
+                                 description="The invoice, the amount received, its date and a reference.")]
+                             ) -> Payment:
+        with checked("input"):
+            row = await resolve.record_payment(info.context, invoice_id=input.invoice_id, amount=input.amount,
+                                               payment_date=value(input.date), reference=value(input.reference))
         return Payment.from_model(row)

@@ -18,7 +18,13 @@ from portal.resolvers.context import Info
 PUBLIC = "Public"
 
 
-class IsSignedIn(BasePermission):
+class RolePermission(BasePermission):
+    """A permission that says in words whom it lets through, for the descriptions of the fields it guards."""
+
+    role: str
+
+
+class IsSignedIn(RolePermission):
     """Anyone signed in: staff or a contact person."""
 
     role = "Staff and contact persons"
@@ -49,7 +55,7 @@ class IsContactPerson(IsSignedIn):
         return True
 
 
-class PortalAllows(BasePermission):
+class PortalAllows(RolePermission):
     """For contact persons, a feature the owner turns on or off in the portal settings; staff always pass.
 
     The settings are read once per operation (per delivered event on a WebSocket), by the context.
@@ -64,7 +70,7 @@ class PortalAllows(BasePermission):
         return True
 
 
-def only(*permissions: BasePermission) -> list[FieldExtension]:
+def only(*permissions: RolePermission) -> list[FieldExtension]:
     """The field extensions of a root field that these permissions guard, checked in order."""
     return [PermissionExtension(list(permissions), use_directives=False)]
 
@@ -75,7 +81,13 @@ def roles_of(field: StrawberryField) -> str:
                    for permission in extension.permissions]
     if not permissions:
         return PUBLIC
-    return ", ".join(permission.role for permission in permissions)
+    return ", ".join(_role(permission) for permission in permissions)
+
+
+def _role(permission: BasePermission) -> str:
+    if not isinstance(permission, RolePermission):
+        raise TypeError(f"{type(permission).__name__} does not say whom it lets through: make it a RolePermission.")
+    return permission.role
 
 
 def describe_roles(fields: Iterable[StrawberryField]) -> None:

@@ -1,8 +1,10 @@
 """Projects, tasks and timesheets."""
 import datetime as dt
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from sqlmodel import col
@@ -16,6 +18,7 @@ from portal.models.projects import hours_summary, projects_visible_to, tasks_vis
 from portal.models.rows import saved_id
 from portal.resolvers import projects as resolve
 from portal.resolvers.context import Info
+from portal.schema.arguments import CustomerId
 from portal.schema.comments import Comment
 from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
 from portal.schema.permissions import IsSignedIn, IsStaff, PortalAllows, only
@@ -23,8 +26,8 @@ from portal.schema.permissions import IsSignedIn, IsStaff, PortalAllows, only
 
 @strawberry.enum(description="Whether logged time has been invoiced.")
 class TimeEntryStatus(Enum):
-    UNBILLED = "UNBILLED"
-    BILLED = "BILLED"
+    UNBILLED = strawberry.enum_value("UNBILLED", description="Not invoiced yet.")
+    BILLED = strawberry.enum_value("BILLED", description="Invoiced.")
 
 
 @strawberry.type(description="A task of a project.")
@@ -97,27 +100,29 @@ class Project(Node):
 
     @strawberry.field(description="The tasks the viewer may see: only billable ones in the portal.")
     async def tasks(self, info: Info) -> list[ProjectTask]:
-        return [ProjectTask.from_model(row) for row in await info.context.loaders.project_tasks.load(saved_id(self.row))]
+        rows = await info.context.loaders.project_tasks.load(saved_id(self.row))
+        return [ProjectTask.from_model(row) for row in rows]
 
     @strawberry.field(description="Time entries of the tasks the viewer may see, by date.")
     async def timesheets(self, info: Info) -> list[TimeEntry]:
-        tasks = await info.context.loaders.project_tasks.load(self.row.id)
-        entries = await info.context.loaders.task_entries.load_many([task.id for task in tasks])
+        tasks = await info.context.loaders.project_tasks.load(saved_id(self.row))
+        entries = await info.context.loaders.task_entries.load_many([saved_id(task) for task in tasks])
         rows = [(entry, task) for task, task_entries in zip(tasks, entries, strict=True) for entry in task_entries]
         rows.sort(key=lambda pair: (pair[0].date, pair[0].id))
         return [TimeEntry.from_model(entry, task) for entry, task in rows]
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
     async def comments(self, info: Info) -> list[Comment]:
-        return [Comment.from_model(row) for row in await info.context.loaders.project_comments.load(self.row.id)]
+        rows = await info.context.loaders.project_comments.load(saved_id(self.row))
+        return [Comment.from_model(row) for row in rows]
 
     @classmethod
     def from_model(cls, row: ProjectRow) -> "Project":
-        return cls(row=row, id=to_global_id("Project", row.id), name=row.name, description=row.description)
+        return cls(row=row, id=global_id("Project", row.id), name=row.name, description=row.description)
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Project | None"]:
-        rows = await session.scalars(projects_visible_to(principal).where(ProjectRow.id.in_(ids)))
+        rows = await session.scalars(projects_visible_to(principal).where(col(ProjectRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -128,23 +133,37 @@ class Query:
         return [Project.from_model(row) for row in await resolve.projects(info.context)]
 
 
+ProjectName = Annotated[str, strawberry.argument(description="What it is called: 1 to 200 characters.")]
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsStaff()), description="start a project for a customer.")
-    async def create_project(self, info: Info, customer_id: strawberry.ID, name: str,
-                             description: str | None = None) -> Project:
+    async def create_project(self, info: Info, customer_id: CustomerId, name: ProjectName,
+                             description: Annotated[str | None, strawberry.argument(
+                                 description="What the project is about, shown in the portal.")] = None) -> Project:
         return Project.from_model(await resolve.create_project(info.context, customer_id, name=name,
                                                                description=description))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="add a task to a project.")
-    async def add_project_task(self, info: Info, project_id: strawberry.ID, name: str,
-                               billable: bool | None = True) -> ProjectTask:
+    async def add_project_task(self, info: Info, project_id: Annotated[strawberry.ID, strawberry.argument(
+                                   description="The project, by id.")], name: ProjectName,
+                               billable: Annotated[bool | None, strawberry.argument(
+                                   description="Only billable tasks and their time are shown in the portal; "
+                                               "true when omitted.")] = True) -> ProjectTask:
         return ProjectTask.from_model(await resolve.add_project_task(info.context, project_id, name=name,
                                                                      billable=billable is not False))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="log time on a task.")
-    async def log_time(self, info: Info, task_id: strawberry.ID, date: date, hours: Decimal,
-                       notes: str | None = None, billed: bool | None = False) -> TimeEntry:
+    async def log_time(self, info: Info,
+                       task_id: Annotated[strawberry.ID, strawberry.argument(description="The task, by id.")],
+                       date: Annotated[date, strawberry.argument(description="The day the work was done.")],
+                       hours: Annotated[Decimal, strawberry.argument(
+                           description="Hours worked: more than 0, at most 24, at most 4 decimals.")],
+                       notes: Annotated[str | None, strawberry.argument(description="What was done.")] = None,
+                       billed: Annotated[bool | None, strawberry.argument(
+                           description="true: the time is already invoiced (BILLED); false or omitted: UNBILLED."
+                       )] = False) -> TimeEntry:
         entry, task = await resolve.log_time(info.context, task_id, entry_date=date, hours=hours, notes=notes,
                                              billed=bool(billed))
         return TimeEntry.from_model(entry, task)

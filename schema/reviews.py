@@ -1,14 +1,17 @@
 """Reviews of the business by its customers."""
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry.types import Info
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.reviews import Review as ReviewRow
 from portal.models.reviews import reviews_visible_to
 from portal.resolvers import reviews as resolve
+from portal.resolvers.context import Info
+from portal.schema.arguments import ContactPersonIds
 from portal.schema.nodes import GLOBAL_ID, Node, in_order
 from portal.schema.permissions import IsContactPerson, IsStaff, only
 from portal.schema.rows import from_row
@@ -28,7 +31,7 @@ class Review(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Review | None"]:
-        rows = await session.scalars(reviews_visible_to(principal).where(ReviewRow.id.in_(ids)))
+        rows = await session.scalars(reviews_visible_to(principal).where(col(ReviewRow.id).in_(ids)))
         return in_order(ids, rows, cls.from_model)
 
 
@@ -42,10 +45,14 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=only(IsContactPerson()), description="rate the business from 1 to 5, with an optional comment.")
-    async def submit_review(self, info: Info, rating: int, comment: str | None = None) -> Review:
+    async def submit_review(self, info: Info,
+                            rating: Annotated[int, strawberry.argument(description="Stars, 1 to 5.")],
+                            comment: Annotated[str | None, strawberry.argument(
+                                description="What the contact person has to say: at most 5,000 characters.")] = None
+                            ) -> Review:
         return Review.from_model(await resolve.submit_review(info.context, rating=rating, comment=comment))
 
     @strawberry.mutation(extensions=only(IsStaff()), description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
                                      "business in the portal.")
-    async def request_review(self, info: Info, contact_person_ids: list[strawberry.ID]) -> bool:
+    async def request_review(self, info: Info, contact_person_ids: ContactPersonIds) -> bool:
         return await resolve.request_review(info.context, contact_person_ids)

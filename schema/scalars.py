@@ -4,12 +4,13 @@ Strawberry's own Decimal, DateTime and Date print what Python prints ("49", "0.0
 "+00:00") and take JSON numbers for money; these replace them under the same names.
 """
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from strawberry.types.scalar import ScalarDefinition
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -87,6 +88,18 @@ def parse_date(value: Any) -> date:
         raise GraphQLError(f"No such date: {_shown(value)}.") from None
 
 
+def literal_parser(parse: Callable[[Any], Any]) -> Callable[..., Any]:
+    """`parse` for a value written in the document: its errors point at the value, so a client sees where."""
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+        try:
+            return parse(value_from_ast_untyped(node, variables))
+        except GraphQLError as error:
+            raise GraphQLError(error.message, node) from None
+
+    return parse_literal
+
+
 def _shown(value: Any) -> str:
     """The refused value as the client wrote it, shortened: an error message must not echo megabytes."""
     text = repr(value)
@@ -94,11 +107,14 @@ def _shown(value: Any) -> str:
 
 
 DecimalScalar: ScalarDefinition = strawberry.scalar(
-    name="Decimal", description=DECIMAL_DESCRIPTION, serialize=format_decimal, parse_value=parse_decimal)
+    name="Decimal", description=DECIMAL_DESCRIPTION, serialize=format_decimal, parse_value=parse_decimal,
+    parse_literal=literal_parser(parse_decimal))
 DateTimeScalar: ScalarDefinition = strawberry.scalar(
-    name="DateTime", description=DATE_TIME_DESCRIPTION, serialize=format_date_time, parse_value=parse_date_time)
+    name="DateTime", description=DATE_TIME_DESCRIPTION, serialize=format_date_time, parse_value=parse_date_time,
+    parse_literal=literal_parser(parse_date_time))
 DateScalar: ScalarDefinition = strawberry.scalar(
-    name="Date", description=DATE_DESCRIPTION, serialize=format_date, parse_value=parse_date)
+    name="Date", description=DATE_DESCRIPTION, serialize=format_date, parse_value=parse_date,
+    parse_literal=literal_parser(parse_date))
 
 # The Python types the schema's fields use, and the scalar each is served as.
 SCALARS: dict[object, ScalarDefinition] = {Decimal: DecimalScalar, datetime: DateTimeScalar, date: DateScalar}

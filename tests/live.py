@@ -70,11 +70,17 @@ class PortalProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
         self.log = log_dir / f"portal-serve-{self.port}.log"
-        with open(self.log, "wb") as output:
+        self.environment, self.workers = environment, workers
+        self.start()
+
+    def start(self) -> None:
+        """Start the server process; after `stop()`, start it again on the same port."""
+        with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "portal"), "serve", "--port", str(self.port),
-                 "--workers", str(workers)],
-                env={**os.environ, **environment}, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                 "--workers", str(self.workers)],
+                env={**os.environ, **self.environment}, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     async def ready(self) -> None:
         async with httpx.AsyncClient() as http:

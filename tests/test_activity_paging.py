@@ -11,7 +11,7 @@ async def seven_comments(scene) -> list[str]:
     """The summaries of the organization's eight events: the invitation accepted, then seven comments."""
     for number in range(1, 8):
         await scene["portal"].data(COMMENT, id=scene["invoice"]["id"], body=f"Comment {number}")
-    return ["accepted the invitation"] + [f"commented on invoice {scene['invoice']['number']}"] * 7
+    return ["accepted the invitation to the portal"] + [f"commented on invoice {scene['invoice']['number']}"] * 7
 
 
 def summaries(page: dict) -> list[str]:

@@ -25,9 +25,9 @@ async def test_the_portal_shows_billable_tasks_and_their_hours(business, mailbox
 
     [seen] = (await portal.data(PROJECTS))["projects"]
 
-    assert seen["tasks"] == [{"name": "Design", "billable": True, "loggedHours": "3.75", "billedHours": "2.5",
+    assert seen["tasks"] == [{"name": "Design", "billable": True, "loggedHours": "3.75", "billedHours": "2.50",
                               "unbilledHours": "1.25"}]
-    assert [(entry["hours"], entry["status"]) for entry in seen["timesheets"]] == [("2.5", "BILLED"),
+    assert [(entry["hours"], entry["status"]) for entry in seen["timesheets"]] == [("2.50", "BILLED"),
                                                                                     ("1.25", "UNBILLED")]
     assert seen["comments"] == [{"body": "Looks good"}]
     staff_view = (await business.staff.data(PROJECTS))["projects"]

@@ -2,6 +2,7 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { SetContextLink } from "@apollo/client/link/context";
 import { relayStylePagination } from "@apollo/client/utilities";
+import type { Subscription } from "rxjs";
 import { Invoices, Login } from "./operations";
 
 let token: string | null = null;
@@ -24,16 +25,18 @@ const login = await client.mutate({
 if (!login.data) throw login.error;
 token = login.data.login.token;
 
+// As a page would: show each result, then ask for the next page until there is none.
 const invoices = client.watchQuery({ query: Invoices, variables: { first: 2 } });
-const watching = invoices.subscribe(() => {});
-let page = await invoices.refetch();
-for (;;) {
-  if (!page.data) throw page.error;
-  const merged = invoices.getCurrentResult(); // every page so far
-  if (merged.dataState !== "complete") throw new Error(`invoices are ${merged.dataState}`);
-  const { edges, pageInfo } = merged.data.invoices;
-  console.log(JSON.stringify({ numbers: edges.map((edge) => edge.node.number) }));
-  if (!pageInfo.hasNextPage) break;
-  page = await invoices.fetchMore({ variables: { after: pageInfo.endCursor } });
-}
+const watching = await new Promise<Subscription>((resolve, reject) => {
+  let shown = 0;
+  const subscription = invoices.subscribe(({ data, dataState, error }) => {
+    if (error) return reject(error);
+    if (dataState !== "complete" || data.invoices.edges.length === shown) return;
+    const { edges, pageInfo } = data.invoices; // every page so far, merged
+    shown = edges.length;
+    console.log(JSON.stringify({ numbers: edges.map((edge) => edge.node.number) }));
+    if (pageInfo.hasNextPage) invoices.fetchMore({ variables: { after: pageInfo.endCursor } }).catch(reject);
+    else resolve(subscription);
+  });
+});
 watching.unsubscribe();

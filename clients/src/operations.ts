@@ -10,7 +10,7 @@ export const Login = graphql(`
 export const Invoices = graphql(`
   query Invoices($first: Int, $after: String) {
     invoices(first: $first, after: $after) {
-      edges { cursor node { id number status dueDate total balanceDue } }
+      edges { cursor node { id number status dueDate total balanceDue customer { id displayName } } }
       pageInfo { hasNextPage endCursor }
     }
   }

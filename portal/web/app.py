@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -35,7 +36,7 @@ from portal.notifications.subscriptions import ActivityFeed
 from portal.pdf.rendering import render_pool
 from portal.resolvers.context import ConnectionContext, Context, release_event_session
 from portal.schema import schema
-from portal.schema.errors import shape_error
+from portal.schema.errors import shape_errors
 from portal.services.checkout import recover_stale_attempts
 from portal.web.auth import authenticate
 from portal.web.graphql_http import (
@@ -90,7 +91,7 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             if result.errors and not self._closes_connection(result):
                 # A copy: ErrorCodes shapes the original once more when the operation ends.
                 result = dataclasses.replace(
-                    result, errors=[shape_error(error, self.context.request_id) for error in result.errors])
+                    result, errors=shape_errors(result.errors, self.context.request_id))
             yield result
 
     def _closes_connection(self, result: ExecutionResult) -> bool:
@@ -141,8 +142,8 @@ class PortalGraphQL(GraphQL[Context, None]):
             response = refusal_response(refusal)
         await response(scope, receive, send)
 
-    def should_render_graphql_ide(self, request: object) -> bool:
-        return self.graphql_ide is not None and super().should_render_graphql_ide(request)  # type: ignore[arg-type]
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
     def parse_query_params(self, params: QueryParams) -> dict[str, object]:
         try:
@@ -151,7 +152,7 @@ class PortalGraphQL(GraphQL[Context, None]):
             raise Refusal(400, "The `variables` and `extensions` of a GET must be JSON objects.") from None
 
     async def execute_single(self, request: Request, request_adapter: object, sub_response: object,
-                             context: Context, root_value: None, request_data: GraphQLRequestData):
+                             context: Context, root_value: None, request_data: GraphQLRequestData) -> ExecutionResult:
         """Strawberry's, with the operations each method serves (OPERATIONS_BY_METHOD) and refusals that say so."""
         try:
             return await self.schema.execute(
