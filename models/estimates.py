@@ -165,7 +165,7 @@ def accept_estimate(estimate: Estimate, *, today: date) -> Estimate:
 def decline_estimate(estimate: Estimate, *, today: date, reason: str | None) -> Estimate:
     _check_open_for_answer(estimate, today)
     if reason is not None and len(reason) > 2000:
-        raise BadUserInput("A reason has at most 2,000 characters.")
+        raise BadUserInput("A reason has at most 2,000 characters.", field="reason")
     estimate.status = EstimateStatus.DECLINED
     estimate.declined_at = utcnow()
     estimate.decline_reason = reason

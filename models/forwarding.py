@@ -2,7 +2,7 @@
 
 Whether the portal allows forwarding at all is a permission of the field (schema/permissions.py).
 """
-from portal.core.errors import BadUserInput
+from portal.core.errors import BadUserInput, InputCheck
 from portal.models.customers import ContactPerson, Customer, add_contact_person, find_contact_by_email, normalize_email
 
 MAX_MESSAGE = 5000
@@ -10,9 +10,12 @@ MAX_MESSAGE = 5000
 
 def check_forward_request(email: str, message: str | None) -> str:
     """The recipient's address, normalized; a message has at most MAX_MESSAGE characters."""
-    email = normalize_email(email)
+    check = InputCheck()
+    with check.field("email"):
+        email = normalize_email(email)
     if message is not None and len(message) > MAX_MESSAGE:
-        raise BadUserInput(f"A message has at most {MAX_MESSAGE:,} characters.")
+        check.add("message", f"A message has at most {MAX_MESSAGE:,} characters.")
+    check.done()
     return email
 
 
@@ -33,7 +36,7 @@ async def recipient_for(session, sender: ContactPerson, *, email: str, name: str
     """
     recipient = await find_contact_by_email(session, sender.organization_id, email)
     if recipient is not None and recipient.customer_id != sender.customer_id:
-        raise BadUserInput("This address cannot receive documents of your company.")
+        raise BadUserInput("This address cannot receive documents of your company.", field="email")
     if recipient is not None:
         return recipient
     customer = await session.get(Customer, sender.customer_id)

@@ -86,7 +86,7 @@ async def get_task(session, principal: Principal, task_id: int) -> ProjectTask:
 
 def _check_name(name: str) -> str:
     if not 1 <= len(name.strip()) <= 200:
-        raise BadUserInput("A name has 1 to 200 characters.")
+        raise BadUserInput("A name has 1 to 200 characters.", field="name")
     return name.strip()
 
 
@@ -110,7 +110,7 @@ async def add_task(session, project: Project, *, name: str, billable: bool) -> P
 async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decimal, notes: str | None,
                    billed: bool) -> TimeEntry:
     if not hours.is_finite() or not 0 < hours <= 24 or decimal_places(hours) > 4:
-        raise BadUserInput("Hours are more than 0 and at most 24 per entry.")
+        raise BadUserInput("Hours are more than 0 and at most 24 per entry.", field="hours")
     entry = TimeEntry(organization_id=task.organization_id, task_id=saved_id(task), date=entry_date, hours=hours,
                       notes=notes, billed=billed)
     session.add(entry)

@@ -29,9 +29,9 @@ def reviews_visible_to(principal: Principal):
 
 def new_review(principal: Principal, *, rating: int, comment: str | None, author_name: str) -> Review:
     if not 1 <= rating <= 5:
-        raise BadUserInput("A rating is from 1 to 5.")
+        raise BadUserInput("A rating is from 1 to 5.", field="rating")
     if comment is not None and len(comment) > 5000:
-        raise BadUserInput("A review comment has at most 5,000 characters.")
+        raise BadUserInput("A review comment has at most 5,000 characters.", field="comment")
     customer_id, contact_person_id = principal.contact_ids()
     return Review(organization_id=principal.organization_id, customer_id=customer_id,
                   contact_person_id=contact_person_id, rating=rating, comment=comment, author_name=author_name)

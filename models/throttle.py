@@ -29,7 +29,7 @@ async def check_not_throttled(session, key: str) -> None:
     now = utcnow()
     # The MAX_FAILURES-th latest failure in the window: while it is in the window, so are MAX_FAILURES failures.
     blocking = await session.scalar(
-        select(FailedSignIn.failed_at)
+        select(col(FailedSignIn.failed_at))
         .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > now - WINDOW)
         .order_by(col(FailedSignIn.failed_at).desc()).offset(MAX_FAILURES - 1).limit(1))
     if blocking is not None:

@@ -1,4 +1,4 @@
-"""Which customer a list or a view is about, by who asks."""
+"""Who asks, and which customer a list or a view is about for them."""
 from typing import TypeVar
 
 from sqlalchemy import Select

@@ -177,10 +177,12 @@ class Mutation:
                                description="The invoices, how to pay them, and the idempotency key.")]
                            ) -> PaymentResult:
         method = input.payment_method
-        result = await resolve.pay_invoices(
-            info.context, invoice_ids=input.invoice_ids, saved_payment_method_id=value(method.saved_payment_method_id),
-            gateway_token=value(method.gateway_token), save_method=bool(input.save_payment_method),
-            idempotency_key=input.idempotency_key)
+        with checked("input"):
+            result = await resolve.pay_invoices(
+                info.context, invoice_ids=input.invoice_ids,
+                saved_payment_method_id=value(method.saved_payment_method_id),
+                gateway_token=value(method.gateway_token), save_method=bool(input.save_payment_method),
+                idempotency_key=input.idempotency_key)
         return PaymentResult(status=PaymentStatus(result.status),
                              payment=Payment.from_model(result.payment) if result.payment else None,
                              failure_reason=result.failure_reason, failure_code=result.failure_code)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, NotFound, PaymentFailed
+from portal.core.errors import BadUserInput, InputCheck, NotFound, PaymentFailed
 from portal.core.gateway import (
     ChargeOutcome,
     GatewayUnavailable,
@@ -100,7 +100,7 @@ async def describe_token(gateway: PaymentGateway, gateway_token: str | None) -> 
     try:
         return await gateway.describe(gateway_token)
     except InvalidToken as error:
-        raise BadUserInput(str(error)) from None
+        raise BadUserInput(str(error), field="payment_method.gateway_token") from None
 
 
 async def payment_source(session: AsyncSession, principal, *, saved_payment_method_id: str | None,
@@ -110,7 +110,7 @@ async def payment_source(session: AsyncSession, principal, *, saved_payment_meth
         return PaymentSource(kind=PaymentMethodKind(token_details.kind), source=gateway_token,
                              identity=f"token:{gateway_token}")
     if saved_payment_method_id is None or gateway_token is not None:  # neither, or both
-        raise BadUserInput("Give exactly one of savedPaymentMethodId and gatewayToken.")
+        raise BadUserInput("Give exactly one of savedPaymentMethodId and gatewayToken.", field="payment_method")
     pk = decode_id(saved_payment_method_id, "SavedPaymentMethod")
     method = await session.scalar(payment_methods_of(principal).where(col(SavedPaymentMethod.id) == pk))
     if method is None:
@@ -127,10 +127,12 @@ async def result_of(session: AsyncSession, attempt: PaymentAttempt) -> PayResult
 
 
 def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
+    check = InputCheck()
     if not 1 <= len(idempotency_key) <= MAX_KEY:
-        raise BadUserInput(f"An idempotency key has 1 to {MAX_KEY} characters.")
+        check.add("idempotency_key", f"An idempotency key has 1 to {MAX_KEY} characters.")
     if not 1 <= len(invoice_ids) <= MAX_INVOICES:
-        raise BadUserInput(f"Pay 1 to {MAX_INVOICES} invoices at once.")
+        check.add("invoice_ids", f"Pay 1 to {MAX_INVOICES} invoices at once.")
+    check.done()
     return list(dict.fromkeys(decode_id(invoice_id, "Invoice") for invoice_id in invoice_ids))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from factories import LOGIN, OWNER_PASSWORD, STAFF_LOGIN
-from live import ActivityClient, free_port, uvicorn_serving
+from live import ActivityClient, HttpGraphQL, free_port, portal_serving, uvicorn_serving
 from sqlalchemy import update
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -318,6 +318,15 @@ async def test_a_websocket_with_a_bad_token_is_closed_saying_why(server, app, gq
 
 
 # ---------------------------------------------------------------- where links point
+
+
+async def test_portal_serve_links_follow_its_port(database_url, business, tmp_path):
+    environment = {"PORTAL_DATABASE_URL": database_url, "PORTAL_MAIL_DIR": str(tmp_path)}
+
+    async with portal_serving(environment, log_dir=tmp_path) as (server,):
+        answer = await HttpGraphQL(server.base, business.staff.token).data("{ portalSettings { portalUrl } }")
+
+    assert answer["portalSettings"]["portalUrl"] == f"{server.base}/portal/{business.portal_name}"
 
 
 def test_portal_demo_prints_links_with_its_port(tmp_path):

@@ -8,6 +8,7 @@ INVOICES = "{ invoices { totalCount } }"
 UPDATE_ME = "mutation($input: MyAccountInput!) { updateMyAccount(input: $input) { firstName } }"
 UPDATE_COMPANY = "mutation($input: CompanyDetailsInput!) { updateCompanyDetails(input: $input) { companyName } }"
 UPDATE_ORGANIZATION = "mutation($input: OrganizationInput!) { updateOrganization(input: $input) { name } }"
+PAY = "mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status } }"
 LONG = "x" * 201
 
 
@@ -150,3 +151,26 @@ async def test_values_written_in_the_query_are_reported_at_their_path_too(busine
         {quantity: "1", rate: "2"}, {name: "Design", quantity: "1", rate: "2", colour: "red"}]}) { id } }""")
 
     assert fields(body) == ["input.lineItems[0].name", "input.lineItems[1].colour"]
+
+
+async def test_a_payment_request_reports_every_bad_field(business, mailbox):
+    customer = await business.customer()
+    portal, _ = await business.portal_user(customer["id"], "payer@problems.example.com", mailbox)
+
+    body = await portal.request(PAY, input={"invoiceIds": [], "paymentMethod": {"gatewayToken": "tok_visa"},
+                                            "idempotencyKey": ""})
+
+    assert fields(body) == ["input.idempotencyKey", "input.invoiceIds"]
+
+
+async def test_problems_of_plain_arguments_name_the_argument(business):
+    customer = await business.customer()
+    project = await business.staff.data('mutation($c: ID!) { createProject(customerId: $c, name: "Site") { id } }',
+                                        c=customer["id"])
+    task = await business.staff.data('mutation($p: ID!) { addProjectTask(projectId: $p, name: "Build") { id } }',
+                                     p=project["createProject"]["id"])
+
+    body = await business.staff.request('mutation($t: ID!) { logTime(taskId: $t, date: "2026-01-05", hours: "25") '
+                                        "{ id } }", t=task["addProjectTask"]["id"])
+
+    assert problems(body) == [("hours", "Hours are more than 0 and at most 24 per entry.")]

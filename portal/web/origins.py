@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
 
@@ -66,7 +66,7 @@ def close_reason(origin: str) -> str:
 class PortalCORS(CORSMiddleware):
     """Starlette's CORS, with refusals that say what to change, and a warning in the log for each."""
 
-    def __init__(self, app, origins: BrowserOrigins) -> None:
+    def __init__(self, app: ASGIApp, origins: BrowserOrigins) -> None:
         super().__init__(app, allow_origins=sorted(origins.origins), allow_methods=ALLOWED_METHODS,
                          allow_headers=ALLOWED_HEADERS, expose_headers=EXPOSED_HEADERS, max_age=600)
         self.browser_origins = origins
