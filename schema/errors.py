@@ -25,6 +25,7 @@ MASKED = "Internal server error."
 VARIABLE_ERROR = re.compile(r"Variable '\$(?P<variable>\w+)' (has invalid value(?: at (?P<path>(\.\w+|\[\d+\])+))?:)?")
 MISSING_FIELD = re.compile(r"Expected value of type '[\w!\[\]]+' to include required field '(?P<field>\w+)'")
 PYTHON_NAME = re.compile(r"[A-Za-z_]\w*")
+NOWHERE = (-1, -1)
 
 
 def shape_errors(errors: Iterable[GraphQLError], request_id: str,
@@ -98,6 +99,7 @@ def literal_fields(document: DocumentNode) -> dict[tuple[int, int], str]:
             elif isinstance(node, (OperationDefinitionNode, FragmentDefinitionNode, FieldNode, InlineFragmentNode)):
                 pending += getattr(node, "arguments", None) or ()
                 pending += node.selection_set.selections if node.selection_set else ()
+    fields.pop(NOWHERE, None)  # nodes without a place cannot be told apart
     return fields
 
 
@@ -114,7 +116,7 @@ def _note_value(value: Node, path: str, fields: dict[tuple[int, int], str]) -> N
 
 def _span(node: Node) -> tuple[int, int]:
     """A node's place in the document's text: the same in a cached copy of the document."""
-    return (node.loc.start, node.loc.end) if node.loc else (-1, -1)
+    return (node.loc.start, node.loc.end) if node.loc else NOWHERE
 
 
 def _mark_bad_input(error: GraphQLError) -> None:

@@ -26,7 +26,8 @@ def test_decimals_are_plain_with_at_least_two_decimals(value, shown):
     assert format_decimal(value) == shown
 
 
-@pytest.mark.parametrize("sent", [49, 49.5, True, "1E+1", "1e-7", " 1", "1.", ".5", "+1", "NaN", "Infinity", "1_000", ""])
+@pytest.mark.parametrize("sent", [49, 49.5, True, "1E+1", "1e-7", " 1", "1.", ".5", "+1", "NaN", "Infinity", "1_000",
+                                  ""])
 def test_decimals_are_taken_only_as_plain_strings(sent):
     with pytest.raises(GraphQLError):
         parse_decimal(sent)
