@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scenarios import SCENARIOS  # noqa: E402
+from scenarios import SCENARIOS
 
 # p95 latency, one client at a time unless the name says otherwise; the client runs on the same machine.
 TARGETS_MS = {"dashboard p95": 25, "invoices page p95": 40, "statement p95": 40, "payInvoices p95": 150,
@@ -62,7 +62,7 @@ def start_server(database_url: str, port: int, mail_dir: str) -> subprocess.Pope
            "PORTAL_MAIL_DIR": mail_dir}
     if WORKERS > 1:
         env["PORTAL_BROADCAST_URL"] = os.environ.get("BENCH_BROADCAST_URL", "redis://127.0.0.1:6379")
-    log = open(HERE / "server.log", "wb")  # a pipe nobody reads would fill up and stall the server
+    log = open(HERE / "server.log", "wb")  # noqa: SIM115 - the server owns it; a pipe nobody reads would stall it
     command = [str(ROOT / ".venv/bin/portal"), "demo", "--port", str(port), "--workers", str(WORKERS)]
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 

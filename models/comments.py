@@ -68,7 +68,7 @@ def tells_customer(comment: Comment, subject, portal_settings: PortalSettings) -
 
 def new_comment(principal: Principal, *, subject_type: str, subject_id: int, customer_id: int, body: str,
                 author_name: str, visible_in_portal: bool) -> Comment:
-    if not 1 <= len(body.strip()) or len(body) > MAX_COMMENT:
+    if not len(body.strip()) >= 1 or len(body) > MAX_COMMENT:
         raise BadUserInput(f"A comment has 1 to {MAX_COMMENT:,} characters.", field="body")
     return Comment(
         organization_id=principal.organization_id, customer_id=customer_id, subject_type=subject_type,

@@ -67,7 +67,7 @@ def normalize_email(email: str) -> str:
 
 
 def gravatar_url(email: str) -> str:
-    digest = hashlib.md5(email.strip().lower().encode()).hexdigest()  # noqa: S324 - Gravatar's scheme
+    digest = hashlib.md5(email.strip().lower().encode()).hexdigest()
     return f"https://www.gravatar.com/avatar/{digest}?d=identicon"
 
 

@@ -160,7 +160,7 @@ class Broker:
         while True:
             try:
                 connection = await self._connect()
-            except Exception as error:  # noqa: BLE001 - any failure: try again a little later
+            except Exception as error:
                 logger.warning("cannot connect to the broker (%s); retrying in %.1f s", _reason(error), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_CAP_SECONDS)
@@ -171,7 +171,7 @@ class Broker:
             logger.info("connected to the broker")
             try:
                 await self._heartbeat(connection)
-            except Exception as error:  # noqa: BLE001 - whatever the cause, this connection is done
+            except Exception as error:
                 self._lose(connection, error)
             self._connected.clear()
             await self._discard(connection)
@@ -245,6 +245,6 @@ async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> 
     for organization_id, sequence in latest.items():
         try:
             await broker.publish(ACTIVITY_CHANNEL, announcement(organization_id, sequence))
-        except Exception as error:  # noqa: BLE001 - the commit stands; polling delivers the events
+        except Exception as error:
             logger.warning("could not announce activity of organization %s up to %s: %s",
                            organization_id, sequence, _reason(error))

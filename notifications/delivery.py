@@ -74,7 +74,7 @@ class SmtpDelivery:
             "username": unquote(parts.username) if parts.username else None,
             "password": unquote(parts.password) if parts.password else None,
             "use_tls": tls == "ssl",
-            "start_tls": True if tls == "starttls" else False,
+            "start_tls": tls == "starttls",
             "timeout": 30,
         }
 

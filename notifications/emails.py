@@ -1,53 +1,178 @@
-"""Queuing emails: one plain structure rendered as text and as escaped HTML."""
-import html
-import secrets
-from dataclasses import dataclass, field
+"""The emails the portal sends, each queued inside the transaction of its cause: all their wording is here."""
+from datetime import timedelta
+from urllib.parse import urlencode
 
-from portal.models.outbox import OutboxEmail
-from portal.models.text import clamp
-
-
-@dataclass(frozen=True)
-class Email:
-    to_address: str
-    subject: str
-    paragraphs: list[str]
-    to_name: str | None = None
-    link_label: str | None = None
-    link_url: str | None = None
-    quote: str | None = None  # user-written text shown as a quotation: a comment, a reason
-    signature: list[str] = field(default_factory=list)
+from portal.core.ids import to_global_id
+from portal.models.comments import Comment
+from portal.models.customers import ContactPerson, Customer
+from portal.models.estimates import Estimate
+from portal.models.invoices import Invoice
+from portal.models.organizations import PortalSettings, owner_of
+from portal.models.payments import Payment
+from portal.notifications.labels import amount_label, document_label, invoice_numbers, subject_label
+from portal.notifications.outbox import Email, queue_email
 
 
-def render_text(email: Email) -> str:
-    parts = list(email.paragraphs)
-    if email.quote:
-        parts.append("\n".join(f"> {line}" for line in email.quote.splitlines() or [""]))
-    if email.link_url and email.link_label:
-        parts.append(f"{email.link_label}: {email.link_url}")
-    parts.extend(email.signature)
-    return "\n\n".join(parts) + "\n"
+def invitation_ttl(settings) -> timedelta:
+    return timedelta(days=settings.invite_ttl_days)
 
 
-def render_html(email: Email) -> str:
-    parts = [f"<p>{html.escape(paragraph)}</p>" for paragraph in email.paragraphs]
-    if email.quote:
-        quoted = "<br>".join(html.escape(line) for line in email.quote.splitlines())
-        parts.append(f'<blockquote style="border-left:3px solid #ccc;padding-left:8px">{quoted}</blockquote>')
-    if email.link_url and email.link_label:
-        parts.append(f'<p><a href="{html.escape(email.link_url, quote=True)}">{html.escape(email.link_label)}</a></p>')
-    parts.extend(f"<p>{html.escape(line)}</p>" for line in email.signature)
-    body = "\n".join(parts)
-    return f'<!doctype html>\n<html><body style="font-family:sans-serif">\n{body}\n</body></html>\n'
+def portal_link(settings, organization, path: str = "", **query) -> str:
+    link = settings.link(f"/portal/{organization.portal_name}{path}")
+    return f"{link}?{urlencode(query)}" if query else link
 
 
-def queue_email(session, email: Email, *, organization_id: int, mail_domain: str = "portal.local") -> OutboxEmail:
-    """Add the email to the current transaction; the sender delivers it after commit."""
-    row = OutboxEmail(
-        organization_id=organization_id, message_id=f"<{secrets.token_hex(16)}@{mail_domain}>",
-        to_address=email.to_address, to_name=email.to_name and clamp(email.to_name, 200),
-        subject=clamp(email.subject, 300),
-        text_body=render_text(email), html_body=render_html(email),
+def queue_invitation(session, settings, organization, contact, token: str, *, document_label: str | None = None,
+                     message: str | None = None):
+    paragraphs = [f"Hello {contact.full_name},"]
+    if document_label:
+        paragraphs.append(f"{document_label} from {organization.name} is waiting for you in the portal.")
+    paragraphs.append(
+        f"{organization.name} invites you to its customer portal, where you can see your estimates, "
+        f"invoices, payments and statement, and pay online."
     )
-    session.add(row)
-    return row
+    paragraphs.append(f"The link works once and expires in {settings.invite_ttl_days} days.")
+    email = Email(
+        to_address=contact.email, to_name=contact.full_name,
+        subject=f"{organization.name} invites you to its customer portal",
+        paragraphs=paragraphs, quote=message, link_label="Accept the invitation",
+        link_url=portal_link(settings, organization, "/accept-invite", token=token),
+    )
+    return queue_email(session, email, organization_id=organization.id)
+
+
+def document_link(settings, organization, global_id: str) -> str:
+    return portal_link(settings, organization, f"/documents/{global_id}")
+
+
+def queue_notice(session, organization, *, to_address: str, to_name: str | None, subject: str,
+                 paragraphs: list[str], link_url: str | None = None, link_label: str = "Open it in the portal",
+                 quote: str | None = None):
+    """A short notice: what happened, to what, by whom, the user's words if any, and a link."""
+    email = Email(to_address=to_address, to_name=to_name, subject=subject, paragraphs=paragraphs,
+                  quote=quote, link_label=link_label if link_url else None, link_url=link_url,
+                  signature=[f"— {organization.name}"])
+    return queue_email(session, email, organization_id=organization.id)
+
+
+async def notify_owner(session, organization, *, subject: str, paragraphs: list[str], quote: str | None = None,
+                       link_url: str | None = None) -> None:
+    """Email the owner about portal activity, where the portal settings ask for it."""
+    portal_settings = await session.get(PortalSettings, organization.id)
+    if not portal_settings.notify_owner_on_activity:
+        return
+    owner = await owner_of(session, organization.id)
+    queue_notice(session, organization, to_address=owner.email, to_name=owner.name, subject=subject,
+                 paragraphs=paragraphs, quote=quote, link_url=link_url)
+
+
+def link_to(settings, organization, row) -> str:
+    """Where the portal shows an estimate, an invoice or a project."""
+    global_id = to_global_id(type(row).__name__, row.id)
+    if type(row).__name__ == "Project":
+        return portal_link(settings, organization, f"/projects/{global_id}")
+    return document_link(settings, organization, global_id)
+
+
+def forwarded_by(document: Estimate | Invoice, sender: ContactPerson) -> str:
+    """How the invitation of a forwarded document's recipient names the document."""
+    return f"{document_label(document)}, forwarded by {sender.full_name},"
+
+
+def queue_forwarded_document(session, settings, organization, document: Estimate | Invoice, *,
+                             sender: ContactPerson, recipient: ContactPerson, message: str | None):
+    """To a recipient with access; anyone else is sent an invitation naming the document instead."""
+    what = document_label(document)
+    return queue_notice(session, organization, to_address=recipient.email, to_name=recipient.full_name,
+                        subject=f"{sender.full_name} forwarded {what} from {organization.name}",
+                        paragraphs=[f"Hello {recipient.full_name},",
+                                    f"{sender.full_name} forwarded {what} from {organization.name} to you."],
+                        quote=message, link_url=link_to(settings, organization, document))
+
+
+def queue_review_request(session, settings, organization, contact: ContactPerson):
+    return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
+                        subject=f"How did {organization.name} do?",
+                        paragraphs=[f"Hello {contact.full_name},",
+                                    f"{organization.name} would value your review. It takes a minute: rate us "
+                                    "from 1 to 5 and, if you like, say why."],
+                        link_label="Leave a review", link_url=portal_link(settings, organization, "/review"))
+
+
+def queue_comment_notice(session, settings, organization, comment: Comment, subject, contact: ContactPerson):
+    """A staff comment, to a contact person of the customer; `subject` is what it is on."""
+    label = subject_label(comment.subject_type, subject)
+    return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
+                        subject=f"{organization.name} commented on {label}",
+                        paragraphs=[f"Hello {contact.full_name},",
+                                    f"{comment.author_name} of {organization.name} commented on {label}:"],
+                        quote=comment.body, link_url=link_to(settings, organization, subject))
+
+
+async def notify_owner_of_comment(session, settings, organization, comment: Comment, subject) -> None:
+    """A contact person's comment; `subject` is what it is on."""
+    label = subject_label(comment.subject_type, subject)
+    await notify_owner(session, organization, subject=f"{comment.author_name} commented on {label}",
+                       paragraphs=[f"{comment.author_name} commented on {label}:"], quote=comment.body,
+                       link_url=link_to(settings, organization, subject))
+
+
+async def notify_estimate_accepted(session, settings, organization, estimate: Estimate, *, customer: Customer,
+                                   contact: ContactPerson) -> None:
+    await _notify_estimate_answered(session, settings, organization, estimate, customer=customer, contact=contact,
+                                    verb="accepted", reason=None)
+
+
+async def notify_estimate_declined(session, settings, organization, estimate: Estimate, *, customer: Customer,
+                                   contact: ContactPerson, reason: str | None) -> None:
+    await _notify_estimate_answered(session, settings, organization, estimate, customer=customer, contact=contact,
+                                    verb="declined", reason=reason)
+
+
+async def _notify_estimate_answered(session, settings, organization, estimate: Estimate, *, customer: Customer,
+                                    contact: ContactPerson, verb: str, reason: str | None) -> None:
+    await notify_owner(
+        session, organization, subject=f"{contact.full_name} {verb} estimate {estimate.number}",
+        paragraphs=[f"{contact.full_name} of {customer.display_name} {verb} estimate {estimate.number} "
+                    f"({amount_label(estimate.currency, estimate.total)})."] + (["Their reason:"] if reason else []),
+        quote=reason, link_url=link_to(settings, organization, estimate))
+
+
+# The company details a contact person may change, as the owner's notice names them.
+COMPANY_FIELDS = {"company_name": "company name", "billing_address": "billing address",
+                  "shipping_address": "shipping address"}
+
+
+async def notify_details_updated(session, settings, organization, customer: Customer, *, contact: ContactPerson,
+                                 changed: list[str]) -> None:
+    """`changed` names the fields changed (company_name, billing_address, shipping_address)."""
+    fields = ", ".join(COMPANY_FIELDS[key] for key in changed) or "nothing"
+    await notify_owner(session, organization,
+                       subject=f"{contact.full_name} updated the details of {customer.display_name}",
+                       paragraphs=[f"{contact.full_name} updated the company details of {customer.display_name}: "
+                                   f"{fields}."],
+                       link_url=portal_link(settings, organization, "/account"))
+
+
+async def notify_payment_received(session, organization, payment: Payment, *, contact: ContactPerson,
+                                  invoices: list[Invoice]) -> None:
+    """`invoices` are the ones paid, in the order the payer named them."""
+    amount = amount_label(payment.currency, payment.amount)
+    method = payment.method.replace("_", " ").lower()
+    await notify_owner(session, organization, subject=f"Payment received: {amount} from {contact.full_name}",
+                       paragraphs=[f"{contact.full_name} paid {amount} by {method} for {invoice_numbers(invoices)} "
+                                   f"({payment.number}, reference {payment.reference})."])
+
+
+def queue_receipt(session, settings, organization, payment: Payment, *, contact: ContactPerson,
+                  invoices: list[Invoice]):
+    """To the payer; `invoices` are the ones paid, in the order the payer named them."""
+    amount, numbers = amount_label(payment.currency, payment.amount), invoice_numbers(invoices)
+    return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
+                        subject=f"Receipt for your payment {payment.number} to {organization.name}",
+                        paragraphs=[f"Hello {contact.full_name},",
+                                    f"Thank you: {organization.name} received {amount} for {numbers}.",
+                                    f"Payment {payment.number}, {payment.date.isoformat()}, "
+                                    f"reference {payment.reference}."],
+                        link_url=link_to(settings, organization, invoices[0]),
+                        link_label="See the invoice in the portal")

@@ -14,6 +14,7 @@ stopped after the server took it and before it was marked sent; its stable Messa
 receiving side drop the copy.
 """
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -74,10 +75,8 @@ class OutboxSender:
                     pass
             except Exception:  # a database hiccup must not stop the sender for good
                 logger.exception("outbox pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def send_due(self) -> int:
@@ -128,7 +127,7 @@ class OutboxSender:
         try:
             await asyncio.wait_for(self.delivery.deliver(build_message(email, mail_from=self.mail_from)),
                                    SEND_TIMEOUT_SECONDS)
-        except Exception as error:  # noqa: BLE001 - any failure means: try again later
+        except Exception as error:
             attempts = email.attempts + 1
             delay = PERMANENT_RETRY if is_permanent(error) else backoff(attempts, self.max_backoff_seconds)
             await self._record(email, attempts=attempts, next_attempt_at=utcnow() + delay,

@@ -23,7 +23,7 @@ def _migrate() -> None:
 
     try:
         upgrade(get_settings().database_url)
-    except Exception as error:  # noqa: BLE001 - one line for the operator, not a traceback
+    except Exception as error:
         fail(f"cannot migrate the database at PORTAL_DATABASE_URL: {_reason(error)}")
 
 

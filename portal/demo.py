@@ -17,7 +17,7 @@ from portal.models.organizations import Organization, create_organization, owner
 from portal.models.payments import record_offline_payment
 from portal.models.projects import add_task, create_project, log_time
 from portal.models.rows import saved_id
-from portal.notifications.messages import invitation_ttl, portal_link
+from portal.notifications.emails import invitation_ttl, portal_link
 
 PORTAL_NAME = "demo"
 OWNER_EMAIL = "owner@northwind.example.com"

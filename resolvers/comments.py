@@ -12,7 +12,7 @@ from portal.models.invoices import Invoice, get_invoice
 from portal.models.organizations import StaffUser
 from portal.models.projects import Project, get_project, shown_only_with_projects
 from portal.models.rows import saved_id
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.projects import require_projects_shown
 from portal.resolvers.scope import signed_in_person
@@ -57,8 +57,8 @@ async def _tell_about_comment(ctx: Context, comment: Comment, subject: Commentab
     """A contact person's comment goes to the owner; a staff comment to the customer, where the rules say so."""
     organization = ctx.viewer_organization
     if not comment.by_staff:
-        await messages.notify_owner_of_comment(ctx.session, ctx.settings, organization, comment, subject)
+        await emails.notify_owner_of_comment(ctx.session, ctx.settings, organization, comment, subject)
         return
     if tells_customer(comment, subject, await ctx.portal_settings()):
         for contact in await active_contacts_of(ctx.session, comment.customer_id):
-            messages.queue_comment_notice(ctx.session, ctx.settings, organization, comment, subject, contact)
+            emails.queue_comment_notice(ctx.session, ctx.settings, organization, comment, subject, contact)

@@ -19,7 +19,7 @@ from portal.models.customers import (
 from portal.models.customers import (
     create_customer as new_customer,
 )
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, keyset_page
 from portal.resolvers.scope import customer_of_view, signed_in_contact
@@ -44,14 +44,12 @@ async def customer_for_staff(ctx: Context, customer_id: str) -> Customer:
 
 async def create_customer(ctx: Context, **fields) -> Customer:
     principal = ctx.viewer
-    customer = await new_customer(ctx.session, principal, **fields)
-    return customer
+    return await new_customer(ctx.session, principal, **fields)
 
 
 async def add_contact_person(ctx: Context, customer_id: str, **fields) -> ContactPerson:
     customer = await customer_for_staff(ctx, customer_id)
-    contact = await add_contact(ctx.session, customer, **fields)
-    return contact
+    return await add_contact(ctx.session, customer, **fields)
 
 
 async def set_ach_enabled(ctx: Context, customer_id: str, enabled: bool) -> Customer:
@@ -79,8 +77,8 @@ async def enable_portal_access(ctx: Context, contact_person_ids: Sequence[str]) 
 async def invite(ctx: Context, contact: ContactPerson, *, document_label: str | None = None,
                  message: str | None = None) -> None:
     """Invite a contact person and queue the invitation; part of the caller's transaction."""
-    token = await access.invite(ctx.session, contact, ttl=messages.invitation_ttl(ctx.settings))
-    messages.queue_invitation(ctx.session, ctx.settings, ctx.viewer_organization, contact, token,
+    token = await access.invite(ctx.session, contact, ttl=emails.invitation_ttl(ctx.settings))
+    emails.queue_invitation(ctx.session, ctx.settings, ctx.viewer_organization, contact, token,
                               document_label=document_label, message=message)
 
 
@@ -101,6 +99,6 @@ async def update_company_details(ctx: Context, changes: dict) -> Customer:
     customer = await get_customer(ctx.session, ctx.viewer, contact.customer_id)
     update_company(customer, changes)
     await events.details_updated(ctx.session, customer, contact)
-    await messages.notify_details_updated(ctx.session, ctx.settings, ctx.viewer_organization, customer,
+    await emails.notify_details_updated(ctx.session, ctx.settings, ctx.viewer_organization, customer,
                                           contact=contact, changed=list(changes))
     return customer

@@ -14,7 +14,7 @@ from portal.models.columns import utcnow
 from portal.models.customers import ContactPerson
 from portal.models.estimates import Estimate, get_estimate
 from portal.models.invoices import Invoice, get_invoice
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.customers import invite
 from portal.resolvers.scope import signed_in_contact
@@ -59,9 +59,9 @@ async def forward_document(ctx: Context, *, document_id: str, email: str, name: 
     email = forwarding.check_forward_request(email, message)
     recipient = await forwarding.recipient_for(ctx.session, sender, email=email, name=name)
     if access.has_access(recipient):
-        messages.queue_forwarded_document(ctx.session, ctx.settings, ctx.viewer_organization, document, sender=sender,
+        emails.queue_forwarded_document(ctx.session, ctx.settings, ctx.viewer_organization, document, sender=sender,
                                           recipient=recipient, message=message)
     else:
-        await invite(ctx, recipient, document_label=messages.forwarded_by(document, sender), message=message)
+        await invite(ctx, recipient, document_label=emails.forwarded_by(document, sender), message=message)
     await events.document_forwarded(ctx.session, document, sender, recipient)
     return recipient

@@ -5,7 +5,7 @@ from portal.models.customers import ContactPerson, get_customer
 from portal.models.documents import as_drafts
 from portal.models.estimates import Estimate, estimates_visible_to, get_estimate
 from portal.models.invoices import Invoice, InvoiceKind, create_invoice
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer, signed_in_contact
@@ -25,9 +25,8 @@ async def estimates(ctx: Context, *, status, statuses, customer_id, first, after
 async def create_estimate(ctx: Context, *, customer_id: str, estimate_date, expiry_date, lines, send) -> Estimate:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    estimate = await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
+    return await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
                                            expiry_date=expiry_date, lines=lines, send=send)
-    return estimate
 
 
 async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date, expiry_date,
@@ -53,10 +52,9 @@ async def convert_estimate_to_invoice(ctx: Context, estimate_id: str) -> Invoice
     rules.mark_invoiced(estimate, today=ctx.today)
     customer = await get_customer(ctx.session, principal, estimate.customer_id)
     lines = as_drafts(await rules.estimate_lines(ctx.session, estimate))
-    invoice = await create_invoice(ctx.session, customer, today=ctx.today, kind=InvoiceKind.STANDARD,
+    return await create_invoice(ctx.session, customer, today=ctx.today, kind=InvoiceKind.STANDARD,
                                    invoice_date=None, due_date=None, lines=lines, payment_options=None,
                                    send=False, estimate_id=estimate.id)
-    return invoice
 
 
 async def _estimate_to_answer(ctx: Context, estimate_id: str) -> tuple[ContactPerson, Estimate]:
@@ -71,7 +69,7 @@ async def accept_estimate(ctx: Context, estimate_id: str) -> Estimate:
     rules.accept_estimate(estimate, today=ctx.today)
     await events.estimate_accepted(ctx.session, estimate, contact)
     customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
-    await messages.notify_estimate_accepted(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+    await emails.notify_estimate_accepted(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
                                             customer=customer, contact=contact)
     return estimate
 
@@ -81,6 +79,6 @@ async def decline_estimate(ctx: Context, estimate_id: str, *, reason: str | None
     rules.decline_estimate(estimate, today=ctx.today, reason=reason)
     await events.estimate_declined(ctx.session, estimate, contact, reason)
     customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
-    await messages.notify_estimate_declined(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+    await emails.notify_estimate_declined(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
                                             customer=customer, contact=contact, reason=reason)
     return estimate

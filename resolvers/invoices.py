@@ -26,8 +26,7 @@ async def invoices(ctx: Context, *, status, statuses, kind, customer_id, first, 
 async def create_invoice(ctx: Context, *, customer_id: str, **fields) -> Invoice:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    invoice = await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
-    return invoice
+    return await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
 
 
 async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:
@@ -36,10 +35,8 @@ async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:
 
 
 async def send_invoice(ctx: Context, invoice_id: str) -> Invoice:
-    invoice = rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
-    return invoice
+    return rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
 
 
 async def void_invoice(ctx: Context, invoice_id: str) -> Invoice:
-    invoice = rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))
-    return invoice
+    return rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))

@@ -4,7 +4,7 @@ from portal.models.invoices import PaymentMethodKind, portal_payment_methods
 from portal.models.organizations import Organization, PortalSettings, find_portal
 from portal.models.organizations import update_organization as change_organization
 from portal.models.organizations import update_portal_settings as change_portal_settings
-from portal.notifications.messages import portal_link
+from portal.notifications.emails import portal_link
 from portal.resolvers.context import Context
 from portal.resolvers.scope import customer_of_view
 

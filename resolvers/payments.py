@@ -22,9 +22,8 @@ async def payments(ctx: Context, *, customer_id: str | None, first: int | None, 
 async def record_payment(ctx: Context, *, invoice_id: str, amount, payment_date, reference) -> Payment:
     principal = ctx.viewer
     invoice = await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
-    payment = await record_offline_payment(ctx.session, invoice, amount=amount,
+    return await record_offline_payment(ctx.session, invoice, amount=amount,
                                            payment_date=payment_date or ctx.today, reference=reference)
-    return payment
 
 
 async def pay_invoices(ctx: Context, **request) -> checkout.PayResult:

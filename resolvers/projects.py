@@ -24,16 +24,14 @@ async def projects(ctx: Context) -> list[Project]:
 async def create_project(ctx: Context, customer_id: str, *, name: str, description: str | None) -> Project:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    project = await rules.create_project(ctx.session, organization_id=principal.organization_id,
+    return await rules.create_project(ctx.session, organization_id=principal.organization_id,
                                          customer_id=saved_id(customer), name=name, description=description)
-    return project
 
 
 async def add_project_task(ctx: Context, project_id: str, *, name: str, billable: bool) -> ProjectTask:
     principal = ctx.viewer
     project = await rules.get_project(ctx.session, principal, decode_id(project_id, "Project"))
-    task = await rules.add_task(ctx.session, project, name=name, billable=billable)
-    return task
+    return await rules.add_task(ctx.session, project, name=name, billable=billable)
 
 
 async def log_time(ctx: Context, task_id: str, *, entry_date: date, hours: Decimal, notes: str | None,

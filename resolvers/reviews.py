@@ -8,7 +8,7 @@ from portal.core.ids import decode_id
 from portal.models import access
 from portal.models.customers import get_contact_person
 from portal.models.reviews import Review, new_review, reviews_visible_to
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.scope import signed_in_contact
 
@@ -37,5 +37,5 @@ async def request_review(ctx: Context, contact_person_ids: Sequence[str]) -> boo
                 for value in dict.fromkeys(contact_person_ids)]
     for contact in contacts:
         if access.has_access(contact):
-            messages.queue_review_request(ctx.session, ctx.settings, ctx.viewer_organization, contact)
+            emails.queue_review_request(ctx.session, ctx.settings, ctx.viewer_organization, contact)
     return True

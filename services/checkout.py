@@ -42,7 +42,7 @@ from portal.models.payment_attempts import (
 )
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
 from portal.models.payments import Payment, record_allocated_payment, settlement_in_full
-from portal.notifications import events, messages
+from portal.notifications import emails, events
 from portal.notifications.publishing import commit_and_publish
 
 logger = logging.getLogger("portal.payments")
@@ -239,8 +239,8 @@ async def _record_success(session, settings, organization, contact, attempt, inv
                                       reference=token_details.reusable_reference)
         attempt.saved_payment_method_id = saved.id
     await events.payment_received(session, payment, contact, ordered)
-    await messages.notify_payment_received(session, organization, payment, contact=contact, invoices=ordered)
-    messages.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
+    await emails.notify_payment_received(session, organization, payment, contact=contact, invoices=ordered)
+    emails.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
 
 
 async def _record_failure(session, contact, attempt, invoices, outcome) -> None:

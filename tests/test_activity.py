@@ -94,7 +94,7 @@ async def test_a_resumed_subscription_gets_exactly_what_it_missed_then_live_ones
 
     assert [event["comment"]["body"] for event in missed] == [f"Comment {n}" for n in range(1, 21)]
     assert live["comment"]["body"] == "Live one"
-    cursors = [last_seen] + [event["cursor"] for event in missed + [live]]
+    cursors = [last_seen] + [event["cursor"] for event in [*missed, live]]
     assert len(set(cursors)) == 22
 
 

@@ -60,7 +60,7 @@ async def test_the_dashboard_adds_up(business, mailbox):
 
 
 async def test_the_statement_runs_a_balance(business, mailbox):
-    customer, portal, _ = await a_customer_with_history(business, mailbox)
+    _customer, portal, _ = await a_customer_with_history(business, mailbox)
 
     statement = (await portal.data(STATEMENT, **{"from": days_ago(50), "to": days_ago(0)}))["statement"]
 
@@ -83,7 +83,7 @@ async def test_the_statement_runs_a_balance(business, mailbox):
 
 
 async def test_the_statement_defaults_to_this_month_and_checks_the_period(business, mailbox):
-    customer, portal, _ = await a_customer_with_history(business, mailbox)
+    _customer, portal, _ = await a_customer_with_history(business, mailbox)
 
     statement = (await portal.data(STATEMENT))["statement"]
 
@@ -94,7 +94,7 @@ async def test_the_statement_defaults_to_this_month_and_checks_the_period(busine
 
 
 async def test_paging_two_at_a_time_walks_every_transaction_once(business, mailbox):
-    customer, portal, _ = await a_customer_with_history(business, mailbox)
+    _customer, portal, _ = await a_customer_with_history(business, mailbox)
 
     seen, after, pages = [], None, 0
     while True:
@@ -123,7 +123,7 @@ async def test_cursors_stay_valid_while_documents_are_added(business, mailbox):
 
 
 async def test_void_invoices_are_listed_as_void(business, mailbox):
-    customer, portal, _ = await a_customer_with_history(business, mailbox)
+    _customer, portal, _ = await a_customer_with_history(business, mailbox)
 
     voids = await portal.data("{ invoices(status: VOID) { totalCount } }")
     overdue = await portal.data("{ invoices(status: OVERDUE) { edges { node { number balanceDue } } } }")

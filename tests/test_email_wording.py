@@ -1,4 +1,4 @@
-"""The emails' words, alone: each email function of notifications/messages.py, queued into a fake session."""
+"""The emails' words, alone: each email function of notifications/emails.py, queued into a fake session."""
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -10,7 +10,7 @@ from portal.models.comments import Comment
 from portal.models.customers import ContactPerson
 from portal.models.organizations import Organization, PortalSettings, StaffUser
 from portal.models.projects import Project
-from portal.notifications import messages
+from portal.notifications import emails
 
 ACME = Organization(id=1, name="Acme Books", portal_name="acme")
 OWNER = StaffUser(id=2, organization_id=1, name="Olivia Owner", email="olivia@acme.example.com", password_hash="-")
@@ -60,7 +60,7 @@ def comment(subject_type: str, *, by_staff: bool) -> Comment:
 def test_a_forwarded_document_to_a_colleague_with_access():
     outbox = Outbox()
 
-    messages.queue_forwarded_document(outbox, Settings(), ACME, invoice(id=4, number="INV-00004"), sender=PAT,
+    emails.queue_forwarded_document(outbox, Settings(), ACME, invoice(id=4, number="INV-00004"), sender=PAT,
                                       recipient=ANN, message="Please pay")
 
     assert outbox.only == ("ann@example.com", "Pat Doe forwarded Invoice INV-00004 from Acme Books",
@@ -69,13 +69,13 @@ def test_a_forwarded_document_to_a_colleague_with_access():
 
 
 def test_a_forwarded_document_names_itself_in_the_invitation():
-    assert messages.forwarded_by(estimate(number="EST-00003"), PAT) == "Estimate EST-00003, forwarded by Pat Doe,"
+    assert emails.forwarded_by(estimate(number="EST-00003"), PAT) == "Estimate EST-00003, forwarded by Pat Doe,"
 
 
 def test_a_review_request():
     outbox = Outbox()
 
-    messages.queue_review_request(outbox, Settings(), ACME, PAT)
+    emails.queue_review_request(outbox, Settings(), ACME, PAT)
 
     assert outbox.only == ("pat@example.com", "How did Acme Books do?",
                            "Hello Pat Doe,\n\nAcme Books would value your review. It takes a minute: rate us from 1 to "
@@ -85,7 +85,7 @@ def test_a_review_request():
 def test_a_staff_comment_to_a_contact_person():
     outbox = Outbox()
 
-    messages.queue_comment_notice(outbox, Settings(), ACME, comment("Invoice", by_staff=True),
+    emails.queue_comment_notice(outbox, Settings(), ACME, comment("Invoice", by_staff=True),
                                   invoice(id=3, number="INV-00003"), PAT)
 
     assert outbox.only == ("pat@example.com", "Acme Books commented on invoice INV-00003",
@@ -96,7 +96,7 @@ def test_a_staff_comment_to_a_contact_person():
 async def test_a_contact_persons_comment_on_a_project_to_the_owner():
     outbox = Outbox()
 
-    await messages.notify_owner_of_comment(outbox, Settings(), ACME, comment("Project", by_staff=False),
+    await emails.notify_owner_of_comment(outbox, Settings(), ACME, comment("Project", by_staff=False),
                                            Project(id=3, organization_id=1, customer_id=1, name="Relaunch"))
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe commented on project Relaunch",
@@ -107,7 +107,7 @@ async def test_a_contact_persons_comment_on_a_project_to_the_owner():
 async def test_an_accepted_estimate_to_the_owner():
     outbox = Outbox()
 
-    await messages.notify_estimate_accepted(outbox, Settings(), ACME, estimate(id=3, number="EST-00003"),
+    await emails.notify_estimate_accepted(outbox, Settings(), ACME, estimate(id=3, number="EST-00003"),
                                             customer=customer(display_name="Acme Corp"), contact=PAT)
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe accepted estimate EST-00003",
@@ -118,7 +118,7 @@ async def test_an_accepted_estimate_to_the_owner():
 async def test_a_declined_estimate_to_the_owner_quotes_the_reason():
     outbox = Outbox()
 
-    await messages.notify_estimate_declined(outbox, Settings(), ACME,
+    await emails.notify_estimate_declined(outbox, Settings(), ACME,
                                             estimate(id=3, number="EST-00003", total=Decimal("1100.00")),
                                             customer=customer(display_name="Acme Corp"), contact=PAT, reason="Too dear")
 
@@ -136,7 +136,7 @@ async def test_a_declined_estimate_to_the_owner_quotes_the_reason():
 async def test_updated_company_details_to_the_owner(changed, fields):
     outbox = Outbox()
 
-    await messages.notify_details_updated(outbox, Settings(), ACME, customer(display_name="Acme Corp"), contact=PAT,
+    await emails.notify_details_updated(outbox, Settings(), ACME, customer(display_name="Acme Corp"), contact=PAT,
                                           changed=changed)
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe updated the details of Acme Corp",
@@ -149,8 +149,8 @@ async def test_a_payment_to_the_owner_and_a_receipt_to_the_payer():
     paid = payment(number="PAY-00008", amount=Decimal("1250.5"), method="BANK_ACCOUNT", reference="ch_1")
     invoices = [invoice(id=4, number="INV-00004"), invoice(id=2, number="INV-00002")]
 
-    await messages.notify_payment_received(outbox, ACME, paid, contact=PAT, invoices=invoices)
-    messages.queue_receipt(outbox, Settings(), ACME, paid, contact=PAT, invoices=invoices)
+    await emails.notify_payment_received(outbox, ACME, paid, contact=PAT, invoices=invoices)
+    emails.queue_receipt(outbox, Settings(), ACME, paid, contact=PAT, invoices=invoices)
 
     notice, receipt = [(email.to_address, email.subject, email.text_body) for email in outbox.emails]
     assert notice == ("olivia@acme.example.com", "Payment received: USD 1,250.50 from Pat Doe",
@@ -166,6 +166,6 @@ async def test_a_payment_to_the_owner_and_a_receipt_to_the_payer():
 async def test_the_owner_is_not_told_when_the_portal_settings_say_so():
     outbox = Outbox(notify_owner=False)
 
-    await messages.notify_details_updated(outbox, Settings(), ACME, customer(), contact=PAT, changed=["company_name"])
+    await emails.notify_details_updated(outbox, Settings(), ACME, customer(), contact=PAT, changed=["company_name"])
 
     assert outbox.emails == []

@@ -11,7 +11,7 @@ MISSING_INVOICE = "SW52b2ljZTo5OTk5OTk5"  # Invoice:9999999
 async def test_another_organizations_ids_are_not_found(business, other_business, mailbox):
     customer = await business.customer()
     invoice = await business.invoice(customer["id"])
-    portal, contact = await business.portal_user(customer["id"], "iso@client.example.com", mailbox)
+    _portal, contact = await business.portal_user(customer["id"], "iso@client.example.com", mailbox)
 
     for object_id in (customer["id"], invoice["id"], contact["id"], business.organization_id):
         missing = await other_business.staff.request(NODE, id=object_id)

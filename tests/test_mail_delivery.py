@@ -119,7 +119,7 @@ async def test_a_refused_address_is_kept_and_retried_hourly_not_hammered(fresh_d
     from portal.models.columns import utcnow
     from portal.models.outbox import OutboxEmail
     from portal.notifications.delivery import SmtpDelivery
-    from portal.notifications.emails import Email, queue_email
+    from portal.notifications.outbox import Email, queue_email
     from portal.notifications.sender import OutboxSender
 
     await asyncio.to_thread(upgrade, fresh_database_url)

@@ -81,7 +81,7 @@ def test_a_payment_is_for_one_customer_in_one_currency(invoices, field):
     setattr(invoices[-1], field, 2 if field == "customer_id" else "EUR")
     before = [snapshot(row) for row in invoices]
 
-    with pytest.raises(BadUserInput, match="one customer|one currency"):
+    with pytest.raises(BadUserInput, match=r"one customer|one currency"):
         allocate_payment(settlement_in_full(invoices))
 
     assert [snapshot(row) for row in invoices] == before

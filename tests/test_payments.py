@@ -211,7 +211,7 @@ async def test_a_hundred_concurrent_payments_charge_once(business, payer, client
 
 async def test_staff_cannot_record_an_offline_payment_over_a_reservation(business, payer, app):
     """The reservation is what keeps an online charge and an offline payment from both counting."""
-    customer, portal, _ = payer
+    customer, _portal, _ = payer
     invoice = await business.invoice(customer["id"])
     async with app.state.services.session_factory() as session:
         row = await session.get(Invoice, from_global_id(invoice["id"])[1])

@@ -7,7 +7,7 @@ REQUEST = "mutation($ids: [ID!]!) { requestReview(contactPersonIds: $ids) }"
 
 async def test_a_contact_reviews_and_the_owner_reads_it(business, mailbox, app):
     customer = await business.customer()
-    portal, contact = await business.portal_user(customer["id"], "fan@reviews.example.com", mailbox)
+    portal, _contact = await business.portal_user(customer["id"], "fan@reviews.example.com", mailbox)
 
     review = (await portal.data(SUBMIT, r=5, c="Great work"))["submitReview"]
 

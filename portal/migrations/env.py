@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-import portal.gateway.sandbox  # noqa: F401 - the sandbox gateway's ledger tables
+import portal.gateway.sandbox
 import portal.models  # noqa: F401 - registers every table on the metadata
 
 target_metadata = SQLModel.metadata
