@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.cursors import encode_activity_cursor
 from portal.core.database import AsyncSession
@@ -18,7 +17,7 @@ from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
 from portal.schema.enums import graphql_enum
 from portal.schema.node import node_loaders
-from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, global_id, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, PageInfo, global_id, load_in_order
 from portal.schema.permissions import IsStaff, only
 
 graphql_enum(ActivityKind, name="ActivityKind", description="What a contact person did.", described={
@@ -77,8 +76,7 @@ class ActivityEvent(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["ActivityEvent | None"]:
-        rows = await session.scalars(activity_visible_to(principal).where(col(ActivityEventRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, activity_visible_to(principal), ActivityEventRow, ids, cls.from_model)
 
 
 @strawberry.type(description="An activity event and the cursor that points at it.")

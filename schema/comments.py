@@ -3,7 +3,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
@@ -11,7 +10,7 @@ from portal.models.comments import Comment as CommentRow
 from portal.models.comments import comments_visible_to
 from portal.resolvers import comments as resolve
 from portal.resolvers.context import Info
-from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, load_in_order
 from portal.schema.permissions import IsSignedIn, only
 from portal.schema.rows import from_row
 
@@ -33,8 +32,7 @@ class Comment(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Comment | None"]:
-        rows = await session.scalars(comments_visible_to(principal).where(col(CommentRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, comments_visible_to(principal), CommentRow, ids, cls.from_model)
 
 
 @strawberry.type

@@ -2,7 +2,6 @@
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.core.errors import NotFound
@@ -22,7 +21,7 @@ from portal.resolvers.context import Info
 from portal.schema.arguments import After, ContactPersonIds, CustomerId, First
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, sent, value, values
-from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, load_in_order
 from portal.schema.permissions import IsContactPerson, IsStaff, PortalAllows, only
 from portal.schema.rows import from_row
 
@@ -92,8 +91,7 @@ class ContactPerson(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["ContactPerson | None"]:
-        rows = await session.scalars(contact_persons_visible_to(principal).where(col(ContactPersonRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, contact_persons_visible_to(principal), ContactPersonRow, ids, cls.from_model)
 
 
 @strawberry.type(description="A customer of the business.")
@@ -124,8 +122,7 @@ class Customer(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["Customer | None"]:
-        rows = await session.scalars(customers_visible_to(principal).where(col(CustomerRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, customers_visible_to(principal), CustomerRow, ids, cls.from_model)
 
 
 async def customer_of(info: Info, customer_id: int) -> Customer:

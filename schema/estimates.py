@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
@@ -17,7 +16,7 @@ from portal.schema.arguments import After, CustomerFilter, First
 from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, value
-from portal.schema.nodes import Connection, in_order
+from portal.schema.nodes import Connection, load_in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -54,8 +53,7 @@ class Estimate(Document):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Estimate | None"]:
-        rows = await session.scalars(estimates_visible_to(principal).where(col(EstimateRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, estimates_visible_to(principal), EstimateRow, ids, cls.from_model)
 
 
 @strawberry.input(description="An estimate's customer, dates and lines.")

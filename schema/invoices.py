@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
@@ -18,7 +17,7 @@ from portal.schema.arguments import After, CustomerFilter, First
 from portal.schema.documents import Document, LineItemInput, line_drafts
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, value
-from portal.schema.nodes import Connection, in_order
+from portal.schema.nodes import Connection, load_in_order
 from portal.schema.permissions import IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -77,8 +76,7 @@ class Invoice(Document):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Invoice | None"]:
-        rows = await session.scalars(invoices_visible_to(principal).where(col(InvoiceRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, invoices_visible_to(principal), InvoiceRow, ids, cls.from_model)
 
 
 @strawberry.input(description="An invoice's customer, kind, dates, lines and ways to pay.")

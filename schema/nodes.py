@@ -3,7 +3,10 @@ from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
 
 import strawberry
+from sqlalchemy import Select
+from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.core.ids import to_global_id
 
 T = TypeVar("T")
@@ -37,6 +40,12 @@ def in_order(ids: list[int], rows: Iterable[Row], wrap: Callable[[Row], T]) -> l
     """`rows` wrapped, in the order of `ids`; None for an id without a row (missing, or not the viewer's)."""
     found = {row.id: row for row in rows}
     return [wrap(found[pk]) if pk in found else None for pk in ids]
+
+
+async def load_in_order(session: AsyncSession, visible: Select, model: type[Row], ids: list[int],
+                        wrap: Callable[[Row], T]) -> list[T | None]:
+    """The rows of `visible` (a `*_visible_to(principal)` query of `model`) with these ids, wrapped, in order."""
+    return in_order(ids, await session.scalars(visible.where(col(model.id).in_(ids))), wrap)
 
 
 @strawberry.type(description="Where a page ends and whether more follow.")

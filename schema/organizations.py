@@ -2,7 +2,6 @@
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
@@ -15,7 +14,7 @@ from portal.resolvers.context import Info
 from portal.schema.customers import Address, AddressInput, address_dict
 from portal.schema.inputs import checked, sent
 from portal.schema.invoices import PaymentMethodKind
-from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, global_id, load_in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -40,8 +39,7 @@ class Organization(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["Organization | None"]:
-        rows = await session.scalars(organizations_visible_to(principal).where(col(OrganizationRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, organizations_visible_to(principal), OrganizationRow, ids, cls.from_model)
 
 
 @strawberry.type(description="A member of the business's staff.")
@@ -57,8 +55,7 @@ class StaffUser(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["StaffUser | None"]:
-        rows = await session.scalars(staff_users_visible_to(principal).where(col(StaffUserRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, staff_users_visible_to(principal), StaffUserRow, ids, cls.from_model)
 
 
 @strawberry.type(description="How the business's portal behaves.")

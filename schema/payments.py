@@ -5,7 +5,6 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.core.errors import NotFound
@@ -24,7 +23,7 @@ from portal.schema.customers import Customer, customer_of
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, value
 from portal.schema.invoices import Invoice, PaymentMethodKind
-from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, in_order
+from portal.schema.nodes import GLOBAL_ID, Connection, Node, global_id, load_in_order
 from portal.schema.permissions import IsContactPerson, IsSignedIn, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -69,8 +68,7 @@ class Payment(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Payment | None"]:
-        rows = await session.scalars(payments_visible_to(principal).where(col(PaymentRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, payments_visible_to(principal), PaymentRow, ids, cls.from_model)
 
 
 @strawberry.input(description="A payment received outside the portal, for one invoice.")
@@ -103,8 +101,7 @@ class SavedPaymentMethod(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["SavedPaymentMethod | None"]:
-        rows = await session.scalars(payment_methods_of(principal).where(col(SavedPaymentMethodRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, payment_methods_of(principal), SavedPaymentMethodRow, ids, cls.from_model)
 
 
 @strawberry.input(description="How to pay: exactly one of the two fields.")

@@ -20,7 +20,7 @@ from portal.resolvers import projects as resolve
 from portal.resolvers.context import Info
 from portal.schema.arguments import CustomerId
 from portal.schema.comments import Comment
-from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, global_id, in_order, load_in_order
 from portal.schema.permissions import IsSignedIn, IsStaff, PortalAllows, only
 
 
@@ -122,8 +122,7 @@ class Project(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Project | None"]:
-        rows = await session.scalars(projects_visible_to(principal).where(col(ProjectRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, projects_visible_to(principal), ProjectRow, ids, cls.from_model)
 
 
 @strawberry.type

@@ -3,7 +3,6 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
@@ -12,7 +11,7 @@ from portal.models.reviews import reviews_visible_to
 from portal.resolvers import reviews as resolve
 from portal.resolvers.context import Info
 from portal.schema.arguments import ContactPersonIds
-from portal.schema.nodes import GLOBAL_ID, Node, in_order
+from portal.schema.nodes import GLOBAL_ID, Node, load_in_order
 from portal.schema.permissions import IsContactPerson, IsStaff, only
 from portal.schema.rows import from_row
 
@@ -31,8 +30,7 @@ class Review(Node):
 
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal, ids: list[int]) -> list["Review | None"]:
-        rows = await session.scalars(reviews_visible_to(principal).where(col(ReviewRow.id).in_(ids)))
-        return in_order(ids, rows, cls.from_model)
+        return await load_in_order(session, reviews_visible_to(principal), ReviewRow, ids, cls.from_model)
 
 
 @strawberry.type
