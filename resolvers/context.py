@@ -76,12 +76,10 @@ class Context:
         return self.organization
 
     async def portal_settings(self) -> PortalSettings:
-        """The viewer's portal settings, read once per session: per request, or per delivered event."""
+        """The viewer's portal settings, read once per session: once per HTTP operation."""
         settings: PortalSettings | None = self.session.info.get(PORTAL_SETTINGS)
         if settings is None:
-            settings = await self.session.get(PortalSettings, self.viewer.organization_id)
-            if settings is None:  # made with the organization: only a deleted organization has none
-                raise NotFound("Organization")
+            settings = await read_portal_settings(self.session, self.viewer.organization_id)
             self.session.info[PORTAL_SETTINGS] = settings
         return settings
 
@@ -92,6 +90,13 @@ class Context:
 
     async def commit(self) -> None:
         await commit_and_publish(self.session, self.services)
+
+
+async def read_portal_settings(session: AsyncSession, organization_id: int) -> PortalSettings:
+    settings = await session.get(PortalSettings, organization_id)
+    if settings is None:  # made with the organization: only a deleted organization has none
+        raise NotFound("Organization")
+    return settings
 
 
 class EventScope:
@@ -170,6 +175,16 @@ class ConnectionContext(Context):
     @property
     def loaders(self) -> Loaders:
         return _delivered_event().loaders
+
+    async def portal_settings(self) -> PortalSettings:
+        """Per delivered event, as in a request; when a subscription starts (no event yet), read afresh.
+
+        Never once per connection: the owner may switch a feature off while the socket stays open.
+        """
+        if _event_scope.get() is not None:
+            return await super().portal_settings()
+        async with self.services.read_session_factory() as session:
+            return await read_portal_settings(session, self.viewer.organization_id)
 
     def close_connection(self, code: int, reason: str) -> None:
         """Close the WebSocket from a subscription; Strawberry then cancels its operations."""

@@ -97,7 +97,9 @@ def describe_roles(fields: Iterable[StrawberryField]) -> None:
 
 
 def _as_continuation(sentence: str) -> str:
-    """'Sign in …' reads on after a colon as 'sign in …'; 'EST-…' and 'ACCEPTED' keep their case."""
-    if len(sentence) > 1 and sentence[0].isupper() and sentence[1].islower():
+    """'Sign in …' and 'A customer's …' read on after a colon in lower case; 'EST-…', 'ACCEPTED' keep theirs."""
+    first_word = sentence.split(" ", 1)[0]
+    rest = first_word[1:]
+    if first_word[:1].isupper() and (not rest or rest.islower()):
         return sentence[0].lower() + sentence[1:]
     return sentence

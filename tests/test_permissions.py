@@ -1,6 +1,11 @@
 """Who may call each root field is declared on it, and its description says so in words made from it."""
 import pytest
 
+from portal.core.errors import Forbidden
+from portal.core.ids import from_global_id
+from portal.models.auth import Principal
+from portal.resolvers.context import ConnectionContext, event_scope
+from portal.resolvers.loaders import Loaders
 from portal.schema import Mutation, Query, Subscription
 from portal.schema.permissions import PUBLIC, roles_of
 
@@ -42,3 +47,22 @@ async def test_a_switched_off_feature_refuses_contacts_but_not_staff(business, m
 
     assert await portal.error_code(PROJECTS) == "FORBIDDEN"
     assert (await business.staff.data(PROJECTS))["projects"] == []
+
+
+async def test_on_a_websocket_a_feature_switch_is_read_when_asked_never_once_per_connection(app, business, mailbox):
+    customer = await business.customer()
+    _, contact = await business.portal_user(customer["id"], "socket@acme.example.com", mailbox)
+    services = app.state.services
+    principal = Principal(organization_id=from_global_id(business.organization_id)[1], session_id=1,
+                          contact_person_id=from_global_id(contact["id"])[1],
+                          customer_id=from_global_id(customer["id"])[1])
+    connection = ConnectionContext(services=services, principal=principal)
+
+    await connection.require_portal_allows("show_projects_and_timesheets")  # as a subscription starts
+    await business.staff.data(HIDE_PROJECTS)  # the owner switches it off while the socket stays open
+
+    with pytest.raises(Forbidden):
+        await connection.require_portal_allows("show_projects_and_timesheets")
+    async with event_scope(services.read_session_factory, lambda session: Loaders(session, principal)):
+        with pytest.raises(Forbidden):  # and for each event delivered
+            await connection.require_portal_allows("show_projects_and_timesheets")
