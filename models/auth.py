@@ -116,7 +116,10 @@ _TOKEN_PROBLEM_MESSAGES = {
 }
 
 
-def token_refused(problem: TokenProblem) -> Unauthenticated:
+def token_refused(problem: TokenProblem | None) -> Unauthenticated:
+    """UNAUTHENTICATED for a request without a principal: what is wrong with its token, or that it sent none."""
+    if problem is None:
+        return Unauthenticated()
     return Unauthenticated(_TOKEN_PROBLEM_MESSAGES[problem], reason=problem.value)
 
 

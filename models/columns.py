@@ -2,7 +2,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator
 
 from portal.models.money import plain_decimal, round_money
@@ -10,7 +10,7 @@ from portal.models.money import plain_decimal, round_money
 FOUR_PLACES = Decimal("0.0001")
 
 
-class Money(TypeDecorator):
+class Money(TypeDecorator[Decimal]):
     """NUMERIC(14, 2), read back as an exact two-place Decimal.
 
     SQLite keeps NUMERIC as REAL; quantizing on the way out restores the exact cents.
@@ -19,38 +19,38 @@ class Money(TypeDecorator):
     impl = Numeric(14, 2)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else round_money(Decimal(value))
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else round_money(Decimal(value))
 
 
-class Quantity(TypeDecorator):
+class Quantity(TypeDecorator[Decimal]):
     """NUMERIC(14, 4) for quantities, rates, hours and tax percentages."""
 
     impl = Numeric(14, 4)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value).quantize(FOUR_PLACES)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else plain_decimal(Decimal(value).quantize(FOUR_PLACES))
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC, also on SQLite."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.astimezone(UTC)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)

@@ -66,7 +66,7 @@ class Context:
 
     def not_signed_in(self) -> Unauthenticated:
         """UNAUTHENTICATED for this request: what is wrong with the token it sent, or that it sent none."""
-        return token_refused(self.token_problem) if self.token_problem else Unauthenticated()
+        return token_refused(self.token_problem)
 
     @property
     def viewer_organization(self) -> Organization:

@@ -30,8 +30,7 @@ class Authentication:
     problem: TokenProblem | None = None
 
     def refusal(self) -> Unauthenticated:
-        """UNAUTHENTICATED for a request without a principal: the token's problem, or that none was sent."""
-        return token_refused(self.problem) if self.problem else Unauthenticated()
+        return token_refused(self.problem)
 
 
 ANONYMOUS = Authentication()
