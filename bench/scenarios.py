@@ -75,7 +75,8 @@ async def payments(base: str) -> dict:
 
         async def pay(index):
             await graphql(client, """mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status } }""",
-                          token, input={"invoiceIds": [invoice_ids[index]], "paymentMethod": {"gatewayToken": "tok_visa"},
+                          token, input={"invoiceIds": [invoice_ids[index]],
+                                        "paymentMethod": {"gatewayToken": "tok_visa"},
                                         "idempotencyKey": uuid.uuid4().hex})
 
         samples = await timed_many(len(invoice_ids), pay, concurrency=1)

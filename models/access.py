@@ -6,9 +6,10 @@ person is sent notices; the others are sent invitations.
 """
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import Unauthenticated
 from portal.models.auth import issue_invitation, revoke_invitations, revoke_sessions
 from portal.models.customers import ContactPerson, PortalAccess
@@ -22,9 +23,9 @@ def has_access(contact: ContactPerson) -> bool:
     return contact.portal_access == PortalAccess.ACTIVE
 
 
-def having_access():
+def having_access() -> ColumnElement[bool]:
     """`has_access` as a condition of a query on contact persons."""
-    return ContactPerson.portal_access == PortalAccess.ACTIVE
+    return col(ContactPerson.portal_access) == PortalAccess.ACTIVE
 
 
 def mark_invited(contact: ContactPerson) -> None:
@@ -45,7 +46,7 @@ def disable(contact: ContactPerson) -> None:
     contact.portal_access = PortalAccess.DISABLED
 
 
-async def invite(session, contact: ContactPerson, *, ttl: timedelta) -> str:
+async def invite(session: AsyncSession, contact: ContactPerson, *, ttl: timedelta) -> str:
     """A fresh single-use invitation token for the person, who becomes INVITED unless ACTIVE."""
     token = await issue_invitation(session, organization_id=contact.organization_id,
                                    contact_person_id=saved_id(contact), ttl=ttl)
@@ -53,7 +54,7 @@ async def invite(session, contact: ContactPerson, *, ttl: timedelta) -> str:
     return token
 
 
-async def disable_access(session, contacts: list[ContactPerson]) -> None:
+async def disable_access(session: AsyncSession, contacts: list[ContactPerson]) -> None:
     """The persons lose access at once: their sessions end and their invitation links stop working."""
     for contact in contacts:
         disable(contact)
@@ -62,6 +63,6 @@ async def disable_access(session, contacts: list[ContactPerson]) -> None:
     await revoke_invitations(session, ids)
 
 
-async def active_contacts_of(session, customer_id: int) -> list[ContactPerson]:
+async def active_contacts_of(session: AsyncSession, customer_id: int) -> list[ContactPerson]:
     return list(await session.scalars(select(ContactPerson).where(col(ContactPerson.customer_id) == customer_id,
                                                                   having_access())))

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, false, select
+from sqlalchemy import Select, UniqueConstraint, false, select
 from sqlmodel import Field, SQLModel, col
 
 from portal.models.auth import Principal
@@ -40,7 +40,7 @@ class ActivityEvent(SQLModel, table=True):
     summary: str = Field(max_length=500)
 
 
-def activity_visible_to(principal: Principal):
+def activity_visible_to(principal: Principal) -> Select[ActivityEvent]:
     """Staff see their organization's events; contact persons none."""
     query = select(ActivityEvent).where(col(ActivityEvent.organization_id) == principal.organization_id)
     if not principal.is_staff:

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, Unauthenticated
 from portal.models.columns import UTCDateTime, utcnow
 
@@ -74,9 +75,13 @@ class Invitation(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def hash_password(password: str) -> str:
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadUserInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def hash_password(password: str) -> str:
+    check_new_password(password)
     return _hasher.hash(password)
 
 
@@ -132,7 +137,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def open_session(session, *, organization_id: int, ttl: timedelta, staff_user_id: int | None = None,
+async def open_session(session: AsyncSession, *, organization_id: int, ttl: timedelta,
+                       staff_user_id: int | None = None,
                        contact_person_id: int | None = None) -> tuple[str, LoginSession]:
     token, token_hash = new_token()
     login = LoginSession(organization_id=organization_id, token_hash=token_hash, staff_user_id=staff_user_id,
@@ -142,7 +148,8 @@ async def open_session(session, *, organization_id: int, ttl: timedelta, staff_u
     return token, login
 
 
-async def revoke_sessions(session, *, staff_user_id: int | None = None, contact_person_ids: list[int] | None = None,
+async def revoke_sessions(session: AsyncSession, *, staff_user_id: int | None = None,
+                          contact_person_ids: list[int] | None = None,
                           except_session_id: int | None = None) -> None:
     statement = update(LoginSession).where(col(LoginSession.revoked_at).is_(None)).values(revoked_at=utcnow())
     if staff_user_id is not None:
@@ -154,13 +161,14 @@ async def revoke_sessions(session, *, staff_user_id: int | None = None, contact_
     await session.execute(statement)
 
 
-async def revoke_session(session, session_id: int) -> None:
+async def revoke_session(session: AsyncSession, session_id: int) -> None:
     await session.execute(
         update(LoginSession).where(col(LoginSession.id) == session_id).values(revoked_at=utcnow())
     )
 
 
-async def issue_invitation(session, *, organization_id: int, contact_person_id: int, ttl: timedelta) -> str:
+async def issue_invitation(session: AsyncSession, *, organization_id: int, contact_person_id: int,
+                           ttl: timedelta) -> str:
     """A fresh single-use invitation token; older ones of the same person stop working."""
     await session.execute(
         update(Invitation)
@@ -175,7 +183,7 @@ async def issue_invitation(session, *, organization_id: int, contact_person_id: 
     return token
 
 
-async def redeem_invitation(session, token: str) -> Invitation:
+async def redeem_invitation(session: AsyncSession, token: str) -> Invitation:
     """Use an invitation once; an unknown, used, revoked or expired token is refused alike."""
     invitation = await session.scalar(
         select(Invitation).where(col(Invitation.token_hash) == hash_token(token)).with_for_update()
@@ -186,7 +194,7 @@ async def redeem_invitation(session, token: str) -> Invitation:
     return invitation
 
 
-async def revoke_invitations(session, contact_person_ids: list[int]) -> None:
+async def revoke_invitations(session: AsyncSession, contact_person_ids: list[int]) -> None:
     await session.execute(
         update(Invitation)
         .where(col(Invitation.contact_person_id).in_(contact_person_ids), col(Invitation.used_at).is_(None),

@@ -1,9 +1,10 @@
 """Comments on estimates, invoices and projects, by staff or by contact persons."""
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
@@ -11,8 +12,10 @@ from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.lookup import group_by
 from portal.models.organizations import PortalSettings
+from portal.models.projects import Project
 
 MAX_COMMENT = 5000
+Commentable = Estimate | Invoice | Project
 
 
 class Comment(SQLModel, table=True):
@@ -35,7 +38,7 @@ class Comment(SQLModel, table=True):
         return self.staff_user_id is not None
 
 
-def comments_visible_to(principal: Principal):
+def comments_visible_to(principal: Principal) -> Select[Comment]:
     """Staff see every comment; a contact person the visible ones on what they may see (never on a draft)."""
     query = select(Comment).where(col(Comment.organization_id) == principal.organization_id)
     if principal.is_contact:
@@ -51,13 +54,13 @@ def comments_visible_to(principal: Principal):
     return query
 
 
-def shown_in_portal(comment: Comment, subject) -> bool:
+def shown_in_portal(comment: Comment, subject: Commentable) -> bool:
     """The customer's side sees the comment: staff did not hide it, and its subject is not a draft
     (a draft is not in the portal yet; a project has no drafts)."""
     return comment.visible_in_portal and getattr(subject, "status", None) != EstimateStatus.DRAFT
 
 
-def tells_customer(comment: Comment, subject, portal_settings: PortalSettings) -> bool:
+def tells_customer(comment: Comment, subject: Commentable, portal_settings: PortalSettings) -> bool:
     """A staff comment the customer's side sees is emailed to its contact persons, if the portal asks for it.
 
     A contact person's comment is told to the owner instead, by the owner's own setting.
@@ -79,7 +82,7 @@ def new_comment(principal: Principal, *, subject_type: str, subject_id: int, cus
     )
 
 
-async def comments_on(session, principal: Principal, subject_type: str,
+async def comments_on(session: AsyncSession, principal: Principal, subject_type: str,
                       subject_ids: list[int]) -> dict[int, list[Comment]]:
     rows = await session.scalars(
         comments_visible_to(principal)

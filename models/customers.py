@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, select
+from sqlalchemy import JSON, Column, Select, UniqueConstraint, func, or_, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, Conflict, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
@@ -105,15 +106,16 @@ def validate_currency(currency: str) -> str:
     return currency
 
 
-def customers_visible_to(principal: Principal):
-    return organization_rows(Customer, principal, Customer.id == principal.customer_id)
+def customers_visible_to(principal: Principal) -> Select[Customer]:
+    return organization_rows(Customer, principal, col(Customer.id) == principal.customer_id)
 
 
-async def get_customer(session, principal: Principal, customer_id: int) -> Customer:
-    return await one_visible(session, customers_visible_to(principal).where(Customer.id == customer_id), "Customer")
+async def get_customer(session: AsyncSession, principal: Principal, customer_id: int) -> Customer:
+    query = customers_visible_to(principal).where(col(Customer.id) == customer_id)
+    return await one_visible(session, query, "Customer")
 
 
-async def create_customer(session, principal: Principal, *, display_name: str, company_name: str | None,
+async def create_customer(session: AsyncSession, principal: Principal, *, display_name: str, company_name: str | None,
                           currency: str | None, billing_address: dict | None,
                           shipping_address: dict | None) -> Customer:
     check = InputCheck()
@@ -136,7 +138,7 @@ async def create_customer(session, principal: Principal, *, display_name: str, c
     return customer
 
 
-def search_customers(principal: Principal, search: str | None):
+def search_customers(principal: Principal, search: str | None) -> Select[Customer]:
     query = customers_visible_to(principal)
     if search:
         pattern = f"%{search.strip().lower()}%"
@@ -145,30 +147,30 @@ def search_customers(principal: Principal, search: str | None):
     return query
 
 
-async def contact_persons_of(session, customer_ids: list[int]) -> dict[int, list[ContactPerson]]:
+async def contact_persons_of(session: AsyncSession, customer_ids: list[int]) -> dict[int, list[ContactPerson]]:
     rows = await session.scalars(
         select(ContactPerson).where(col(ContactPerson.customer_id).in_(customer_ids)).order_by(col(ContactPerson.id))
     )
     return group_by(rows, lambda contact: contact.customer_id)
 
 
-def contact_persons_visible_to(principal: Principal):
-    return organization_rows(ContactPerson, principal, ContactPerson.customer_id == principal.customer_id)
+def contact_persons_visible_to(principal: Principal) -> Select[ContactPerson]:
+    return organization_rows(ContactPerson, principal, col(ContactPerson.customer_id) == principal.customer_id)
 
 
-async def get_contact_person(session, principal: Principal, contact_person_id: int) -> ContactPerson:
-    query = contact_persons_visible_to(principal).where(ContactPerson.id == contact_person_id)
+async def get_contact_person(session: AsyncSession, principal: Principal, contact_person_id: int) -> ContactPerson:
+    query = contact_persons_visible_to(principal).where(col(ContactPerson.id) == contact_person_id)
     return await one_visible(session, query, "Contact person")
 
 
-async def find_contact_by_email(session, organization_id: int, email: str) -> ContactPerson | None:
+async def find_contact_by_email(session: AsyncSession, organization_id: int, email: str) -> ContactPerson | None:
     return await session.scalar(
         select(ContactPerson).where(col(ContactPerson.organization_id) == organization_id,
                                     col(ContactPerson.email) == email)
     )
 
 
-async def add_contact_person(session, customer: Customer, *, first_name: str, last_name: str | None,
+async def add_contact_person(session: AsyncSession, customer: Customer, *, first_name: str, last_name: str | None,
                              email: str, phone: str | None, mobile: str | None) -> ContactPerson:
     check = InputCheck()
     with check.collect():

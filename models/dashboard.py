@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.models.customers import Customer
 from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import OWED, Invoice, InvoiceKind
@@ -30,7 +31,7 @@ class Dashboard:
     estimates_awaiting_approval: int
 
 
-async def outstanding(session, customer_id: int) -> dict[InvoiceKind, MoneySummary]:
+async def outstanding(session: AsyncSession, customer_id: int) -> dict[InvoiceKind, MoneySummary]:
     """Sent, overdue and partly paid invoices by kind: drafts, voids and paid ones owe nothing."""
     rows = (await session.execute(
         select(col(Invoice.kind), col(Invoice.total), col(Invoice.amount_paid))
@@ -41,18 +42,20 @@ async def outstanding(session, customer_id: int) -> dict[InvoiceKind, MoneySumma
             for kind in InvoiceKind}
 
 
-async def last_payment(session, customer_id: int) -> Payment | None:
+async def last_payment(session: AsyncSession, customer_id: int) -> Payment | None:
     return await session.scalar(select(Payment).where(col(Payment.customer_id) == customer_id)
                                 .order_by(col(Payment.date).desc(), col(Payment.number).desc()).limit(1))
 
 
-async def estimates_awaiting(session, customer_id: int, today: date) -> int:
-    return await session.scalar(select(func.count()).select_from(Estimate).where(
+async def estimates_awaiting(session: AsyncSession, customer_id: int, today: date) -> int:
+    counted = await session.execute(select(func.count()).select_from(Estimate).where(
         col(Estimate.customer_id) == customer_id, col(Estimate.status) == EstimateStatus.SENT,
         or_(col(Estimate.expiry_date).is_(None), col(Estimate.expiry_date) >= today)))
+    return counted.scalar_one()
 
 
-async def dashboard_for(session, customer: Customer, *, today: date, banner_message: str | None) -> Dashboard:
+async def dashboard_for(session: AsyncSession, customer: Customer, *, today: date,
+                        banner_message: str | None) -> Dashboard:
     customer_id = saved_id(customer)
     owed = await outstanding(session, customer_id)
     return Dashboard(

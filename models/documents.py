@@ -2,13 +2,17 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, InputCheck
+from portal.models.auth import Principal
 from portal.models.columns import Money, Quantity
-from portal.models.lookup import group_by, organization_rows
+from portal.models.lookup import group_pairs, organization_rows
 from portal.models.money import Totals, decimal_places, document_totals, line_amounts
 from portal.models.text import single_line
 
@@ -35,12 +39,24 @@ class LineItem(SQLModel, table=True):
     tax: Decimal = Field(sa_type=Money)
 
 
-def documents_visible_to(model, principal):
+class Document(Protocol):
+    """What estimates and invoices both have."""
+
+    organization_id: int
+    customer_id: int
+    status: str
+
+
+Shown = TypeVar("Shown", bound=Document)
+
+
+def documents_visible_to(model: type[Shown], principal: Principal) -> Select[Shown]:
     """Estimates or invoices (`model`): the organization's, and for a contact person their customer's sent ones.
 
     Drafts are the staff's alone: DRAFT is a stored status of both kinds.
     """
-    return organization_rows(model, principal, model.customer_id == principal.customer_id, model.status != "DRAFT")
+    return organization_rows(model, principal, col(model.customer_id) == principal.customer_id,
+                             col(model.status) != "DRAFT")
 
 
 @dataclass(frozen=True)
@@ -110,7 +126,7 @@ def as_drafts(rows: list[LineItem]) -> list[LineDraft]:
                       tax_percent=row.tax_percent) for row in rows]
 
 
-async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: int | None = None,
+async def replace_lines(session: AsyncSession, *, estimate_id: int | None = None, invoice_id: int | None = None,
                         rows: list[LineItem]) -> None:
     if estimate_id is not None:
         await session.execute(delete(LineItem).where(col(LineItem.estimate_id) == estimate_id))
@@ -122,7 +138,10 @@ async def replace_lines(session, *, estimate_id: int | None = None, invoice_id: 
     await session.flush()
 
 
-async def lines_of(session, column, document_ids: list[int]) -> dict[int, list[LineItem]]:
+async def lines_of(session: AsyncSession, column: Mapped[int | None],
+                   document_ids: list[int]) -> dict[int, list[LineItem]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
-    rows = await session.scalars(select(LineItem).where(column.in_(document_ids)).order_by(col(LineItem.position)))
-    return group_by(rows, lambda row: getattr(row, column.key))
+    pairs = await session.execute(
+        select(column, LineItem).where(column.in_(document_ids)).order_by(col(LineItem.position)))
+    # `in_` matches no NULL: the test only tells the type checker so.
+    return group_pairs((document_id, line) for document_id, line in pairs if document_id is not None)

@@ -4,9 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, or_, select
+from sqlalchemy import ColumnElement, Select, UniqueConstraint, and_, or_, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, Conflict, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
@@ -55,12 +56,12 @@ class Estimate(SQLModel, table=True):
         return EstimateStatus(self.status)
 
 
-def estimates_visible_to(principal: Principal):
+def estimates_visible_to(principal: Principal) -> Select[Estimate]:
     """Every estimate query starts here: the organization's, and for a contact their customer's, sent ones."""
     return documents_visible_to(Estimate, principal)
 
 
-def having_status(status: EstimateStatus, today: date):
+def having_status(status: EstimateStatus, today: date) -> ColumnElement[bool]:
     expired = and_(col(Estimate.status) == EstimateStatus.SENT, col(Estimate.expiry_date) < today)
     if status == EstimateStatus.EXPIRED:
         return expired
@@ -70,13 +71,14 @@ def having_status(status: EstimateStatus, today: date):
     return col(Estimate.status) == status
 
 
-def having_any_status(statuses: list[EstimateStatus], today: date):
+def having_any_status(statuses: list[EstimateStatus], today: date) -> ColumnElement[bool]:
     """Estimates whose status as of `today` (`Estimate.status_on`) is any of `statuses`."""
     return or_(*(having_status(status, today) for status in dict.fromkeys(statuses)))
 
 
-async def get_estimate(session, principal: Principal, estimate_id: int, *, for_update: bool = False) -> Estimate:
-    query = estimates_visible_to(principal).where(Estimate.id == estimate_id)
+async def get_estimate(session: AsyncSession, principal: Principal, estimate_id: int, *,
+                       for_update: bool = False) -> Estimate:
+    query = estimates_visible_to(principal).where(col(Estimate.id) == estimate_id)
     return await one_visible(session, query, "Estimate", for_update=for_update)
 
 
@@ -92,7 +94,7 @@ def _checked_lines(drafts: list[LineDraft], *, organization_id: int, estimate_da
     return rows, totals
 
 
-async def create_estimate(session, customer: Customer, *, today: date, estimate_date: date | None,
+async def create_estimate(session: AsyncSession, customer: Customer, *, today: date, estimate_date: date | None,
                           expiry_date: date | None, lines: list[LineDraft], send: bool) -> Estimate:
     estimate_date = estimate_date or today
     rows, totals = _checked_lines(lines, organization_id=customer.organization_id, estimate_date=estimate_date,
@@ -110,7 +112,7 @@ async def create_estimate(session, customer: Customer, *, today: date, estimate_
     return estimate
 
 
-async def update_estimate(session, estimate: Estimate, customer: Customer, *,
+async def update_estimate(session: AsyncSession, estimate: Estimate, customer: Customer, *,
                           estimate_date: date | None, expiry_date: date | None, lines: list[LineDraft]) -> Estimate:
     rows = revise_estimate(estimate, customer, estimate_date=estimate_date, expiry_date=expiry_date, lines=lines)
     await replace_lines(session, estimate_id=estimate.id, rows=rows)
@@ -144,7 +146,8 @@ def send_estimate(estimate: Estimate, *, today: date) -> Estimate:
     if estimate.status not in (EstimateStatus.DRAFT, EstimateStatus.SENT):
         raise Conflict(f"Estimate {estimate.number} is {estimate.status_on(today)} and cannot be sent.")
     if estimate.expiry_date is not None and estimate.expiry_date < today:
-        raise BadUserInput(f"Estimate {estimate.number} expired on {estimate.expiry_date}; change its expiry date first.")
+        raise BadUserInput(f"Estimate {estimate.number} expired on {estimate.expiry_date}; "
+                           "change its expiry date first.")
     estimate.status = EstimateStatus.SENT
     return estimate
 
@@ -179,7 +182,7 @@ def mark_invoiced(estimate: Estimate, *, today: date) -> None:
     estimate.status = EstimateStatus.INVOICED
 
 
-async def estimate_lines(session, estimate: Estimate) -> list[LineItem]:
+async def estimate_lines(session: AsyncSession, estimate: Estimate) -> list[LineItem]:
     rows = await session.scalars(
         select(LineItem).where(col(LineItem.estimate_id) == estimate.id).order_by(col(LineItem.position))
     )

@@ -4,9 +4,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint, and_, or_
+from sqlalchemy import ColumnElement, Select, UniqueConstraint, and_, or_
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, Conflict, Forbidden, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
@@ -84,12 +85,12 @@ class Invoice(SQLModel, table=True):
         return InvoiceStatus(self.status)
 
 
-def invoices_visible_to(principal: Principal):
+def invoices_visible_to(principal: Principal) -> Select[Invoice]:
     """Every invoice query starts here: the organization's, and for a contact their customer's, sent ones."""
     return documents_visible_to(Invoice, principal)
 
 
-def having_status(status: InvoiceStatus, today: date):
+def having_status(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
     if status == InvoiceStatus.OVERDUE:
         return and_(col(Invoice.status).in_(OWED), col(Invoice.due_date) < today)
     if status in OWED:
@@ -97,13 +98,14 @@ def having_status(status: InvoiceStatus, today: date):
     return col(Invoice.status) == status
 
 
-def having_any_status(statuses: list[InvoiceStatus], today: date):
+def having_any_status(statuses: list[InvoiceStatus], today: date) -> ColumnElement[bool]:
     """Invoices whose status as of `today` (`Invoice.status_on`) is any of `statuses`."""
     return or_(*(having_status(status, today) for status in dict.fromkeys(statuses)))
 
 
-async def get_invoice(session, principal: Principal, invoice_id: int, *, for_update: bool = False) -> Invoice:
-    query = invoices_visible_to(principal).where(Invoice.id == invoice_id)
+async def get_invoice(session: AsyncSession, principal: Principal, invoice_id: int, *,
+                      for_update: bool = False) -> Invoice:
+    query = invoices_visible_to(principal).where(col(Invoice.id) == invoice_id)
     return await one_visible(session, query, "Invoice", for_update=for_update)
 
 
@@ -114,8 +116,8 @@ def _payment_options(options: list[PaymentMethodKind] | None) -> str:
     return ",".join(options)
 
 
-async def create_invoice(session, customer: Customer, *, today: date, kind: InvoiceKind, invoice_date: date | None,
-                         due_date: date | None, lines: list[LineDraft],
+async def create_invoice(session: AsyncSession, customer: Customer, *, today: date, kind: InvoiceKind,
+                         invoice_date: date | None, due_date: date | None, lines: list[LineDraft],
                          payment_options: list[PaymentMethodKind] | None, send: bool,
                          estimate_id: int | None = None) -> Invoice:
     invoice_date = invoice_date or today
@@ -175,8 +177,8 @@ def check_payable(invoice: Invoice, amount: Decimal) -> None:
     if amount <= 0:
         raise BadUserInput("A payment amount must be greater than 0.", field="amount")
     if amount > invoice.balance_due:
-        raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} ({invoice.balance_due}).",
-                           field="amount")
+        raise BadUserInput(f"{amount} is more than the balance due of invoice {invoice.number} "
+                           f"({invoice.balance_due}).", field="amount")
 
 
 def portal_payment_methods(*, ach_enabled: bool) -> list[PaymentMethodKind]:

@@ -34,13 +34,27 @@ def decimal_places(value: Decimal) -> int:
 
 
 def plain_decimal(value: Decimal) -> Decimal:
-    """The one way quantities, rates and hours are shown: 2.5000 -> 2.5 and 10.0000 -> 10.
+    """A quantity, rate or hours without the zeros its four-place column pads it with: 2.5000 -> 2.5 and
+    10.0000 -> 10. How it is then written out is `shown_decimal`'s concern.
 
     10, not the 1E+1 that normalize() alone gives.
     """
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+def shown_decimal(value: Decimal) -> str:
+    """A decimal as the portal shows it, in the API and in PDFs: plain notation, no grouping, the decimals
+    the value has but at least two: 49 -> "49.00", 0.18250 -> "0.1825", -0.00 -> "0.00"."""
+    if value.is_zero():
+        value = abs(value)  # "0.00", never "-0.00"
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value} is not a finite number.")
+    places = max(-exponent, 0)
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return f"{value:.{max(places - trailing_zeros, 2)}f}"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """The business that runs a portal, its owner and its portal settings."""
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, Column, false, func, select
+from sqlalchemy import JSON, Column, Select, false, func, select
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.errors import BadUserInput, Conflict, Forbidden, InputCheck
+from portal.core.database import AsyncSession
+from portal.core.errors import BadUserInput, Conflict, Forbidden, InputCheck, NotFound
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import clean_address, normalize_email
@@ -15,6 +17,7 @@ from portal.models.sequences import new_sequences
 from portal.models.text import single_line
 
 PORTAL_NAME = re.compile(r"^[a-z0-9-]{3,63}$")
+T = TypeVar("T")
 
 
 class Organization(SQLModel, table=True):
@@ -41,12 +44,12 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def organizations_visible_to(principal: Principal):
+def organizations_visible_to(principal: Principal) -> Select[Organization]:
     """Everyone signed in sees their own organization, and only it."""
     return select(Organization).where(col(Organization.id) == principal.organization_id)
 
 
-def staff_users_visible_to(principal: Principal):
+def staff_users_visible_to(principal: Principal) -> Select[StaffUser]:
     """Staff see the organization's staff; contact persons none."""
     query = select(StaffUser).where(col(StaffUser.organization_id) == principal.organization_id)
     if not principal.is_staff:
@@ -83,7 +86,7 @@ def check_portal_allows(settings: PortalSettings, feature: str) -> None:
 
 def validate_portal_name(portal_name: str) -> str:
     if not PORTAL_NAME.match(portal_name):
-        raise BadUserInput("A portal name is 3-63 lower-case letters, digits and hyphens.", field="portal_name")
+        raise BadUserInput("A portal name is 3-63 lower-case letters, digits and hyphens.")
     return portal_name
 
 
@@ -95,12 +98,20 @@ def validate_time_zone(time_zone: str) -> str:
     return time_zone
 
 
-def today_in(organization: Organization):
+def not_null(value: T | None, key: str) -> T:
+    """The value of a field that an update may leave out but not clear."""
+    if value is None:
+        raise BadUserInput(f"{key} cannot be null.")
+    return value
+
+
+def today_in(organization: Organization) -> date:
     """'Today' for overdue, expiry and statements: the date in the organization's zone."""
     return datetime.now(ZoneInfo(organization.time_zone)).date()
 
 
-async def ensure_portal_name_free(session, portal_name: str, *, organization_id: int | None = None) -> None:
+async def ensure_portal_name_free(session: AsyncSession, portal_name: str, *,
+                                  organization_id: int | None = None) -> None:
     taken = await session.scalar(
         select(func.count()).select_from(Organization).where(
             col(Organization.portal_name) == portal_name, col(Organization.id) != organization_id
@@ -110,7 +121,7 @@ async def ensure_portal_name_free(session, portal_name: str, *, organization_id:
         raise Conflict(f"The portal name {portal_name!r} is taken.")
 
 
-async def find_portal(session, portal_name: str) -> tuple[Organization, PortalSettings] | None:
+async def find_portal(session: AsyncSession, portal_name: str) -> tuple[Organization, PortalSettings] | None:
     """The organization behind a portal name, with its portal settings; None when there is none."""
     found = (await session.execute(
         select(Organization, PortalSettings)
@@ -119,12 +130,26 @@ async def find_portal(session, portal_name: str) -> tuple[Organization, PortalSe
     return None if found is None else (found[0], found[1])
 
 
-async def create_organization(session, *, name: str, portal_name: str, owner_name: str,
+async def read_portal_settings(session: AsyncSession, organization_id: int) -> PortalSettings:
+    settings = await session.get(PortalSettings, organization_id)
+    if settings is None:  # made with the organization: only a deleted organization has none
+        raise NotFound("Organization")
+    return settings
+
+
+async def create_organization(session: AsyncSession, *, name: str, portal_name: str, owner_name: str,
                               owner_email: str, password_hash: str) -> Organization:
-    name = single_line(name, "The organization's name", limit=200, required=True)
-    owner_name = single_line(owner_name, "The owner's name", limit=200, required=True)
-    await ensure_portal_name_free(session, validate_portal_name(portal_name))
-    owner_email = normalize_email(owner_email)
+    check = InputCheck()
+    with check.field("name"):
+        name = single_line(name, "The organization's name", limit=200, required=True)
+    with check.field("owner_name"):
+        owner_name = single_line(owner_name, "The owner's name", limit=200, required=True)
+    with check.field("portal_name"):
+        validate_portal_name(portal_name)
+    with check.field("owner_email"):
+        owner_email = normalize_email(owner_email)
+    check.done()
+    await ensure_portal_name_free(session, portal_name)
     if await session.scalar(select(func.count()).select_from(StaffUser).where(col(StaffUser.email) == owner_email)):
         raise Conflict(f"A staff account for {owner_email} exists already.")
     organization = Organization(name=name, portal_name=portal_name, email=owner_email)
@@ -139,17 +164,21 @@ async def create_organization(session, *, name: str, portal_name: str, owner_nam
     return organization
 
 
-async def owner_of(session, organization_id: int) -> StaffUser:
-    return await session.scalar(
+async def owner_of(session: AsyncSession, organization_id: int) -> StaffUser:
+    owner = await session.scalar(
         select(StaffUser).where(col(StaffUser.organization_id) == organization_id).order_by(col(StaffUser.id)).limit(1)
     )
+    if owner is None:  # made with the organization: only a deleted organization has none
+        raise NotFound("Organization")
+    return owner
 
 
-async def update_organization(session, organization: Organization, changes: dict) -> Organization:
+async def update_organization(session: AsyncSession, organization: Organization, changes: dict) -> Organization:
     check = InputCheck()
     with check.field("name"):
         if "name" in changes:
-            changes["name"] = single_line(changes["name"], "The organization's name", limit=200, required=True)
+            changes["name"] = single_line(not_null(changes["name"], "name"), "The organization's name", limit=200,
+                                          required=True)
     with check.field("phone"):
         if "phone" in changes:
             changes["phone"] = single_line(changes["phone"], "A phone number", limit=50)
@@ -161,7 +190,7 @@ async def update_organization(session, organization: Organization, changes: dict
             changes["address"] = clean_address(changes["address"])
     with check.field("time_zone"):
         if "time_zone" in changes:
-            validate_time_zone(changes["time_zone"])
+            validate_time_zone(not_null(changes["time_zone"], "time_zone"))
     check.done()
     for key, value in changes.items():
         setattr(organization, key, value)
@@ -169,15 +198,29 @@ async def update_organization(session, organization: Organization, changes: dict
     return organization
 
 
-async def update_portal_settings(session, organization: Organization, settings: PortalSettings,
+async def update_portal_settings(session: AsyncSession, organization: Organization, settings: PortalSettings,
                                  changes: dict) -> PortalSettings:
+    check = InputCheck()
+    for key, value in changes.items():
+        with check.field(key):
+            _check_portal_setting(key, value)
+    check.done()
     portal_name = changes.pop("portal_name", None)
-    if "banner_message" in changes and changes["banner_message"] is not None and len(changes["banner_message"]) > 2000:
-        raise BadUserInput("A banner message has at most 2,000 characters.", field="banner_message")
     if portal_name is not None and portal_name != organization.portal_name:
-        await ensure_portal_name_free(session, validate_portal_name(portal_name), organization_id=organization.id)
+        await ensure_portal_name_free(session, portal_name, organization_id=organization.id)
         organization.portal_name = portal_name
     for key, value in changes.items():
         setattr(settings, key, value)
     await session.flush()
     return settings
+
+
+def _check_portal_setting(key: str, value: str | bool | None) -> None:
+    """A banner message may be cleared (null); the portal name and the switches may not."""
+    if key == "banner_message":
+        if isinstance(value, str) and len(value) > 2000:
+            raise BadUserInput("A banner message has at most 2,000 characters.")
+    elif key == "portal_name":
+        validate_portal_name(str(not_null(value, key)))
+    else:
+        not_null(value, key)

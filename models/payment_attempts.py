@@ -23,6 +23,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import Conflict
 from portal.core.gateway import PaymentFailureCode
 from portal.models.columns import Money, UTCDateTime, utcnow
@@ -74,7 +75,7 @@ def fingerprint(invoice_ids: list[int], method_source: str, save_method: bool) -
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def find_attempt(session, contact_person_id: int, idempotency_key: str) -> PaymentAttempt | None:
+async def find_attempt(session: AsyncSession, contact_person_id: int, idempotency_key: str) -> PaymentAttempt | None:
     return await session.scalar(select(PaymentAttempt).where(
         col(PaymentAttempt.contact_person_id) == contact_person_id,
         col(PaymentAttempt.idempotency_key) == idempotency_key))
@@ -98,7 +99,7 @@ def finish(attempt: PaymentAttempt, *, status: AttemptStatus, charge_id: str | N
     attempt.completed_at = utcnow()
 
 
-async def stale_attempts(session, older_than: timedelta) -> list[PaymentAttempt]:
+async def stale_attempts(session: AsyncSession, older_than: timedelta) -> list[PaymentAttempt]:
     """Pending attempts whose charge call must have ended long ago: left by a crash."""
     return list(await session.scalars(select(PaymentAttempt).where(
         col(PaymentAttempt.status) == AttemptStatus.PENDING, col(PaymentAttempt.created_at) < utcnow() - older_than)))

@@ -1,9 +1,10 @@
 """Payment methods a contact person saved at the gateway: never a card number, only its reference."""
 from datetime import datetime
 
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.columns import UTCDateTime, utcnow
 
@@ -24,7 +25,7 @@ class SavedPaymentMethod(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def payment_methods_of(principal: Principal):
+def payment_methods_of(principal: Principal) -> Select[SavedPaymentMethod]:
     """Only ever the contact person's own, live methods; staff see none."""
     query = select(SavedPaymentMethod).where(
         col(SavedPaymentMethod.organization_id) == principal.organization_id,
@@ -34,8 +35,8 @@ def payment_methods_of(principal: Principal):
     return query if principal.is_contact else query.where(false())
 
 
-async def remember_method(session, *, organization_id: int, contact_person_id: int, kind: str, brand: str | None,
-                          last4: str, exp_month: int | None, exp_year: int | None,
+async def remember_method(session: AsyncSession, *, organization_id: int, contact_person_id: int, kind: str,
+                          brand: str | None, last4: str, exp_month: int | None, exp_year: int | None,
                           reference: str) -> SavedPaymentMethod:
     """Save a method for later, once: saving the same gateway reference again returns the first."""
     existing = await session.scalar(select(SavedPaymentMethod).where(

@@ -2,14 +2,15 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import UniqueConstraint, select
+from sqlalchemy import Select, UniqueConstraint, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
-from portal.models.lookup import group_by, organization_rows
+from portal.models.lookup import group_by, group_pairs, organization_rows
 from portal.models.money import in_whole_cents
 from portal.models.rows import saved_id
 from portal.models.sequences import next_number
@@ -42,8 +43,8 @@ class PaymentAllocation(SQLModel, table=True):
     amount: Decimal = Field(sa_type=Money)
 
 
-def payments_visible_to(principal: Principal):
-    return organization_rows(Payment, principal, Payment.customer_id == principal.customer_id)
+def payments_visible_to(principal: Principal) -> Select[Payment]:
+    return organization_rows(Payment, principal, col(Payment.customer_id) == principal.customer_id)
 
 
 def allocate_payment(allocations: list[tuple[Invoice, Decimal]]) -> Decimal:
@@ -64,8 +65,8 @@ def settlement_in_full(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal]]
     return [(invoice, invoice.balance_due) for invoice in invoices]
 
 
-async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, Decimal]], payment_date: date,
-                                   method: PaymentMethodKind, reference: str | None,
+async def record_allocated_payment(session: AsyncSession, *, allocations: list[tuple[Invoice, Decimal]],
+                                   payment_date: date, method: PaymentMethodKind, reference: str | None,
                                    contact_person_id: int | None = None) -> Payment:
     """One payment spread over invoices of one customer in one currency; the invoices must be locked."""
     total = allocate_payment(allocations)
@@ -85,7 +86,7 @@ async def record_allocated_payment(session, *, allocations: list[tuple[Invoice, 
     return payment
 
 
-async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, payment_date: date,
+async def record_offline_payment(session: AsyncSession, invoice: Invoice, *, amount: Decimal, payment_date: date,
                                  reference: str | None) -> Payment:
     check = InputCheck()
     if not in_whole_cents(amount):
@@ -101,7 +102,7 @@ async def record_offline_payment(session, invoice: Invoice, *, amount: Decimal, 
                                           method=PaymentMethodKind.OFFLINE, reference=reference)
 
 
-async def allocations_of(session, payment_ids: list[int]) -> dict[int, list[PaymentAllocation]]:
+async def allocations_of(session: AsyncSession, payment_ids: list[int]) -> dict[int, list[PaymentAllocation]]:
     rows = await session.scalars(
         select(PaymentAllocation).where(col(PaymentAllocation.payment_id).in_(payment_ids))
         .order_by(col(PaymentAllocation.id))
@@ -109,11 +110,11 @@ async def allocations_of(session, payment_ids: list[int]) -> dict[int, list[Paym
     return group_by(rows, lambda row: row.payment_id)
 
 
-async def payments_of_invoices(session, invoice_ids: list[int]) -> dict[int, list[Payment]]:
+async def payments_of_invoices(session: AsyncSession, invoice_ids: list[int]) -> dict[int, list[Payment]]:
     rows = await session.execute(
         select(col(PaymentAllocation.invoice_id), Payment)
         .join(Payment, col(Payment.id) == col(PaymentAllocation.payment_id))
         .where(col(PaymentAllocation.invoice_id).in_(invoice_ids))
         .order_by(col(Payment.date), col(Payment.number))
     )
-    return group_by(rows, key=lambda pair: pair[0], value=lambda pair: pair[1])
+    return group_pairs(rows)

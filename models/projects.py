@@ -2,9 +2,10 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.models.auth import Principal
 from portal.models.columns import Quantity, UTCDateTime, utcnow
@@ -56,11 +57,11 @@ def shown_only_with_projects(type_name: str, *, commented_type: str | None = Non
     return type_name in PROJECT_TYPES or (type_name == "Comment" and commented_type == "Project")
 
 
-def projects_visible_to(principal: Principal):
-    return organization_rows(Project, principal, Project.customer_id == principal.customer_id)
+def projects_visible_to(principal: Principal) -> Select[Project]:
+    return organization_rows(Project, principal, col(Project.customer_id) == principal.customer_id)
 
 
-def tasks_visible_to(principal: Principal):
+def tasks_visible_to(principal: Principal) -> Select[ProjectTask]:
     query = select(ProjectTask).join(Project, col(Project.id) == col(ProjectTask.project_id)).where(
         col(ProjectTask.organization_id) == principal.organization_id
     )
@@ -70,18 +71,20 @@ def tasks_visible_to(principal: Principal):
     return query
 
 
-def time_entries_visible_to(principal: Principal):
+def time_entries_visible_to(principal: Principal) -> Select[TimeEntry]:
     """Time logged on the tasks the principal may see."""
     task_ids = tasks_visible_to(principal).with_only_columns(col(ProjectTask.id))
     return select(TimeEntry).where(col(TimeEntry.task_id).in_(task_ids))
 
 
-async def get_project(session, principal: Principal, project_id: int) -> Project:
-    return await one_visible(session, projects_visible_to(principal).where(Project.id == project_id), "Project")
+async def get_project(session: AsyncSession, principal: Principal, project_id: int) -> Project:
+    query = projects_visible_to(principal).where(col(Project.id) == project_id)
+    return await one_visible(session, query, "Project")
 
 
-async def get_task(session, principal: Principal, task_id: int) -> ProjectTask:
-    return await one_visible(session, tasks_visible_to(principal).where(ProjectTask.id == task_id), "Project task")
+async def get_task(session: AsyncSession, principal: Principal, task_id: int) -> ProjectTask:
+    query = tasks_visible_to(principal).where(col(ProjectTask.id) == task_id)
+    return await one_visible(session, query, "Project task")
 
 
 def _check_name(name: str) -> str:
@@ -90,7 +93,7 @@ def _check_name(name: str) -> str:
     return name.strip()
 
 
-async def create_project(session, *, organization_id: int, customer_id: int, name: str,
+async def create_project(session: AsyncSession, *, organization_id: int, customer_id: int, name: str,
                          description: str | None) -> Project:
     project = Project(organization_id=organization_id, customer_id=customer_id, name=_check_name(name),
                       description=description)
@@ -99,7 +102,7 @@ async def create_project(session, *, organization_id: int, customer_id: int, nam
     return project
 
 
-async def add_task(session, project: Project, *, name: str, billable: bool) -> ProjectTask:
+async def add_task(session: AsyncSession, project: Project, *, name: str, billable: bool) -> ProjectTask:
     task = ProjectTask(organization_id=project.organization_id, project_id=saved_id(project), name=_check_name(name),
                        billable=billable)
     session.add(task)
@@ -107,7 +110,7 @@ async def add_task(session, project: Project, *, name: str, billable: bool) -> P
     return task
 
 
-async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decimal, notes: str | None,
+async def log_time(session: AsyncSession, task: ProjectTask, *, entry_date: date, hours: Decimal, notes: str | None,
                    billed: bool) -> TimeEntry:
     if not hours.is_finite() or not 0 < hours <= 24 or decimal_places(hours) > 4:
         raise BadUserInput("Hours are more than 0 and at most 24 per entry.", field="hours")
@@ -118,14 +121,14 @@ async def log_time(session, task: ProjectTask, *, entry_date: date, hours: Decim
     return entry
 
 
-async def tasks_of(session, principal: Principal, project_ids: list[int]) -> dict[int, list[ProjectTask]]:
+async def tasks_of(session: AsyncSession, principal: Principal, project_ids: list[int]) -> dict[int, list[ProjectTask]]:
     rows = await session.scalars(
         tasks_visible_to(principal).where(col(ProjectTask.project_id).in_(project_ids)).order_by(col(ProjectTask.id))
     )
     return group_by(rows, lambda row: row.project_id)
 
 
-async def entries_of(session, task_ids: list[int]) -> dict[int, list[TimeEntry]]:
+async def entries_of(session: AsyncSession, task_ids: list[int]) -> dict[int, list[TimeEntry]]:
     rows = await session.scalars(
         select(TimeEntry).where(col(TimeEntry.task_id).in_(task_ids)).order_by(col(TimeEntry.date), col(TimeEntry.id))
     )

@@ -6,6 +6,8 @@ under concurrency and a rolled-back transaction gives its number back.
 from sqlalchemy import update
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
+
 SEQUENCES = ("EST", "INV", "PAY", "ACTIVITY")
 
 
@@ -17,7 +19,7 @@ class NumberSequence(SQLModel, table=True):
     last_value: int = 0
 
 
-async def next_value(session, organization_id: int, name: str) -> int:
+async def next_value(session: AsyncSession, organization_id: int, name: str) -> int:
     statement = (
         update(NumberSequence)
         .where(col(NumberSequence.organization_id) == organization_id, col(NumberSequence.name) == name)
@@ -35,5 +37,5 @@ def new_sequences(organization_id: int) -> list[NumberSequence]:
     return [NumberSequence(organization_id=organization_id, name=name) for name in SEQUENCES]
 
 
-async def next_number(session, organization_id: int, prefix: str) -> str:
+async def next_number(session: AsyncSession, organization_id: int, prefix: str) -> str:
     return f"{prefix}-{await next_value(session, organization_id, prefix):05d}"

@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.models.customers import Customer
 from portal.models.invoices import Invoice, InvoiceStatus
@@ -59,13 +60,13 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
     return start, end
 
 
-def _billed(customer_id: int):
+def _billed(customer_id: int) -> Select[Invoice]:
     # Drafts were never sent and voids were cancelled: neither is owed.
     return select(Invoice).where(col(Invoice.customer_id) == customer_id,
                                  col(Invoice.status).not_in((InvoiceStatus.DRAFT, InvoiceStatus.VOID)))
 
 
-async def statement_for(session, customer: Customer, *, start: date, end: date) -> Statement:
+async def statement_for(session: AsyncSession, customer: Customer, *, start: date, end: date) -> Statement:
     customer_id = saved_id(customer)
     invoices = list(await session.scalars(_billed(customer_id).where(col(Invoice.date) <= end)))
     payments = list(await session.scalars(

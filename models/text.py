@@ -1,4 +1,5 @@
-"""User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a header."""
+"""User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a
+header."""
 import re
 from typing import Literal, overload
 

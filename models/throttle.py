@@ -1,11 +1,13 @@
 """Slowing down password guessing: failed sign-ins per account, counted over a window."""
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlmodel import Field, SQLModel, col
 
+from portal.core.database import AsyncSession
 from portal.core.errors import RateLimited
 from portal.models.columns import UTCDateTime, utcnow
 
@@ -25,7 +27,7 @@ def account_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(part.strip().lower() for part in parts).encode()).hexdigest()
 
 
-async def check_not_throttled(session, key: str) -> None:
+async def check_not_throttled(session: AsyncSession, key: str) -> None:
     now = utcnow()
     # The MAX_FAILURES-th latest failure in the window: while it is in the window, so are MAX_FAILURES failures.
     blocking = await session.scalar(
@@ -42,7 +44,7 @@ def seconds_until_retry(blocking: datetime, now: datetime) -> int:
     return max(1, math.ceil((blocking + WINDOW - now).total_seconds()))
 
 
-async def note_failure(session_factory, key: str) -> None:
+async def note_failure(session_factory: Callable[[], AsyncSession], key: str) -> None:
     """Kept in a transaction of its own, an exception to the one-commit-per-mutation rule
     (schema/commit.py): the failed sign-in's own transaction is rolled back, and the note must stay."""
     async with session_factory() as session:

@@ -19,9 +19,10 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import Protocol, TypeVar
 
-from broadcaster import Broadcast
+from broadcaster import Broadcast, Event
 
 from portal.core.runtime import MessageBroker
 from portal.models.activity import ActivityEvent
@@ -29,10 +30,17 @@ from portal.models.activity import ActivityEvent
 logger = logging.getLogger("portal.broadcast")
 ACTIVITY_CHANNEL = "portal-activity"
 RETRY_CAP_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class BrokerLost(Exception):
     """The connection to the broker is gone; the broker is making a new one."""
+
+
+class _Subscriber(Protocol):
+    """What broadcaster's `subscribe` yields (its class is private)."""
+
+    async def get(self) -> Event: ...
 
 
 class _Connection:
@@ -42,7 +50,7 @@ class _Connection:
         self.broadcast = broadcast
         self.lost = asyncio.Event()
 
-    async def until_lost(self, awaitable):
+    async def until_lost(self, awaitable: Awaitable[T]) -> T:
         """The awaitable's result; BrokerLost if the connection is found dead first."""
         result = asyncio.ensure_future(awaitable)
         lost = asyncio.ensure_future(self.lost.wait())
@@ -138,7 +146,7 @@ class Broker:
             raise BrokerLost() from error
 
     @contextlib.asynccontextmanager
-    async def _subscription(self, connection: _Connection, channel: str):
+    async def _subscription(self, connection: _Connection, channel: str) -> AsyncIterator[_Subscriber]:
         stack = contextlib.AsyncExitStack()
         try:
             async with self._calls:
@@ -211,7 +219,7 @@ class Broker:
             await asyncio.wait_for(broadcast._backend.disconnect(), self.timeout_seconds)
 
 
-async def _echo(echoes, token: str) -> None:
+async def _echo(echoes: _Subscriber, token: str) -> None:
     while (await echoes.get()).message != token:
         pass
 

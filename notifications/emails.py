@@ -2,28 +2,32 @@
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from portal.core.database import AsyncSession
 from portal.core.ids import to_global_id
-from portal.models.comments import Comment
+from portal.core.settings import Settings
+from portal.models.comments import Comment, Commentable
 from portal.models.customers import ContactPerson, Customer
 from portal.models.estimates import Estimate
 from portal.models.invoices import Invoice
-from portal.models.organizations import PortalSettings, owner_of
+from portal.models.organizations import Organization, owner_of, read_portal_settings
+from portal.models.outbox import OutboxEmail
 from portal.models.payments import Payment
+from portal.models.rows import saved_id
 from portal.notifications.labels import amount_label, document_label, invoice_numbers, subject_label
 from portal.notifications.outbox import Email, queue_email
 
 
-def invitation_ttl(settings) -> timedelta:
+def invitation_ttl(settings: Settings) -> timedelta:
     return timedelta(days=settings.invite_ttl_days)
 
 
-def portal_link(settings, organization, path: str = "", **query) -> str:
+def portal_link(settings: Settings, organization: Organization, path: str = "", **query: str) -> str:
     link = settings.link(f"/portal/{organization.portal_name}{path}")
     return f"{link}?{urlencode(query)}" if query else link
 
 
-def queue_invitation(session, settings, organization, contact, token: str, *, document_label: str | None = None,
-                     message: str | None = None):
+def queue_invitation(session: AsyncSession, settings: Settings, organization: Organization, contact: ContactPerson,
+                     token: str, *, document_label: str | None = None, message: str | None = None) -> OutboxEmail:
     paragraphs = [f"Hello {contact.full_name},"]
     if document_label:
         paragraphs.append(f"{document_label} from {organization.name} is waiting for you in the portal.")
@@ -38,35 +42,36 @@ def queue_invitation(session, settings, organization, contact, token: str, *, do
         paragraphs=paragraphs, quote=message, link_label="Accept the invitation",
         link_url=portal_link(settings, organization, "/accept-invite", token=token),
     )
-    return queue_email(session, email, organization_id=organization.id)
+    return queue_email(session, email, organization_id=saved_id(organization))
 
 
-def document_link(settings, organization, global_id: str) -> str:
+def document_link(settings: Settings, organization: Organization, global_id: str) -> str:
     return portal_link(settings, organization, f"/documents/{global_id}")
 
 
-def queue_notice(session, organization, *, to_address: str, to_name: str | None, subject: str,
-                 paragraphs: list[str], link_url: str | None = None, link_label: str = "Open it in the portal",
-                 quote: str | None = None):
+def queue_notice(session: AsyncSession, organization: Organization, *, to_address: str, to_name: str | None,
+                 subject: str, paragraphs: list[str], link_url: str | None = None,
+                 link_label: str = "Open it in the portal", quote: str | None = None) -> OutboxEmail:
     """A short notice: what happened, to what, by whom, the user's words if any, and a link."""
     email = Email(to_address=to_address, to_name=to_name, subject=subject, paragraphs=paragraphs,
                   quote=quote, link_label=link_label if link_url else None, link_url=link_url,
                   signature=[f"— {organization.name}"])
-    return queue_email(session, email, organization_id=organization.id)
+    return queue_email(session, email, organization_id=saved_id(organization))
 
 
-async def notify_owner(session, organization, *, subject: str, paragraphs: list[str], quote: str | None = None,
-                       link_url: str | None = None) -> None:
+async def notify_owner(session: AsyncSession, organization: Organization, *, subject: str, paragraphs: list[str],
+                       quote: str | None = None, link_url: str | None = None) -> None:
     """Email the owner about portal activity, where the portal settings ask for it."""
-    portal_settings = await session.get(PortalSettings, organization.id)
+    organization_id = saved_id(organization)
+    portal_settings = await read_portal_settings(session, organization_id)
     if not portal_settings.notify_owner_on_activity:
         return
-    owner = await owner_of(session, organization.id)
+    owner = await owner_of(session, organization_id)
     queue_notice(session, organization, to_address=owner.email, to_name=owner.name, subject=subject,
                  paragraphs=paragraphs, quote=quote, link_url=link_url)
 
 
-def link_to(settings, organization, row) -> str:
+def link_to(settings: Settings, organization: Organization, row: Commentable) -> str:
     """Where the portal shows an estimate, an invoice or a project."""
     global_id = to_global_id(type(row).__name__, row.id)
     if type(row).__name__ == "Project":
@@ -79,8 +84,9 @@ def forwarded_by(document: Estimate | Invoice, sender: ContactPerson) -> str:
     return f"{document_label(document)}, forwarded by {sender.full_name},"
 
 
-def queue_forwarded_document(session, settings, organization, document: Estimate | Invoice, *,
-                             sender: ContactPerson, recipient: ContactPerson, message: str | None):
+def queue_forwarded_document(session: AsyncSession, settings: Settings, organization: Organization,
+                             document: Estimate | Invoice, *, sender: ContactPerson, recipient: ContactPerson,
+                             message: str | None) -> OutboxEmail:
     """To a recipient with access; anyone else is sent an invitation naming the document instead."""
     what = document_label(document)
     return queue_notice(session, organization, to_address=recipient.email, to_name=recipient.full_name,
@@ -90,7 +96,8 @@ def queue_forwarded_document(session, settings, organization, document: Estimate
                         quote=message, link_url=link_to(settings, organization, document))
 
 
-def queue_review_request(session, settings, organization, contact: ContactPerson):
+def queue_review_request(session: AsyncSession, settings: Settings, organization: Organization,
+                         contact: ContactPerson) -> OutboxEmail:
     return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
                         subject=f"How did {organization.name} do?",
                         paragraphs=[f"Hello {contact.full_name},",
@@ -99,9 +106,10 @@ def queue_review_request(session, settings, organization, contact: ContactPerson
                         link_label="Leave a review", link_url=portal_link(settings, organization, "/review"))
 
 
-def queue_comment_notice(session, settings, organization, comment: Comment, subject, contact: ContactPerson):
+def queue_comment_notice(session: AsyncSession, settings: Settings, organization: Organization, comment: Comment,
+                         subject: Commentable, contact: ContactPerson) -> OutboxEmail:
     """A staff comment, to a contact person of the customer; `subject` is what it is on."""
-    label = subject_label(comment.subject_type, subject)
+    label = subject_label(subject)
     return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,
                         subject=f"{organization.name} commented on {label}",
                         paragraphs=[f"Hello {contact.full_name},",
@@ -109,28 +117,31 @@ def queue_comment_notice(session, settings, organization, comment: Comment, subj
                         quote=comment.body, link_url=link_to(settings, organization, subject))
 
 
-async def notify_owner_of_comment(session, settings, organization, comment: Comment, subject) -> None:
+async def notify_owner_of_comment(session: AsyncSession, settings: Settings, organization: Organization,
+                                  comment: Comment, subject: Commentable) -> None:
     """A contact person's comment; `subject` is what it is on."""
-    label = subject_label(comment.subject_type, subject)
+    label = subject_label(subject)
     await notify_owner(session, organization, subject=f"{comment.author_name} commented on {label}",
                        paragraphs=[f"{comment.author_name} commented on {label}:"], quote=comment.body,
                        link_url=link_to(settings, organization, subject))
 
 
-async def notify_estimate_accepted(session, settings, organization, estimate: Estimate, *, customer: Customer,
-                                   contact: ContactPerson) -> None:
+async def notify_estimate_accepted(session: AsyncSession, settings: Settings, organization: Organization,
+                                   estimate: Estimate, *, customer: Customer, contact: ContactPerson) -> None:
     await _notify_estimate_answered(session, settings, organization, estimate, customer=customer, contact=contact,
                                     verb="accepted", reason=None)
 
 
-async def notify_estimate_declined(session, settings, organization, estimate: Estimate, *, customer: Customer,
-                                   contact: ContactPerson, reason: str | None) -> None:
+async def notify_estimate_declined(session: AsyncSession, settings: Settings, organization: Organization,
+                                   estimate: Estimate, *, customer: Customer, contact: ContactPerson,
+                                   reason: str | None) -> None:
     await _notify_estimate_answered(session, settings, organization, estimate, customer=customer, contact=contact,
                                     verb="declined", reason=reason)
 
 
-async def _notify_estimate_answered(session, settings, organization, estimate: Estimate, *, customer: Customer,
-                                    contact: ContactPerson, verb: str, reason: str | None) -> None:
+async def _notify_estimate_answered(session: AsyncSession, settings: Settings, organization: Organization,
+                                    estimate: Estimate, *, customer: Customer, contact: ContactPerson, verb: str,
+                                    reason: str | None) -> None:
     await notify_owner(
         session, organization, subject=f"{contact.full_name} {verb} estimate {estimate.number}",
         paragraphs=[f"{contact.full_name} of {customer.display_name} {verb} estimate {estimate.number} "
@@ -143,8 +154,8 @@ COMPANY_FIELDS = {"company_name": "company name", "billing_address": "billing ad
                   "shipping_address": "shipping address"}
 
 
-async def notify_details_updated(session, settings, organization, customer: Customer, *, contact: ContactPerson,
-                                 changed: list[str]) -> None:
+async def notify_details_updated(session: AsyncSession, settings: Settings, organization: Organization,
+                                 customer: Customer, *, contact: ContactPerson, changed: list[str]) -> None:
     """`changed` names the fields changed (company_name, billing_address, shipping_address)."""
     fields = ", ".join(COMPANY_FIELDS[key] for key in changed) or "nothing"
     await notify_owner(session, organization,
@@ -154,8 +165,8 @@ async def notify_details_updated(session, settings, organization, customer: Cust
                        link_url=portal_link(settings, organization, "/account"))
 
 
-async def notify_payment_received(session, organization, payment: Payment, *, contact: ContactPerson,
-                                  invoices: list[Invoice]) -> None:
+async def notify_payment_received(session: AsyncSession, organization: Organization, payment: Payment, *,
+                                  contact: ContactPerson, invoices: list[Invoice]) -> None:
     """`invoices` are the ones paid, in the order the payer named them."""
     amount = amount_label(payment.currency, payment.amount)
     method = payment.method.replace("_", " ").lower()
@@ -164,8 +175,8 @@ async def notify_payment_received(session, organization, payment: Payment, *, co
                                    f"({payment.number}, reference {payment.reference})."])
 
 
-def queue_receipt(session, settings, organization, payment: Payment, *, contact: ContactPerson,
-                  invoices: list[Invoice]):
+def queue_receipt(session: AsyncSession, settings: Settings, organization: Organization, payment: Payment, *,
+                  contact: ContactPerson, invoices: list[Invoice]) -> OutboxEmail:
     """To the payer; `invoices` are the ones paid, in the order the payer named them."""
     amount, numbers = amount_label(payment.currency, payment.amount), invoice_numbers(invoices)
     return queue_notice(session, organization, to_address=contact.email, to_name=contact.full_name,

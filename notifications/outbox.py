@@ -3,6 +3,7 @@ import html
 import secrets
 from dataclasses import dataclass, field
 
+from portal.core.database import AsyncSession
 from portal.models.outbox import OutboxEmail
 from portal.models.text import clamp
 
@@ -41,7 +42,8 @@ def render_html(email: Email) -> str:
     return f'<!doctype html>\n<html><body style="font-family:sans-serif">\n{body}\n</body></html>\n'
 
 
-def queue_email(session, email: Email, *, organization_id: int, mail_domain: str = "portal.local") -> OutboxEmail:
+def queue_email(session: AsyncSession, email: Email, *, organization_id: int,
+                mail_domain: str = "portal.local") -> OutboxEmail:
     """Add the email to the current transaction; the sender delivers it after commit."""
     row = OutboxEmail(
         organization_id=organization_id, message_id=f"<{secrets.token_hex(16)}@{mail_domain}>",

@@ -16,7 +16,7 @@ receiving side drop the copy.
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiosmtplib
 from sqlalchemy import select, update
@@ -137,7 +137,7 @@ class OutboxSender:
         else:
             await self._record(email, sent_at=utcnow())
 
-    async def _record(self, email: OutboxEmail, **outcome) -> None:
+    async def _record(self, email: OutboxEmail, **outcome: int | str | datetime) -> None:
         async with self.session_factory() as session:
             await session.execute(update(OutboxEmail).where(col(OutboxEmail.id) == email.id).values(**outcome)
                                   .execution_options(synchronize_session=False))

@@ -5,15 +5,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import col
 
-from portal.core.database import create_engine, session_factory
+from portal.core.database import AsyncSession, create_engine, session_factory
+from portal.core.settings import Settings
 from portal.demo_activity import seed_week_of_activity
 from portal.models.auth import Principal, hash_password, issue_invitation
 from portal.models.comments import new_comment
-from portal.models.customers import PortalAccess, add_contact_person, create_customer
+from portal.models.customers import ContactPerson, Customer, PortalAccess, add_contact_person, create_customer
 from portal.models.documents import LineDraft
-from portal.models.estimates import EstimateStatus, create_estimate
-from portal.models.invoices import InvoiceKind, PaymentMethodKind, create_invoice, void_invoice
-from portal.models.organizations import Organization, create_organization, owner_of, today_in
+from portal.models.estimates import Estimate, EstimateStatus, create_estimate
+from portal.models.invoices import Invoice, InvoiceKind, PaymentMethodKind, create_invoice, void_invoice
+from portal.models.organizations import Organization, StaffUser, create_organization, owner_of, today_in
 from portal.models.payments import record_offline_payment
 from portal.models.projects import add_task, create_project, log_time
 from portal.models.rows import saved_id
@@ -36,7 +37,7 @@ SUPPORT = _lines(("Support retainer", "10", "80.00", "0"))
 BRANDING = _lines(("Logo and brand guide", "1", "1800.00", "7.5"), ("Business cards", "500", "0.18", "7.5"))
 
 
-async def seed_demo(settings) -> str:
+async def seed_demo(settings: Settings) -> str:
     """Create the demo business once; return the logins to print."""
     engine = create_engine(settings.database_url)
     try:
@@ -51,7 +52,7 @@ async def seed_demo(settings) -> str:
         await engine.dispose()
 
 
-def _logins(settings, invite_link: str | None) -> str:
+def _logins(settings: Settings, invite_link: str | None) -> str:
     lines = [
         "Demo logins (portal name: demo)",
         f"  owner (staffLogin):   {OWNER_EMAIL} / {OWNER_PASSWORD}",
@@ -65,7 +66,7 @@ def _logins(settings, invite_link: str | None) -> str:
     return "\n".join(lines)
 
 
-async def _seed(session, settings) -> str:
+async def _seed(session: AsyncSession, settings: Settings) -> str:
     organization = await create_organization(
         session, name="Northwind Studio", portal_name=PORTAL_NAME, owner_name="Olivia Northwind",
         owner_email=OWNER_EMAIL, password_hash=hash_password(OWNER_PASSWORD))
@@ -87,7 +88,7 @@ async def _seed(session, settings) -> str:
     globex.ach_enabled = True
     initech = await create_customer(session, staff, display_name="Initech", company_name="Initech LLC",
                                     currency="EUR", billing_address=None, shipping_address=None)
-    contacts = {}
+    contacts: dict[str, ContactPerson] = {}
     for customer, first, last, email in ((acme, "Alice", "Anders", "alice@acme.example.com"),
                                          (acme, "Bob", "Baker", "bob@acme.example.com"),
                                          (globex, "Carol", "Chen", "carol@globex.example.com"),
@@ -107,8 +108,9 @@ async def _seed(session, settings) -> str:
     return portal_link(settings, organization, "/accept-invite", token=token)
 
 
-async def _estimates(session, customer, today: date) -> None:
-    async def estimate(lines, *, days_ago: int, expires_in: int | None, status: EstimateStatus):
+async def _estimates(session: AsyncSession, customer: Customer, today: date) -> None:
+    async def estimate(lines: list[LineDraft], *, days_ago: int, expires_in: int | None,
+                       status: EstimateStatus) -> Estimate:
         row = await create_estimate(session, customer, today=today, estimate_date=today - timedelta(days=days_ago),
                                     expiry_date=today + timedelta(days=expires_in) if expires_in is not None else None,
                                     lines=lines, send=status != EstimateStatus.DRAFT)
@@ -124,9 +126,10 @@ async def _estimates(session, customer, today: date) -> None:
     await estimate(BRANDING, days_ago=1, expires_in=29, status=EstimateStatus.DRAFT)
 
 
-async def _invoices(session, acme, globex, initech, today: date) -> None:
-    async def invoice(customer, lines, *, days_ago: int, send: bool = True, kind=InvoiceKind.STANDARD,
-                      options=(PaymentMethodKind.CARD,)):
+async def _invoices(session: AsyncSession, acme: Customer, globex: Customer, initech: Customer, today: date) -> None:
+    async def invoice(customer: Customer, lines: list[LineDraft], *, days_ago: int, send: bool = True,
+                      kind: InvoiceKind = InvoiceKind.STANDARD,
+                      options: tuple[PaymentMethodKind, ...] = (PaymentMethodKind.CARD,)) -> Invoice:
         issued = today - timedelta(days=days_ago)
         return await create_invoice(session, customer, today=today, kind=kind, invoice_date=issued,
                                     due_date=issued + timedelta(days=30), lines=lines,
@@ -149,8 +152,10 @@ async def _invoices(session, acme, globex, initech, today: date) -> None:
     await invoice(initech, BRANDING, days_ago=9)
 
 
-async def _project(session, staff, customer, contact, owner, today: date) -> None:
-    project = await create_project(session, organization_id=customer.organization_id, customer_id=customer.id,
+async def _project(session: AsyncSession, staff: Principal, customer: Customer, contact: ContactPerson,
+                   owner: StaffUser, today: date) -> None:
+    customer_id = saved_id(customer)
+    project = await create_project(session, organization_id=customer.organization_id, customer_id=customer_id,
                                    name="Website relaunch", description="New site, new content, new hosting.")
     design = await add_task(session, project, name="Design", billable=True)
     build = await add_task(session, project, name="Build", billable=True)
@@ -160,13 +165,13 @@ async def _project(session, staff, customer, contact, owner, today: date) -> Non
         await log_time(session, task, entry_date=today - timedelta(days=days_ago), hours=Decimal(hours),
                        notes=f"{task.name} work", billed=billed)
     client = Principal(organization_id=customer.organization_id, session_id=0, contact_person_id=contact.id,
-                       customer_id=customer.id)
+                       customer_id=customer_id)
     project_id = saved_id(project)
-    session.add(new_comment(client, subject_type="Project", subject_id=project_id, customer_id=customer.id,
+    session.add(new_comment(client, subject_type="Project", subject_id=project_id, customer_id=customer_id,
                             body="Can we see the new homepage draft this week?", author_name=contact.full_name,
                             visible_in_portal=True))
-    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer.id,
+    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer_id,
                             body="Yes — it goes up on Thursday.", author_name=owner.name, visible_in_portal=True))
-    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer.id,
+    session.add(new_comment(staff, subject_type="Project", subject_id=project_id, customer_id=customer_id,
                             body="Internal: check hours before invoicing.", author_name=owner.name,
                             visible_in_portal=False))

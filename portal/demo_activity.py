@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import col
 
+from portal.core.database import AsyncSession
 from portal.core.gateway import PaymentFailureCode
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
@@ -32,7 +33,7 @@ from portal.notifications import events
 class DemoWeek:
     """The demo's people and documents, and the clock of the week being told."""
 
-    def __init__(self, session, organization: Organization, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, organization: Organization, now: datetime) -> None:
         self.session = session
         self.organization = organization
         self.now = now
@@ -43,6 +44,9 @@ class DemoWeek:
     async def contact(self, email: str) -> ContactPerson:
         return (await self.session.scalars(select(ContactPerson).where(
             col(ContactPerson.organization_id) == self.organization.id, col(ContactPerson.email) == email))).one()
+
+    async def customer(self, contact: ContactPerson) -> Customer:
+        return (await self.session.scalars(select(Customer).where(col(Customer.id) == contact.customer_id))).one()
 
     async def estimate(self, status: EstimateStatus) -> Estimate:
         """The newest estimate of the demo with this stored status."""
@@ -120,7 +124,8 @@ def _as_principal(contact: ContactPerson) -> Principal:
                      customer_id=contact.customer_id)
 
 
-async def seed_week_of_activity(session, organization: Organization, *, now: datetime | None = None) -> None:
+async def seed_week_of_activity(session: AsyncSession, organization: Organization, *,
+                                now: datetime | None = None) -> None:
     """What Alice (Acme), Carol (Globex) and Dave (Initech) did in the portal over the past seven days."""
     week = DemoWeek(session, organization, now or utcnow())
     alice = await week.contact("alice@acme.example.com")
@@ -143,7 +148,7 @@ async def seed_week_of_activity(session, organization: Organization, *, now: dat
     await week.comment(initech_invoice, dave, "Could you add our VAT number (DE 811 907 980) to this invoice?",
                        week.hours_ago(114.5))
     await week.view(globex_website, carol, week.hours_ago(92))
-    globex = await session.get(Customer, carol.customer_id)
+    globex = await week.customer(carol)
     update_company(globex, {"billing_address": {"attention": "Accounts payable", "street1": "500 Industrial Way",
                                                 "city": "Cypress Creek", "state": "OR", "zip": "97045",
                                                 "country": "United States"}})

@@ -1,11 +1,12 @@
 """Creating a business outside GraphQL: for the CLI, the demo and tests."""
 from portal.core.database import create_engine, session_factory
 from portal.core.ids import to_global_id
+from portal.core.settings import Settings
 from portal.models.auth import hash_password
 from portal.models.organizations import create_organization
 
 
-async def create_business(settings, *, name: str, portal_name: str, owner_name: str, owner_email: str,
+async def create_business(settings: Settings, *, name: str, portal_name: str, owner_name: str, owner_email: str,
                           password: str) -> str:
     engine = create_engine(settings.database_url)
     try:

@@ -6,9 +6,10 @@ from typing import NoReturn
 from sqlalchemy import select
 from sqlmodel import col
 
-from portal.core.errors import BadUserInput, Unauthenticated
+from portal.core.errors import BadUserInput, InputCheck, Unauthenticated
 from portal.models import access
 from portal.models.auth import (
+    check_new_password,
     hash_password,
     open_session,
     redeem_invitation,
@@ -87,7 +88,10 @@ async def _open_contact_session(ctx: Context, contact: ContactPerson) -> SignedI
 
 
 async def accept_invite(ctx: Context, *, token: str, password: str) -> SignedIn:
-    password_hash = hash_password(password)  # a short password is refused before the token is spent
+    check = InputCheck()
+    with check.field("password"):
+        password_hash = hash_password(password)  # a short password is refused before the token is spent
+    check.done()
     invitation = await redeem_invitation(ctx.session, token)
     contact = await ctx.session.get(ContactPerson, invitation.contact_person_id)
     if contact is None:  # the person was removed since: their link leads nowhere
@@ -109,9 +113,13 @@ async def change_password(ctx: Context, *, current_password: str, new_password: 
     key = account_key("session", str(principal.session_id))
     await check_not_throttled(ctx.session, key)
     person = await signed_in_person(ctx)
+    check = InputCheck()
     if not verify_password(person.password_hash, current_password):
         await _note_failure(ctx, key)
-        raise BadUserInput("The current password is wrong.")
+        check.add("current_password", "The current password is wrong.")
+    with check.field("new_password"):
+        check_new_password(new_password)
+    check.done()
     person.password_hash = hash_password(new_password)
     if isinstance(person, StaffUser):
         await revoke_sessions(ctx.session, staff_user_id=person.id, except_session_id=principal.session_id)

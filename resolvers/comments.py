@@ -6,18 +6,17 @@ from portal.core.errors import NotFound
 from portal.core.ids import decode_id, from_global_id
 from portal.models.access import active_contacts_of
 from portal.models.auth import Principal
-from portal.models.comments import Comment, new_comment, tells_customer
-from portal.models.estimates import Estimate, get_estimate
-from portal.models.invoices import Invoice, get_invoice
+from portal.models.comments import Comment, Commentable, new_comment, tells_customer
+from portal.models.estimates import get_estimate
+from portal.models.invoices import get_invoice
 from portal.models.organizations import StaffUser
-from portal.models.projects import Project, get_project, shown_only_with_projects
+from portal.models.projects import get_project, shown_only_with_projects
 from portal.models.rows import saved_id
 from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.projects import require_projects_shown
 from portal.resolvers.scope import signed_in_person
 
-Commentable = Estimate | Invoice | Project
 COMMENTABLE: dict[str, Callable[[AsyncSession, Principal, int], Awaitable[Commentable]]] = {
     "Estimate": get_estimate, "Invoice": get_invoice, "Project": get_project}
 

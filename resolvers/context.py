@@ -12,11 +12,17 @@ from typing import Protocol
 import strawberry
 
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, NotFound, Unauthenticated
+from portal.core.errors import BadUserInput, Unauthenticated
 from portal.core.runtime import Services
 from portal.core.settings import Settings
 from portal.models.auth import Principal, TokenProblem, token_refused
-from portal.models.organizations import Organization, PortalSettings, check_portal_allows, today_in
+from portal.models.organizations import (
+    Organization,
+    PortalSettings,
+    check_portal_allows,
+    read_portal_settings,
+    today_in,
+)
 from portal.notifications.publishing import commit_and_publish
 from portal.resolvers.loaders import Loaders
 
@@ -90,13 +96,6 @@ class Context:
 
     async def commit(self) -> None:
         await commit_and_publish(self.session, self.services)
-
-
-async def read_portal_settings(session: AsyncSession, organization_id: int) -> PortalSettings:
-    settings = await session.get(PortalSettings, organization_id)
-    if settings is None:  # made with the organization: only a deleted organization has none
-        raise NotFound("Organization")
-    return settings
 
 
 class EventScope:

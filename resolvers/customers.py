@@ -1,6 +1,8 @@
 """Customers and contact persons: the owner's side, and a contact person's own details."""
 from collections.abc import Sequence
 
+from sqlmodel import col
+
 from portal.core.errors import BadUserInput
 from portal.core.ids import bounded_int, decode_id
 from portal.models import access
@@ -25,10 +27,11 @@ from portal.resolvers.paging import Page, keyset_page
 from portal.resolvers.scope import customer_of_view, signed_in_contact
 
 
-async def customers(ctx: Context, *, search: str | None, first: int | None, after: str | None) -> Page:
+async def customers(ctx: Context, *, search: str | None, first: int | None,
+                    after: str | None) -> Page[Customer]:
     principal = ctx.viewer
     return await keyset_page(ctx.session, search_customers(principal, search),
-                             columns=(Customer.display_name, Customer.id), parsers=[str, bounded_int],
+                             columns=(col(Customer.display_name), col(Customer.id)), parsers=[str, bounded_int],
                              first=first, after=after, descending=False)
 
 
@@ -42,14 +45,19 @@ async def customer_for_staff(ctx: Context, customer_id: str) -> Customer:
     return await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
 
 
-async def create_customer(ctx: Context, **fields) -> Customer:
+async def create_customer(ctx: Context, *, display_name: str, company_name: str | None, currency: str | None,
+                          billing_address: dict[str, object] | None,
+                          shipping_address: dict[str, object] | None) -> Customer:
     principal = ctx.viewer
-    return await new_customer(ctx.session, principal, **fields)
+    return await new_customer(ctx.session, principal, display_name=display_name, company_name=company_name,
+                              currency=currency, billing_address=billing_address, shipping_address=shipping_address)
 
 
-async def add_contact_person(ctx: Context, customer_id: str, **fields) -> ContactPerson:
+async def add_contact_person(ctx: Context, customer_id: str, *, first_name: str, last_name: str | None, email: str,
+                             phone: str | None, mobile: str | None) -> ContactPerson:
     customer = await customer_for_staff(ctx, customer_id)
-    return await add_contact(ctx.session, customer, **fields)
+    return await add_contact(ctx.session, customer, first_name=first_name, last_name=last_name, email=email,
+                             phone=phone, mobile=mobile)
 
 
 async def set_ach_enabled(ctx: Context, customer_id: str, enabled: bool) -> Customer:

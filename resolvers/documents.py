@@ -56,7 +56,7 @@ async def forward_document(ctx: Context, *, document_id: str, email: str, name: 
     """Send a document to a person of the sender's company: a notice if they sign in, else an invitation."""
     sender = await signed_in_contact(ctx)
     document = await visible_document(ctx, document_id)
-    email = forwarding.check_forward_request(email, message)
+    email = forwarding.check_forward_request(email, message, name=name)
     recipient = await forwarding.recipient_for(ctx.session, sender, email=email, name=name)
     if access.has_access(recipient):
         emails.queue_forwarded_document(ctx.session, ctx.settings, ctx.viewer_organization, document, sender=sender,

@@ -1,9 +1,11 @@
 """Estimates: the owner drafts and sends them; the customer accepts or declines."""
+from datetime import date
+
 from portal.core.ids import decode_id
 from portal.models import estimates as rules
 from portal.models.customers import ContactPerson, get_customer
-from portal.models.documents import as_drafts
-from portal.models.estimates import Estimate, estimates_visible_to, get_estimate
+from portal.models.documents import LineDraft, as_drafts
+from portal.models.estimates import Estimate, EstimateStatus, estimates_visible_to, get_estimate
 from portal.models.invoices import Invoice, InvoiceKind, create_invoice
 from portal.notifications import emails, events
 from portal.resolvers.context import Context
@@ -11,7 +13,8 @@ from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer, signed_in_contact
 
 
-async def estimates(ctx: Context, *, status, statuses, customer_id, first, after) -> Page:
+async def estimates(ctx: Context, *, status: EstimateStatus | None, statuses: list[EstimateStatus] | None,
+                    customer_id: str | None, first: int | None, after: str | None) -> Page[Estimate]:
     """Each filter given narrows the list: `status` and `statuses` together keep what both allow."""
     principal = ctx.viewer
     query = await narrowed_to_customer(ctx, estimates_visible_to(principal), Estimate, customer_id)
@@ -22,15 +25,16 @@ async def estimates(ctx: Context, *, status, statuses, customer_id, first, after
     return await newest_first(ctx.session, query, Estimate, first=first, after=after)
 
 
-async def create_estimate(ctx: Context, *, customer_id: str, estimate_date, expiry_date, lines, send) -> Estimate:
+async def create_estimate(ctx: Context, *, customer_id: str, estimate_date: date | None, expiry_date: date | None,
+                          lines: list[LineDraft], send: bool) -> Estimate:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
     return await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
                                            expiry_date=expiry_date, lines=lines, send=send)
 
 
-async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date, expiry_date,
-                          lines) -> Estimate:
+async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date: date | None,
+                          expiry_date: date | None, lines: list[LineDraft]) -> Estimate:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))

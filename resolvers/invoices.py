@@ -1,16 +1,28 @@
 """Invoices: the owner creates, sends and voids them."""
+from datetime import date
+
 from sqlmodel import col
 
 from portal.core.ids import decode_id
 from portal.models import invoices as rules
 from portal.models.customers import get_customer
-from portal.models.invoices import Invoice, get_invoice, invoices_visible_to
+from portal.models.documents import LineDraft
+from portal.models.invoices import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethodKind,
+    get_invoice,
+    invoices_visible_to,
+)
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer
 
 
-async def invoices(ctx: Context, *, status, statuses, kind, customer_id, first, after) -> Page:
+async def invoices(ctx: Context, *, status: InvoiceStatus | None, statuses: list[InvoiceStatus] | None,
+                   kind: InvoiceKind | None, customer_id: str | None, first: int | None,
+                   after: str | None) -> Page[Invoice]:
     """Each filter given narrows the list: `status` and `statuses` together keep what both allow."""
     principal = ctx.viewer
     query = await narrowed_to_customer(ctx, invoices_visible_to(principal), Invoice, customer_id)
@@ -23,10 +35,13 @@ async def invoices(ctx: Context, *, status, statuses, kind, customer_id, first, 
     return await newest_first(ctx.session, query, Invoice, first=first, after=after)
 
 
-async def create_invoice(ctx: Context, *, customer_id: str, **fields) -> Invoice:
+async def create_invoice(ctx: Context, *, customer_id: str, kind: InvoiceKind, invoice_date: date | None,
+                         due_date: date | None, lines: list[LineDraft],
+                         payment_options: list[PaymentMethodKind] | None, send: bool) -> Invoice:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    return await rules.create_invoice(ctx.session, customer, today=ctx.today, **fields)
+    return await rules.create_invoice(ctx.session, customer, today=ctx.today, kind=kind, invoice_date=invoice_date,
+                                      due_date=due_date, lines=lines, payment_options=payment_options, send=send)
 
 
 async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:

@@ -33,8 +33,8 @@ class Loaders:
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self.session = session
         self.principal = principal
-        self.invoice_lines = self._grouped(lambda ids: lines_of(session, LineItem.invoice_id, ids))
-        self.estimate_lines = self._grouped(lambda ids: lines_of(session, LineItem.estimate_id, ids))
+        self.invoice_lines = self._grouped(lambda ids: lines_of(session, col(LineItem.invoice_id), ids))
+        self.estimate_lines = self._grouped(lambda ids: lines_of(session, col(LineItem.estimate_id), ids))
         self.contact_persons = self._grouped(lambda ids: contact_persons_of(session, ids))
         self.invoice_payments = self._grouped(lambda ids: payments_of_invoices(session, ids))
         self.payment_allocations = self._grouped(lambda ids: allocations_of(session, ids))

@@ -1,5 +1,4 @@
 """The business's profile and portal settings."""
-from portal.core.errors import BadUserInput
 from portal.models.invoices import PaymentMethodKind, portal_payment_methods
 from portal.models.organizations import Organization, PortalSettings, find_portal
 from portal.models.organizations import update_organization as change_organization
@@ -32,9 +31,6 @@ async def public_portal(ctx: Context, portal_name: str) -> tuple[Organization, P
 
 
 async def update_organization(ctx: Context, changes: dict) -> Organization:
-    for required in ("name", "time_zone"):
-        if required in changes and changes[required] is None:
-            raise BadUserInput(f"{required} cannot be null.", field=required)
     organization = ctx.viewer_organization
     await change_organization(ctx.session, organization, changes)
     return organization
@@ -42,8 +38,5 @@ async def update_organization(ctx: Context, changes: dict) -> Organization:
 
 async def update_portal_settings(ctx: Context, changes: dict) -> PortalSettings:
     settings = await portal_settings(ctx)
-    for flag, value in changes.items():
-        if value is None and flag not in ("banner_message",):
-            raise BadUserInput(f"{flag} cannot be null.", field=flag)
     await change_portal_settings(ctx.session, ctx.viewer_organization, settings, changes)
     return settings

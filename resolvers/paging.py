@@ -1,22 +1,31 @@
 """Relay paging by keyset: newest first, cursors that stay valid while documents are added."""
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import case, func, not_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Tuple, case, func, not_, select, tuple_
+from sqlalchemy.orm import Mapped, QueryableAttribute
+from sqlmodel import col
 
 from portal.core.cursors import decode_page_cursor, encode_page_cursor
 from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.core.ids import bounded_int
+from portal.models.estimates import Estimate
+from portal.models.invoices import Invoice
+from portal.models.payments import Payment
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 
+Item = TypeVar("Item")
+Dated = TypeVar("Dated", Estimate, Invoice, Payment)
+
 
 @dataclass
-class Page:
-    rows: list[Any]
+class Page(Generic[Item]):
+    rows: list[Item]
     cursors: list[str]
     has_next: bool
     total_count: int
@@ -43,29 +52,34 @@ def check_size(size: int, argument: str) -> int:
     return size
 
 
-async def count(session, query) -> int:
-    return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+def attribute_name(column: Mapped[object]) -> str:
+    """The name of a model's column attribute, `col(Model.name)`, as rows and subqueries know it."""
+    if not isinstance(column, QueryableAttribute):
+        raise TypeError(f"Pages are ordered by model columns, not {column!r}.")
+    return column.key
 
 
-def beyond(key, position, *, descending: bool):
+def beyond(key: Tuple, position: Tuple, *, descending: bool) -> ColumnElement[bool]:
     """The rows after a cursor at `position`, in a listing ordered by `key`."""
     return key < position if descending else key > position
 
 
-async def count_around(session, query, *, columns, position, descending: bool = True) -> tuple[int, int]:
+async def count_around(session: AsyncSession, query: Select[Item], *, columns: Sequence[Mapped[object]],
+                       position: Tuple | None, descending: bool = True) -> tuple[int, int]:
     """How many rows `query` lists, and how many of them come before a page that starts after `position`
     (the row at the cursor and those ahead of it), in one statement; (total, 0) without a position."""
     listed = query.order_by(None).subquery()
     counts = [func.count()]
     if position is not None:
-        key = tuple_(*(listed.c[column.key] for column in columns))
+        key = tuple_(*(listed.c[attribute_name(column)] for column in columns))
         counts.append(func.count(case((not_(beyond(key, position, descending=descending)), 1))))
     total, *earlier = (await session.execute(select(*counts).select_from(listed))).one()
     return total, earlier[0] if earlier else 0
 
 
-async def keyset_page(session: AsyncSession, query, *, columns, parsers, first: int | None, after: str | None,
-                      descending: bool = True) -> Page:
+async def keyset_page(session: AsyncSession, query: Select[Item], *, columns: Sequence[Mapped[object]],
+                      parsers: list[Callable[[Any], Any]], first: int | None, after: str | None,
+                      descending: bool = True) -> Page[Item]:
     """A page ordered by `columns` (the last one unique), resuming strictly after the cursor."""
     size = check_first(first)
     position = tuple_(*decode_page_cursor(after, parsers)) if after else None
@@ -75,12 +89,14 @@ async def keyset_page(session: AsyncSession, query, *, columns, parsers, first: 
     ordering = [column.desc() if descending else column.asc() for column in columns]
     rows = list(await session.scalars(query.order_by(*ordering).limit(size + 1)))
     page = rows[:size]
-    cursors = [encode_page_cursor(tuple(getattr(row, column.key) for column in columns)) for row in page]
+    names = [attribute_name(column) for column in columns]
+    cursors = [encode_page_cursor(tuple(getattr(row, name) for name in names)) for row in page]
     return Page(rows=page, cursors=cursors, has_next=len(rows) > size, total_count=total,
                 has_previous=earlier > 0)
 
 
-async def newest_first(session: AsyncSession, query, model, *, first: int | None, after: str | None) -> Page:
+async def newest_first(session: AsyncSession, query: Select[Dated], model: type[Dated], *, first: int | None,
+                       after: str | None) -> Page[Dated]:
     """Estimates, invoices or payments by date, then number, newest first."""
-    return await keyset_page(session, query, columns=(model.date, model.number, model.id),
+    return await keyset_page(session, query, columns=(col(model.date), col(model.number), col(model.id)),
                              parsers=[date.fromisoformat, str, bounded_int], first=first, after=after)

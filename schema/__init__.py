@@ -1,15 +1,21 @@
 """The GraphQL schema: every domain's queries and mutations, merged."""
+from collections.abc import Callable, Iterable, Mapping
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
+from strawberry.types.scalar import ScalarDefinition
 
 from portal.schema import (
     activity,
@@ -61,11 +67,14 @@ LIMITS = [*QueryDepthLimiter(max_depth=12).validation_rules, *MaxAliasesLimiter(
 
 
 class PortalSchema(strawberry.Schema):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, query: type, mutation: type | None = None, subscription: type | None = None,
+                 scalar_overrides: Mapping[object, ScalarDefinition] | None = None,
+                 extensions: Iterable[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()) -> None:
+        super().__init__(query=query, mutation=mutation, subscription=subscription,
+                         scalar_overrides=scalar_overrides, extensions=extensions)
         node.node_loaders(self)  # with the schema: a Node type that cannot load itself stops the build
 
-    def process_errors(self, errors, execution_context=None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""
 
 

@@ -103,7 +103,8 @@ class ActivityConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsStaff()), description="the organization's activity, oldest first within a page. "
+    @strawberry.field(extensions=only(IsStaff()),
+                      description="the organization's activity, oldest first within a page. "
                                   "Without arguments: the latest 50 (`first` alone: the latest `first`). "
                                   "`after`/`first` pages forward from a cursor; `before`/`last` pages back towards "
                                   "the oldest; the two ways do not mix (BAD_USER_INPUT). Pass the last cursor to "
@@ -125,7 +126,8 @@ class Query:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(extensions=only(IsStaff()), description="live portal activity of the staff member's organization. "
+    @strawberry.subscription(extensions=only(IsStaff()),
+                             description="live portal activity of the staff member's organization. "
                                          "With `after`, the events since that cursor are replayed first, in order, "
                                          "then live ones follow, with no gap and no duplicate. A connection closed "
                                          "by the server with 1013 (too slow) resumes with the last cursor.")

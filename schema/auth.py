@@ -44,7 +44,8 @@ class Query:
 
 Email = Annotated[str, strawberry.argument(description="The address the person signs in with.")]
 Password = Annotated[str, strawberry.argument(description="Their password.")]
-NewPassword = Annotated[str, strawberry.argument(description="The password to sign in with from now: at least 10 characters.")]
+NewPassword = Annotated[str, strawberry.argument(
+    description="The password to sign in with from now: at least 10 characters.")]
 
 
 @strawberry.type
@@ -71,7 +72,8 @@ class Mutation:
     async def logout(self, info: Info) -> bool:
         return await resolve.logout(info.context)
 
-    @strawberry.mutation(extensions=only(IsSignedIn()), description="Change the viewer's password; their other sessions end.")
+    @strawberry.mutation(extensions=only(IsSignedIn()),
+                         description="Change the viewer's password; their other sessions end.")
     async def change_password(self, info: Info, current_password: Annotated[str, strawberry.argument(
                                   description="The password used to sign in now.")],
                               new_password: NewPassword) -> bool:

@@ -37,7 +37,8 @@ class Comment(Node):
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsSignedIn()), description="On an estimate, invoice or project. Staff may set visibleInPortal; "
+    @strawberry.mutation(extensions=only(IsSignedIn()),
+                         description="On an estimate, invoice or project. Staff may set visibleInPortal; "
                                      "a contact's comment is always visible.")
     async def add_comment(self, info: Info,
                           subject_id: Annotated[strawberry.ID, strawberry.argument(

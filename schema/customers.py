@@ -63,7 +63,7 @@ class AddressInput:
     phone: str | None = strawberry.field(default=strawberry.UNSET, description="Phone number at this address.")
 
 
-def address_dict(address: AddressInput | None) -> dict | None:
+def address_dict(address: AddressInput | None) -> dict[str, object] | None:
     return None if address in (None, strawberry.UNSET) else values(address)
 
 
@@ -91,7 +91,8 @@ class ContactPerson(Node):
     @classmethod
     async def load_visible(cls, session: AsyncSession, principal: Principal,
                            ids: list[int]) -> list["ContactPerson | None"]:
-        return await load_in_order(session, contact_persons_visible_to(principal), ContactPersonRow, ids, cls.from_model)
+        return await load_in_order(session, contact_persons_visible_to(principal), ContactPersonRow, ids,
+                                   cls.from_model)
 
 
 @strawberry.type(description="A customer of the business.")
@@ -179,7 +180,8 @@ CustomerSearch = Annotated[str | None, strawberry.argument(
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsStaff()), description="the organization's customers, by name; `search` matches names.")
+    @strawberry.field(extensions=only(IsStaff()),
+                      description="the organization's customers, by display name; `search` matches names.")
     async def customers(self, info: Info, search: CustomerSearch = None, first: First = 20,
                         after: After = None) -> Connection[Customer]:
         page = await resolve.customers(info.context, search=search, first=first, after=after)
@@ -207,10 +209,13 @@ class Mutation:
                                  input: Annotated[ContactPersonInput, strawberry.argument(
                                      description="The person's name, email and phones.")]) -> ContactPerson:
         with checked("input"):
-            row = await resolve.add_contact_person(info.context, customer_id, **values(input))
+            row = await resolve.add_contact_person(
+                info.context, customer_id, first_name=input.first_name, last_name=value(input.last_name),
+                email=input.email, phone=value(input.phone), mobile=value(input.mobile))
         return ContactPerson.from_model(row)
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="allow or refuse payment by bank account (ACH) for a customer.")
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="allow or refuse payment by bank account (ACH) for a customer.")
     async def set_ach_enabled(self, info: Info, customer_id: CustomerId, enabled: Annotated[bool, strawberry.argument(
                                   description="true: the customer may pay by bank account; false: no longer.")]
                               ) -> Customer:
@@ -222,12 +227,14 @@ class Mutation:
         rows = await resolve.enable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="turn the portal off for contact persons; their sessions end at once.")
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="turn the portal off for contact persons; their sessions end at once.")
     async def disable_portal_access(self, info: Info, contact_person_ids: ContactPersonIds) -> list[ContactPerson]:
         rows = await resolve.disable_portal_access(info.context, contact_person_ids)
         return [ContactPerson.from_model(row) for row in rows]
 
-    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their own name and phones.")
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")),
+                         description="change their own name and phones.")
     async def update_my_account(self, info: Info, input: Annotated[MyAccountInput, strawberry.argument(
                                     description="Only the fields sent change; null clears an optional one.")]
                                 ) -> ContactPerson:
@@ -235,13 +242,15 @@ class Mutation:
             contact = await resolve.update_my_account(info.context, sent(input))
         return ContactPerson.from_model(contact)
 
-    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")), description="change their customer's company name, address and phones.")
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_customers_to_edit_details")),
+                         description="change their customer's company name, address and phones.")
     async def update_company_details(self, info: Info, input: Annotated[CompanyDetailsInput, strawberry.argument(
                                          description="Only the fields sent change; null clears one.")]) -> Customer:
         changes = sent(input)
-        for key in ("billing_address", "shipping_address"):
-            if key in changes:
-                changes[key] = address_dict(changes[key])
+        if "billing_address" in changes:
+            changes["billing_address"] = address_dict(input.billing_address)
+        if "shipping_address" in changes:
+            changes["shipping_address"] = address_dict(input.shipping_address)
         with checked("input"):
             customer = await resolve.update_company_details(info.context, changes)
         return Customer.from_model(customer)

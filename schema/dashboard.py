@@ -102,16 +102,19 @@ class Statement:
 
 
 CustomerOfView = Annotated[strawberry.ID | None, strawberry.argument(
-    description="Whose: staff must give it (else BAD_USER_INPUT); a contact person may leave it out or give their own.")]
+    description="Whose: staff must give it (else BAD_USER_INPUT); a contact person may leave it out or give their "
+                "own.")]
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="A customer's dashboard; staff must give the customerId.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="A customer's dashboard; staff must give the customerId.")
     async def dashboard(self, info: Info, customer_id: CustomerOfView = None) -> Dashboard:
         return Dashboard.from_value(await resolve.dashboard(info.context, customer_id=customer_id))
 
-    @strawberry.field(extensions=only(IsSignedIn()), description="A customer's statement; by default the current month up to today. "
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="A customer's statement; by default the current month up to today. "
                                   "Staff must give the customerId.")
     async def statement(self, info: Info,
                         from_: Annotated[date | None, strawberry.argument(

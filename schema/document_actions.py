@@ -23,11 +23,13 @@ DocumentId = Annotated[strawberry.ID, strawberry.argument(description="The estim
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsContactPerson()), description="Records the first view of an estimate or invoice; later calls change nothing.")
+    @strawberry.mutation(extensions=only(IsContactPerson()),
+                         description="Records the first view of an estimate or invoice; later calls change nothing.")
     async def mark_viewed(self, info: Info, document_id: DocumentId) -> Document:
         return as_document(await resolve.mark_viewed(info.context, document_id))
 
-    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_forwarding")), description="send a document to someone else; the recipient becomes a contact "
+    @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_forwarding")),
+                         description="send a document to someone else; the recipient becomes a contact "
                                      "person of the customer.")
     async def forward_document(self, info: Info, document_id: DocumentId,
                                email: Annotated[str, strawberry.argument(

@@ -43,7 +43,8 @@ class LineItemInput:
 
 def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
     return [LineDraft(name=line.name, description=value(line.description), quantity=line.quantity,
-                      rate=line.rate, tax_percent=Decimal(0) if line.tax_percent is None else line.tax_percent) for line in inputs]
+                      rate=line.rate, tax_percent=Decimal(0) if line.tax_percent is None else line.tax_percent)
+            for line in inputs]
 
 
 def _loaders_of(row: EstimateRow | InvoiceRow,

@@ -1,7 +1,7 @@
 """One mapping from domain errors to `extensions.code`; everything unexpected is masked."""
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from graphql import (
     ArgumentNode,
@@ -124,7 +124,7 @@ def _mark_bad_input(error: GraphQLError) -> None:
 
 
 class ErrorCodes(SchemaExtension):
-    def on_operation(self):
+    def on_operation(self) -> Iterator[None]:
         try:
             yield
         except GraphQLError as error:

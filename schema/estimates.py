@@ -71,11 +71,6 @@ class EstimateInput:
         description="The lines, in order: 1 to 500; they replace the earlier ones on update.")
 
 
-def _fields(input: EstimateInput) -> dict:
-    return {"customer_id": input.customer_id, "estimate_date": value(input.date),
-            "expiry_date": value(input.expiry_date), "lines": line_drafts(input.line_items)}
-
-
 STATUS = "Only estimates with this status, as of today; kept for older clients: prefer `statuses`."
 STATUSES = ("Estimates with any of these statuses, as of today (EXPIRED: sent, past its expiry date); "
             "empty or omitted: every status. Given with `status`, both must hold.")
@@ -86,10 +81,12 @@ EstimateId = Annotated[strawberry.ID, strawberry.argument(description="The estim
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="Estimates the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="Estimates the viewer may see, newest first (by date, then number).")
     async def estimates(self, info: Info,
                         status: Annotated[EstimateStatus | None, strawberry.argument(description=STATUS)] = None,
-                        statuses: Annotated[list[EstimateStatus] | None, strawberry.argument(description=STATUSES)] = None,
+                        statuses: Annotated[list[EstimateStatus] | None,
+                                            strawberry.argument(description=STATUSES)] = None,
                         customer_id: CustomerFilter = None,
                         first: First = 20, after: After = None) -> Connection[Estimate]:
         page = await resolve.estimates(info.context, status=status, statuses=statuses, customer_id=customer_id,
@@ -106,15 +103,20 @@ class Mutation:
                                   description="true: send it to the customer at once (SENT); "
                                               "false or omitted: keep it a DRAFT.")] = False) -> Estimate:
         with checked("input"):
-            estimate = await resolve.create_estimate(info.context, send=bool(send), **_fields(input))
+            estimate = await resolve.create_estimate(
+                info.context, customer_id=input.customer_id, estimate_date=value(input.date),
+                expiry_date=value(input.expiry_date), lines=line_drafts(input.line_items), send=bool(send))
         return Estimate.from_model(estimate)
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="A declined estimate may be reworked; sending it again makes it SENT.")
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="A declined estimate may be reworked; sending it again makes it SENT.")
     async def update_estimate(self, info: Info, id: EstimateId, input: Annotated[EstimateInput, strawberry.argument(
                                   description="The customer, dates and lines, replacing the earlier ones.")]
                               ) -> Estimate:
         with checked("input"):
-            estimate = await resolve.update_estimate(info.context, id, **_fields(input))
+            estimate = await resolve.update_estimate(
+                info.context, id, customer_id=input.customer_id, estimate_date=value(input.date),
+                expiry_date=value(input.expiry_date), lines=line_drafts(input.line_items))
         return Estimate.from_model(estimate)
 
     @strawberry.mutation(extensions=only(IsStaff()), description="show the estimate to the customer.")
@@ -125,7 +127,8 @@ class Mutation:
     async def accept_estimate(self, info: Info, id: EstimateId) -> Estimate:
         return Estimate.from_model(await resolve.accept_estimate(info.context, id))
 
-    @strawberry.mutation(extensions=only(IsContactPerson()), description="decline a sent, unexpired estimate, with a reason.")
+    @strawberry.mutation(extensions=only(IsContactPerson()),
+                         description="decline a sent, unexpired estimate, with a reason.")
     async def decline_estimate(self, info: Info, id: EstimateId, reason: Annotated[str | None, strawberry.argument(
                                    description="Why, for the business: at most 2,000 characters.")] = None
                                ) -> Estimate:

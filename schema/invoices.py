@@ -28,7 +28,8 @@ graphql_enum(InvoiceKind, name="InvoiceKind", description="A standard or a retai
     InvoiceKind.STANDARD: "Bills goods or work delivered.",
     InvoiceKind.RETAINER: "Bills an advance for work to come; the dashboard counts these apart.",
 })
-graphql_enum(InvoiceStatus, name="InvoiceStatus", description="OVERDUE is a sent or partly paid invoice past its due date.",
+graphql_enum(InvoiceStatus, name="InvoiceStatus",
+             description="OVERDUE is a sent or partly paid invoice past its due date.",
              described={
                  InvoiceStatus.DRAFT: "Being prepared; only staff see it.",
                  InvoiceStatus.SENT: "Shown to the customer, nothing paid yet, not past its due date.",
@@ -106,10 +107,12 @@ InvoiceId = Annotated[strawberry.ID, strawberry.argument(description="The invoic
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="Invoices the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="Invoices the viewer may see, newest first (by date, then number).")
     async def invoices(self, info: Info,
                        status: Annotated[InvoiceStatus | None, strawberry.argument(description=STATUS)] = None,
-                       statuses: Annotated[list[InvoiceStatus] | None, strawberry.argument(description=STATUSES)] = None,
+                       statuses: Annotated[list[InvoiceStatus] | None,
+                                           strawberry.argument(description=STATUSES)] = None,
                        kind: Annotated[InvoiceKind | None, strawberry.argument(
                            description="Only standard or only retainer invoices; omitted: both.")] = None,
                        customer_id: CustomerFilter = None, first: First = 20,
@@ -121,7 +124,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsStaff()), description="a new invoice, a draft unless `send`; due in 30 days by default.")
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="a new invoice, a draft unless `send`; due in 30 days by default.")
     async def create_invoice(self, info: Info, input: Annotated[InvoiceInput, strawberry.argument(
                                  description="The customer, kind, dates, lines and ways to pay.")],
                              send: Annotated[bool | None, strawberry.argument(
@@ -142,7 +146,8 @@ class Mutation:
     async def void_invoice(self, info: Info, id: InvoiceId) -> Invoice:
         return Invoice.from_model(await resolve.void_invoice(info.context, id))
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="An ACCEPTED estimate becomes INVOICED; the new invoice is a DRAFT "
                                      "with the same lines.")
     async def convert_estimate_to_invoice(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
                                               description="The accepted estimate, by id.")]) -> Invoice:

@@ -37,7 +37,8 @@ def _loader_of(definition: StrawberryObjectDefinition) -> LoadVisible:
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="Any object the viewer may see; others answer NOT_FOUND, as if missing.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="Any object the viewer may see; others answer NOT_FOUND, as if missing.")
     async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
                        description="A global id, as any object's `id` gives it.")]) -> Node | None:
         return await resolve.node(info.context, id, node_loaders(info.schema))

@@ -8,8 +8,10 @@ from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.core.ids import to_global_id
+from portal.resolvers.paging import Page
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 class HasId(Protocol):
@@ -67,7 +69,7 @@ class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Pass it as `after` to get the items that follow this one.")
 
 
-@strawberry.type(description="A page of a list, newest first, with the exact total.")
+@strawberry.type(description="A page of a list, in the list's order (its field says which), with the exact total.")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(
         description="The items of this page, in the list's order, each with its cursor.")
@@ -75,7 +77,7 @@ class Connection(Generic[T]):
     total_count: int = strawberry.field(description="How many items the whole list has, over all its pages.")
 
     @classmethod
-    def from_page(cls, page, wrap) -> "Connection":
+    def from_page(cls, page: Page[Item], wrap: Callable[[Item], T]) -> "Connection[T]":
         edges = [Edge(node=wrap(row), cursor=cursor) for row, cursor in zip(page.rows, page.cursors, strict=True)]
         page_info = PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor,
                              has_previous_page=page.has_previous, start_cursor=page.start_cursor)

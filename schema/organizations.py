@@ -100,7 +100,8 @@ class PortalCapabilities:
         return from_row(cls, row, payment_methods=payment_methods)
 
 
-@strawberry.type(description="What a sign-in page may show before anyone signs in (portal names appear in links anyway).")
+@strawberry.type(description="What a sign-in page may show before anyone signs in "
+                             "(portal names appear in links anyway).")
 class PublicPortal:
     portal_name: str = strawberry.field(description="The portal's name, as given.")
     name: str = strawberry.field(description="The organization's name.")
@@ -189,7 +190,7 @@ class Mutation:
                                   ) -> Organization:
         changes = sent(input)
         if "address" in changes:
-            changes["address"] = address_dict(changes["address"])
+            changes["address"] = address_dict(input.address)
         with checked("input"):
             organization = await resolve.update_organization(info.context, changes)
         return Organization.from_model(organization)

@@ -138,7 +138,8 @@ graphql_enum(PaymentFailureCode, name="PaymentFailureCode",
                  PaymentFailureCode.INSUFFICIENT_FUNDS: "The card or account lacks the funds.",
                  PaymentFailureCode.EXPIRED_CARD: "The card has expired.",
                  PaymentFailureCode.INCORRECT_CVC: "The card's security code is wrong.",
-                 PaymentFailureCode.PROCESSING_ERROR: "The gateway could not process the charge; trying later may work.",
+                 PaymentFailureCode.PROCESSING_ERROR:
+                     "The gateway could not process the charge; trying later may work.",
              })
 
 
@@ -154,7 +155,8 @@ class PaymentResult:
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="Payments the viewer may see, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="Payments the viewer may see, newest first (by date, then number).")
     async def payments(self, info: Info, customer_id: CustomerFilter = None, first: First = 20,
                        after: After = None) -> Connection[Payment]:
         page = await resolve.payments(info.context, customer_id=customer_id, first=first, after=after)
@@ -168,7 +170,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsContactPerson()), description="pay invoices in full by card or bank account, once per "
+    @strawberry.mutation(extensions=only(IsContactPerson()),
+                         description="pay invoices in full by card or bank account, once per "
                                      "idempotency key.")
     async def pay_invoices(self, info: Info, input: Annotated[PayInvoicesInput, strawberry.argument(
                                description="The invoices, how to pay them, and the idempotency key.")]
@@ -189,7 +192,8 @@ class Mutation:
                                               description="The saved card or bank account, by id.")]) -> bool:
         return await resolve.remove_saved_payment_method(info.context, id)
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="record an offline payment (cash, cheque, transfer) against an invoice.")
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="record an offline payment (cash, cheque, transfer) against an invoice.")
     async def record_payment(self, info: Info, input: Annotated[RecordPaymentInput, strawberry.argument(
                                  description="The invoice, the amount received, its date and a reference.")]
                              ) -> Payment:

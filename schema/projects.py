@@ -127,7 +127,9 @@ class Project(Node):
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn(), PortalAllows("show_projects_and_timesheets")), description="The customer's projects for a contact person; every project for staff.")
+    @strawberry.field(extensions=only(IsSignedIn(), PortalAllows("show_projects_and_timesheets")),
+                      description="The customer's projects for a contact person; every project for staff. "
+                                  "Oldest first.")
     async def projects(self, info: Info) -> list[Project]:
         return [Project.from_model(row) for row in await resolve.projects(info.context)]
 

@@ -42,7 +42,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=only(IsContactPerson()), description="rate the business from 1 to 5, with an optional comment.")
+    @strawberry.mutation(extensions=only(IsContactPerson()),
+                         description="rate the business from 1 to 5, with an optional comment.")
     async def submit_review(self, info: Info,
                             rating: Annotated[int, strawberry.argument(description="Stars, 1 to 5.")],
                             comment: Annotated[str | None, strawberry.argument(
@@ -50,7 +51,8 @@ class Mutation:
                             ) -> Review:
         return Review.from_model(await resolve.submit_review(info.context, rating=rating, comment=comment))
 
-    @strawberry.mutation(extensions=only(IsStaff()), description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
+    @strawberry.mutation(extensions=only(IsStaff()),
+                         description="Emails the contact persons (ACTIVE ones) a link to rate and review the "
                                      "business in the portal.")
     async def request_review(self, info: Info, contact_person_ids: ContactPersonIds) -> bool:
         return await resolve.request_review(info.context, contact_person_ids)

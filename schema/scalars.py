@@ -13,6 +13,8 @@ import strawberry
 from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from strawberry.types.scalar import ScalarDefinition
 
+from portal.models.money import shown_decimal
+
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ISO_DATE_TIME = re.compile(
@@ -35,18 +37,6 @@ that instant and answered in UTC."""
 DATE_DESCRIPTION = """\
 A calendar date, ISO 8601 `YYYY-MM-DD` ("2026-03-01"), the same in answers and inputs. "Today" is the \
 date in the organization's time zone."""
-
-
-def format_decimal(value: Decimal) -> str:
-    """Plain notation with the decimals the value has, at least two: 49 -> "49.00", 0.18250 -> "0.1825"."""
-    if value.is_zero():
-        value = abs(value)  # "0.00", never "-0.00"
-    _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int):
-        raise ValueError(f"{value} is not a finite number.")
-    places = max(-exponent, 0)
-    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return f"{value:.{max(places - trailing_zeros, 2)}f}"
 
 
 def parse_decimal(value: Any) -> Decimal:
@@ -108,7 +98,7 @@ def _shown(value: Any) -> str:
 
 
 DecimalScalar: ScalarDefinition = strawberry.scalar(
-    name="Decimal", description=DECIMAL_DESCRIPTION, serialize=format_decimal, parse_value=parse_decimal,
+    name="Decimal", description=DECIMAL_DESCRIPTION, serialize=shown_decimal, parse_value=parse_decimal,
     parse_literal=literal_parser(parse_decimal))
 DateTimeScalar: ScalarDefinition = strawberry.scalar(
     name="DateTime", description=DATE_TIME_DESCRIPTION, serialize=format_date_time, parse_value=parse_date_time,

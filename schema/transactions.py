@@ -29,7 +29,8 @@ def as_transaction(row: InvoiceRow | EstimateRow | PaymentRow) -> Invoice | Esti
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=only(IsSignedIn()), description="Estimates, invoices and payments together, newest first.")
+    @strawberry.field(extensions=only(IsSignedIn()),
+                      description="Estimates, invoices and payments together, newest first (by date, then number).")
     async def transactions(self, info: Info, customer_id: CustomerFilter = None, first: First = 20,
                            after: After = None) -> Connection[Transaction]:
         page = await resolve.transactions(info.context, customer_id=customer_id, first=first, after=after)

@@ -6,6 +6,7 @@ gateway call and a crash after the charge leaves an attempt that `recover_stale_
 """
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from portal.core.gateway import (
 from portal.core.ids import decode_id
 from portal.core.runtime import Services
 from portal.core.settings import Settings
+from portal.models.auth import Principal
 from portal.models.customers import ContactPerson, Customer
 from portal.models.invoices import Invoice, PaymentMethodKind, check_payable_online, invoices_visible_to
 from portal.models.money import ZERO
@@ -62,7 +64,7 @@ class PaymentSource:
 
 @dataclass(frozen=True)
 class PayRequest:
-    invoice_ids: list[str]
+    invoice_ids: Sequence[str]
     saved_payment_method_id: str | None
     gateway_token: str | None
     save_method: bool
@@ -77,7 +79,8 @@ class PayResult:
     failure_code: PaymentFailureCode | None = None
 
 
-async def pay_invoices(services: Services, session: AsyncSession, principal, request: PayRequest) -> PayResult:
+async def pay_invoices(services: Services, session: AsyncSession, principal: Principal,
+                       request: PayRequest) -> PayResult:
     """Pay the invoices once per idempotency key: the first result again for a repeated request."""
     pks = check_request(request.invoice_ids, request.idempotency_key)
     token_details = await describe_token(services.gateway, request.gateway_token)
@@ -103,7 +106,7 @@ async def describe_token(gateway: PaymentGateway, gateway_token: str | None) -> 
         raise BadUserInput(str(error), field="payment_method.gateway_token") from None
 
 
-async def payment_source(session: AsyncSession, principal, *, saved_payment_method_id: str | None,
+async def payment_source(session: AsyncSession, principal: Principal, *, saved_payment_method_id: str | None,
                          gateway_token: str | None, token_details: TokenDetails | None) -> PaymentSource:
     """`token_details` describe `gateway_token` (describe_token)."""
     if saved_payment_method_id is None and gateway_token is not None and token_details is not None:
@@ -126,7 +129,7 @@ async def result_of(session: AsyncSession, attempt: PaymentAttempt) -> PayResult
                      failure_code=code)
 
 
-def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
+def check_request(invoice_ids: Sequence[str], idempotency_key: str) -> list[int]:
     check = InputCheck()
     if not 1 <= len(idempotency_key) <= MAX_KEY:
         check.add("idempotency_key", f"An idempotency key has 1 to {MAX_KEY} characters.")
@@ -136,7 +139,7 @@ def check_request(invoice_ids: list[str], idempotency_key: str) -> list[int]:
     return list(dict.fromkeys(decode_id(invoice_id, "Invoice") for invoice_id in invoice_ids))
 
 
-async def _locked_invoices(session: AsyncSession, principal, pks: list[int]) -> list[Invoice]:
+async def _locked_invoices(session: AsyncSession, principal: Principal, pks: list[int]) -> list[Invoice]:
     # Sorted, so that two payments of overlapping invoices lock them in the same order.
     rows = {row.id: row for row in await session.scalars(
         invoices_visible_to(principal).where(col(Invoice.id).in_(pks)).order_by(col(Invoice.id)).with_for_update())}
@@ -145,17 +148,18 @@ async def _locked_invoices(session: AsyncSession, principal, pks: list[int]) -> 
     return [rows[pk] for pk in pks]
 
 
-async def reserve(session: AsyncSession, principal, *, pks: list[int], source: PaymentSource, save_method: bool,
-                  idempotency_key: str) -> PaymentAttempt | PayResult:
+async def reserve(session: AsyncSession, principal: Principal, *, pks: list[int], source: PaymentSource,
+                  save_method: bool, idempotency_key: str) -> PaymentAttempt | PayResult:
     """Step 1: the attempt and its invoices' reservations, committed; or the earlier result of this key."""
+    customer_id, contact_person_id = principal.contact_ids()
     request_fingerprint = fingerprint(pks, source.identity, save_method)
-    earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
+    earlier = await find_attempt(session, contact_person_id, idempotency_key)
     if earlier is not None:
         check_replayable(earlier, request_fingerprint)
         return await result_of(session, earlier)
     attempt = PaymentAttempt(
-        organization_id=principal.organization_id, customer_id=principal.customer_id,
-        contact_person_id=principal.contact_person_id, idempotency_key=idempotency_key,
+        organization_id=principal.organization_id, customer_id=customer_id,
+        contact_person_id=contact_person_id, idempotency_key=idempotency_key,
         fingerprint=request_fingerprint, invoice_ids=",".join(map(str, pks)), amount=Decimal(0), currency="",
         method=source.kind, source=source.source, save_method=save_method)
     session.add(attempt)
@@ -163,13 +167,13 @@ async def reserve(session: AsyncSession, principal, *, pks: list[int], source: P
         await session.flush()  # the unique key makes a concurrent twin wait here, then fail
     except IntegrityError:
         await session.rollback()
-        earlier = await find_attempt(session, principal.contact_person_id, idempotency_key)
+        earlier = await find_attempt(session, contact_person_id, idempotency_key)
         if earlier is None:  # not a concurrent twin: another constraint failed
             raise
         check_replayable(earlier, request_fingerprint)
         return await result_of(session, earlier)
     invoices = await _locked_invoices(session, principal, pks)
-    customer = await session.get(Customer, principal.customer_id)
+    customer = await session.get(Customer, customer_id)
     if customer is None:  # the payer's own customer: gone only if deleted meanwhile
         raise NotFound("Customer")
     check_payable_online(invoices, method=source.kind, ach_enabled=customer.ach_enabled)
@@ -211,6 +215,8 @@ async def record(session: AsyncSession, settings: Settings, attempt: PaymentAtte
         return await result_of(session, attempt)
     organization = await session.get(Organization, attempt.organization_id)
     contact = await session.get(ContactPerson, attempt.contact_person_id)
+    if organization is None or contact is None:  # the payer's own rows: gone only if deleted meanwhile
+        raise NotFound("Contact person")
     invoices = list(await session.scalars(
         select(Invoice).where(col(Invoice.id).in_(attempt.invoice_pks)).order_by(col(Invoice.id)).with_for_update()
         .execution_options(populate_existing=True)))
@@ -223,8 +229,9 @@ async def record(session: AsyncSession, settings: Settings, attempt: PaymentAtte
     return await result_of(session, attempt)
 
 
-async def _record_success(session, settings, organization, contact, attempt, invoices, outcome,
-                          token_details: TokenDetails | None) -> None:
+async def _record_success(session: AsyncSession, settings: Settings, organization: Organization,
+                          contact: ContactPerson, attempt: PaymentAttempt, invoices: list[Invoice],
+                          outcome: ChargeOutcome, token_details: TokenDetails | None) -> None:
     by_id = {invoice.id: invoice for invoice in invoices}
     ordered = [by_id[pk] for pk in attempt.invoice_pks]
     payment = await record_allocated_payment(
@@ -233,7 +240,8 @@ async def _record_success(session, settings, organization, contact, attempt, inv
         contact_person_id=contact.id)
     finish(attempt, status=AttemptStatus.SUCCEEDED, charge_id=outcome.charge_id, payment_id=payment.id)
     if attempt.save_method and token_details is not None:  # a saved method is saved already
-        saved = await remember_method(session, organization_id=organization.id, contact_person_id=contact.id,
+        saved = await remember_method(session, organization_id=attempt.organization_id,
+                                      contact_person_id=attempt.contact_person_id,
                                       kind=token_details.kind, brand=token_details.brand, last4=token_details.last4,
                                       exp_month=token_details.exp_month, exp_year=token_details.exp_year,
                                       reference=token_details.reusable_reference)
@@ -243,7 +251,8 @@ async def _record_success(session, settings, organization, contact, attempt, inv
     emails.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
 
 
-async def _record_failure(session, contact, attempt, invoices, outcome) -> None:
+async def _record_failure(session: AsyncSession, contact: ContactPerson, attempt: PaymentAttempt,
+                          invoices: list[Invoice], outcome: ChargeOutcome) -> None:
     finish(attempt, status=AttemptStatus.FAILED, charge_id=outcome.charge_id,
            failure_reason=outcome.failure_reason or "The payment was declined.",
            failure_code=outcome.failure_code or PaymentFailureCode.CARD_DECLINED)

@@ -190,7 +190,8 @@ async def test_a_rolled_back_action_publishes_nothing(ws_url, app, business, sce
 
     assert event["summary"] != "never happened"
     # The rolled-back transaction gave its number back: no hole for a resuming subscriber to wait on.
-    assert decode_activity_cursor(event["cursor"], organization_id) == decode_activity_cursor(start, organization_id) + 1
+    assert decode_activity_cursor(event["cursor"], organization_id) == \
+        decode_activity_cursor(start, organization_id) + 1
 
 
 async def test_concurrent_actions_commit_in_cursor_order(ws_url, app, business, scene):

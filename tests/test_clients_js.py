@@ -28,7 +28,8 @@ BACKENDS = os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(","
 
 LOGIN = """mutation($portal: String!, $email: String!, $password: String!) {
   login(portalName: $portal, email: $email, password: $password) { token } }"""
-STAFF_LOGIN = "mutation($email: String!, $password: String!) { staffLogin(email: $email, password: $password) { token } }"
+STAFF_LOGIN = """mutation($email: String!, $password: String!) {
+  staffLogin(email: $email, password: $password) { token } }"""
 INVOICES = "{ invoices(first: 100) { edges { node { id number } } } }"
 COMMENT = "mutation($id: ID!, $body: String!) { addComment(subjectId: $id, body: $body) { id } }"
 ACTIVITY = "query($after: String) { activity(after: $after, first: 50) { edges { node { cursor } } } }"

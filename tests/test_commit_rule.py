@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import GraphQLClient, Mailbox, unique
-from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, OWNER_PASSWORD, Business, invite_token, new_business
-from sqlalchemy import event, func, select
+from factories import CONTACT_PASSWORD, ENABLE_PORTAL, OWNER_PASSWORD, Business, invite_token, new_business
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from portal.resolvers.context import Context
 from portal.schema import Mutation, schema
 from portal.schema.commit import CommitOnSuccess
 
@@ -48,10 +49,13 @@ def _refuse_commit_after_writes(session) -> None:
         if passing[0] > 0:
             passing[0] -= 1
             return
+        REFUSED.get().append("the field's commit" if FIELD_COMMIT.get() else "another commit")
         raise RuntimeError("the database refused the commit")
 
 
 PASSING: contextvars.ContextVar[list[int]] = contextvars.ContextVar("commits_passing")
+REFUSED: contextvars.ContextVar[list[str]] = contextvars.ContextVar("commits_refused")
+FIELD_COMMIT = contextvars.ContextVar("field_commit", default=False)
 
 
 @contextlib.contextmanager
@@ -60,18 +64,36 @@ def commits_fail(app, after: int = 0):
 
     Only the code run inside `with` is affected (a context variable), and only transactions that
     wrote: the read-only commit of signing the request in goes through.
+    Yields the refused commits, each as "the field's commit" or "another commit" (told apart where the
+    test marks the fields' commits, see mark_the_fields_commits).
     """
     engine = app.state.services.engine.sync_engine
-    token, passing = WRITES.set([]), PASSING.set([after])
+    refused: list[str] = []
+    token, passing, refusals = WRITES.set([]), PASSING.set([after]), REFUSED.set(refused)
     event.listen(engine, "before_cursor_execute", _note_writes)
     event.listen(Session, "before_commit", _refuse_commit_after_writes)
     try:
-        yield
+        yield refused
     finally:
         event.remove(Session, "before_commit", _refuse_commit_after_writes)
         event.remove(engine, "before_cursor_execute", _note_writes)
         WRITES.reset(token)
         PASSING.reset(passing)
+        REFUSED.reset(refusals)
+
+
+def mark_the_fields_commits(monkeypatch) -> None:
+    """Tell the commit of a mutation field (CommitOnSuccess calls Context.commit) from any other commit."""
+    commit = Context.commit
+
+    async def marked(self: Context) -> None:
+        token = FIELD_COMMIT.set(True)
+        try:
+            await commit(self)
+        finally:
+            FIELD_COMMIT.reset(token)
+
+    monkeypatch.setattr(Context, "commit", marked)
 
 
 async def row_counts(app) -> dict[str, int]:
@@ -133,7 +155,8 @@ async def test_a_failed_commit_is_the_fields_error_and_leaves_nothing_behind(bus
     for client, mutation, variables in attempts:
         with commits_fail(app):
             body = await client.request(mutation, **variables)
-        assert body.get("errors", [{}])[0].get("extensions", {}).get("code") == "INTERNAL_SERVER_ERROR", (mutation, body)
+        code = body.get("errors", [{}])[0].get("extensions", {}).get("code")
+        assert code == "INTERNAL_SERVER_ERROR", (mutation, body)
 
     assert await row_counts(app) == before
     unchanged_draft = (await business.staff.data(INVOICE, id=draft["id"]))["node"]
@@ -313,6 +336,12 @@ async def quiet(app) -> None:
         pass
 
 
+async def test_the_contents_cover_every_table_of_the_database(app):
+    async with app.state.services.engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert set(names) - {"alembic_version"} == set(SQLModel.metadata.tables)
+
+
 def test_every_mutation_field_is_called_below_or_named_as_an_exception():
     assert sorted(set(MUTATION_FIELDS) - CALLS.keys() - EXCEPTIONS.keys()) == []
     assert sorted((CALLS.keys() | EXCEPTIONS.keys()) - set(MUTATION_FIELDS)) == []
@@ -320,17 +349,20 @@ def test_every_mutation_field_is_called_below_or_named_as_an_exception():
 
 
 @pytest.mark.parametrize("field", [name for name in MUTATION_FIELDS if name not in EXCEPTIONS])
-async def test_a_mutation_whose_commit_fails_answers_masked_and_leaves_nothing_behind(field, one_of_each, app):
+async def test_a_mutation_whose_commit_fails_answers_masked_and_leaves_nothing_behind(field, one_of_each, app,
+                                                                                      monkeypatch):
     assert field in CALLS, f"{field}: add a call to CALLS (or name it in EXCEPTIONS, saying why)"
     call = CALLS[field]
+    mark_the_fields_commits(monkeypatch)
     await quiet(app)
     counts_before, contents_before = await row_counts(app), await contents(app)
 
-    with commits_fail(app):
+    with commits_fail(app) as refused:
         body = await one_of_each.client(call.role).request(call.document, **call.variables(one_of_each))
 
     assert [(error["path"], error["message"], error["extensions"]["code"]) for error in body.get("errors", [])] == \
         [([field], "Internal server error.", "INTERNAL_SERVER_ERROR")], body
     assert body["errors"][0]["extensions"]["requestId"]
+    assert refused == ["the field's commit"]  # not a commit of the resolver's own, before the field's
     assert await row_counts(app) == counts_before
     assert await contents(app) == contents_before

@@ -64,7 +64,8 @@ def test_a_forwarded_document_to_a_colleague_with_access():
                                       recipient=ANN, message="Please pay")
 
     assert outbox.only == ("ann@example.com", "Pat Doe forwarded Invoice INV-00004 from Acme Books",
-                           "Hello Ann,\n\nPat Doe forwarded Invoice INV-00004 from Acme Books to you.\n\n> Please pay\n\n"
+                           "Hello Ann,\n\nPat Doe forwarded Invoice INV-00004 from Acme Books to you.\n\n"
+                           "> Please pay\n\n"
                            f"Open it in the portal: {PORTAL}/documents/{to_global_id('Invoice', 4)}\n\n— Acme Books\n")
 
 

@@ -171,7 +171,8 @@ def test_page_cursors_written_otherwise_are_bad_input(json_text):
 
 
 @pytest.mark.parametrize("cursor", ["%%%", "", "WyIyMDI2LTAxLTAyIiwgIklOVi0wMDAwMSIsIDdd=",
-                                    "WyIyMDI2LTAxLTAyIiwgIklOVi0wMDAwMSIsIDdd==", "WyIyMDI2LTAxLTAyIiwgIklOVi0wMDAwMSIsIDdd\n"])
+                                    "WyIyMDI2LTAxLTAyIiwgIklOVi0wMDAwMSIsIDdd==",
+                                    "WyIyMDI2LTAxLTAyIiwgIklOVi0wMDAwMSIsIDdd\n"])
 def test_page_cursors_not_in_unpadded_base64_are_bad_input(cursor):
     with pytest.raises(BadUserInput):
         decode_page_cursor(cursor, NEWEST_FIRST)

@@ -1,5 +1,13 @@
 """A refused input lists every problem at once: one BAD_USER_INPUT error per problem, each naming its field."""
-from factories import ADD_CONTACT, CREATE_CUSTOMER, CREATE_ESTIMATE, CREATE_INVOICE, RECORD_PAYMENT
+from factories import (
+    ACCEPT_INVITE,
+    ADD_CONTACT,
+    CREATE_CUSTOMER,
+    CREATE_ESTIMATE,
+    CREATE_INVOICE,
+    OWNER_PASSWORD,
+    RECORD_PAYMENT,
+)
 
 from portal.core.errors import BadUserInput, InputCheck, Problem
 from portal.schema.errors import api_path
@@ -9,6 +17,14 @@ UPDATE_ME = "mutation($input: MyAccountInput!) { updateMyAccount(input: $input) 
 UPDATE_COMPANY = "mutation($input: CompanyDetailsInput!) { updateCompanyDetails(input: $input) { companyName } }"
 UPDATE_ORGANIZATION = "mutation($input: OrganizationInput!) { updateOrganization(input: $input) { name } }"
 PAY = "mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status } }"
+SUBMIT_REVIEW = "mutation($rating: Int!, $comment: String) { submitReview(rating: $rating, comment: $comment) { id } }"
+REVIEWS = "{ reviews { id } }"
+UPDATE_SETTINGS = "mutation($input: PortalSettingsInput!) { updatePortalSettings(input: $input) { portalName } }"
+SETTINGS = "{ portalSettings { portalName bannerMessage allowForwarding } }"
+CHANGE_PASSWORD = """mutation($current: String!, $new: String!) {
+  changePassword(currentPassword: $current, newPassword: $new) }"""
+FORWARD = """mutation($id: ID!, $email: String!, $name: String, $message: String) {
+  forwardDocument(documentId: $id, email: $email, name: $name, message: $message) { id } }"""
 LONG = "x" * 201
 
 
@@ -134,9 +150,13 @@ async def test_the_organization_reports_every_bad_field(business):
     body = await business.staff.request(UPDATE_ORGANIZATION, input={"name": None, "timeZone": "Mars/Olympus"})
     both = await business.staff.request(UPDATE_ORGANIZATION, input={"name": " ", "timeZone": "Mars/Olympus",
                                                                     "email": "nope"})
+    cleared = await business.staff.request(UPDATE_ORGANIZATION, input={"phone": "1" * 51, "timeZone": None})
 
-    assert fields(body) == ["input.name"]
+    assert problems(body) == [("input.name", "name cannot be null."),
+                              ("input.timeZone", "Unknown time zone: 'Mars/Olympus'.")]
     assert fields(both) == ["input.name", "input.email", "input.timeZone"]
+    assert problems(cleared) == [("input.phone", "A phone number has at most 50 characters."),
+                                 ("input.timeZone", "time_zone cannot be null.")]
 
 
 async def test_variables_that_do_not_fit_their_type_are_each_reported_at_their_path(business):
@@ -174,3 +194,56 @@ async def test_problems_of_plain_arguments_name_the_argument(business):
                                         "{ id } }", t=task["addProjectTask"]["id"])
 
     assert problems(body) == [("hours", "Hours are more than 0 and at most 24 per entry.")]
+
+
+async def test_a_review_reports_its_rating_and_its_comment_together(business, mailbox):
+    customer = await business.customer()
+    portal, _ = await business.portal_user(customer["id"], "reviewer@problems.example.com", mailbox)
+
+    body = await portal.request(SUBMIT_REVIEW, rating=9, comment="c" * 6000)
+
+    assert problems(body) == [("rating", "A rating is from 1 to 5."),
+                              ("comment", "A review comment has at most 5,000 characters.")]
+    assert (await business.staff.data(REVIEWS))["reviews"] == []
+
+
+async def test_the_portal_settings_report_every_bad_field_and_change_nothing(business):
+    body = await business.staff.request(UPDATE_SETTINGS, input={
+        "portalName": "Not Valid!", "bannerMessage": "b" * 2001, "allowForwarding": None})
+
+    assert problems(body) == [
+        ("input.portalName", "A portal name is 3-63 lower-case letters, digits and hyphens."),
+        ("input.bannerMessage", "A banner message has at most 2,000 characters."),
+        ("input.allowForwarding", "allow_forwarding cannot be null."),
+    ]
+    assert (await business.staff.data(SETTINGS))["portalSettings"] == {"portalName": business.portal_name,
+                                                                       "bannerMessage": None, "allowForwarding": True}
+
+
+async def test_a_password_change_reports_the_wrong_current_and_the_short_new_password(business):
+    body = await business.staff.request(CHANGE_PASSWORD, current="not-the-password", new="short")
+    short_only = await business.staff.request(CHANGE_PASSWORD, current=OWNER_PASSWORD, new="short")
+
+    assert problems(body) == [("currentPassword", "The current password is wrong."),
+                              ("newPassword", "A password has at least 10 characters.")]
+    assert problems(short_only) == [("newPassword", "A password has at least 10 characters.")]
+
+
+async def test_a_short_password_for_an_invitation_names_its_argument(business):
+    body = await business.staff.as_(None).request(ACCEPT_INVITE, token="t" * 43, password="short")
+
+    assert problems(body) == [("password", "A password has at least 10 characters.")]
+
+
+async def test_a_forwarded_document_reports_its_address_name_and_message_together(business, mailbox):
+    customer = await business.customer()
+    invoice = await business.invoice(customer["id"])
+    portal, _ = await business.portal_user(customer["id"], "sender@problems.example.com", mailbox)
+
+    body = await portal.request(FORWARD, id=invoice["id"], email="not an address", name=f"{LONG} {LONG}",
+                                message="m" * 5001)
+    long_first_name = await portal.request(FORWARD, id=invoice["id"], email="new@problems.example.com",
+                                           name=LONG)
+
+    assert fields(body) == ["email", "name", "name", "message"]
+    assert problems(long_first_name) == [("name", "First name has at most 100 characters.")]

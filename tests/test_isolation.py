@@ -3,8 +3,8 @@ from factories import RECORD_PAYMENT
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 SEND = "mutation($id: ID!) { sendInvoice(id: $id) { id } }"
-ADD_CONTACT = """mutation($id: ID!) { addContactPerson(customerId: $id, input: {firstName: "E", email: "e@x.example.com"})
-  { id } }"""
+ADD_CONTACT = """mutation($id: ID!) {
+  addContactPerson(customerId: $id, input: {firstName: "E", email: "e@x.example.com"}) { id } }"""
 MISSING_INVOICE = "SW52b2ljZTo5OTk5OTk5"  # Invoice:9999999
 
 

@@ -10,6 +10,7 @@ import pytest
 from factories import RECORD_PAYMENT, TWO_LINES
 from pypdf import PdfReader
 
+from portal.models.money import round_money, shown_decimal
 from portal.pdf.rendering import (
     ASSET_DIR,
     Party,
@@ -19,6 +20,7 @@ from portal.pdf.rendering import (
     asset_fetcher,
     html_to_pdf,
     render_pool,
+    templates,
 )
 
 INVOICE_PDF_URL = """query($id: ID!) { node(id: $id) { ... on Invoice { pdfUrl } ... on Estimate { pdfUrl } } }"""
@@ -164,6 +166,22 @@ async def test_the_page_size_is_a_setting(business, client, settings, monkeypatc
 def page_points(content: bytes) -> tuple[int, int]:
     box = PdfReader(BytesIO(content)).pages[0].mediabox
     return round(box.width), round(box.height)
+
+
+@pytest.mark.parametrize(("value", "as_money", "as_rate", "as_number"), [
+    (Decimal("1234567.5"), "1234567.50", "1234567.50", "1234567.5"),
+    (Decimal("95"), "95.00", "95.00", "95"),
+    (Decimal("0.0050"), "0.01", "0.005", "0.005"),
+    (Decimal("7.5000"), "7.50", "7.50", "7.5"),
+    (Decimal("-0.001"), "0.00", "-0.001", "-0.001"),
+])
+def test_amounts_and_rates_are_printed_as_the_api_shows_them_quantities_shorter(value, as_money, as_rate, as_number):
+    filters = templates().filters
+
+    assert (filters["money"](value), filters["rate"](value), filters["number"](value)) == (as_money, as_rate,
+                                                                                           as_number)
+    assert filters["rate"](value) == shown_decimal(value)
+    assert filters["money"](value) == shown_decimal(round_money(value))
 
 
 # ---------------------------------------------------------------- who may get them

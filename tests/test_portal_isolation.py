@@ -19,7 +19,25 @@ CONTACT_OPERATIONS = [
     ("mutation($id: ID!) { addComment(subjectId: $id, body: \"hi\") { id } }", "project"),
     ("mutation($id: ID!) { forwardDocument(documentId: $id, email: \"f@iso.example.com\") { id } }", "estimate"),
 ]
-STAFF_OPERATIONS = [*CONTACT_OPERATIONS[:10], ("mutation($id: ID!) { sendInvoice(id: $id) { id } }", "invoice"), ("mutation($id: ID!) { voidInvoice(id: $id) { id } }", "invoice"), ("mutation($id: ID!) { sendEstimate(id: $id) { id } }", "estimate"), ("mutation($id: ID!) { convertEstimateToInvoice(id: $id) { id } }", "estimate"), ('mutation($id: ID!) { addComment(subjectId: $id, body: "hi") { id } }', "invoice"), ('mutation($id: ID!) { recordPayment(input: {invoiceId: $id, amount: "1"}) { id } }', "invoice"), ("mutation($id: ID!) { setAchEnabled(customerId: $id, enabled: true) { id } }", "customer"), ('mutation($id: ID!) { createProject(customerId: $id, name: "P") { id } }', "customer"), ('mutation($id: ID!) { addProjectTask(projectId: $id, name: "T") { id } }', "project"), ("mutation($id: ID!) { enablePortalAccess(contactPersonIds: [$id]) { id } }", "contact"), ("mutation($id: ID!) { disablePortalAccess(contactPersonIds: [$id]) { id } }", "contact"), ("mutation($id: ID!) { requestReview(contactPersonIds: [$id]) }", "contact"), ('mutation($id: ID!) { addContactPerson(customerId: $id, input: {firstName: "A", email: "a@iso.example.com"}) ' "{ id } }", "customer"), ('mutation($id: ID!) { createInvoice(input: {customerId: $id, lineItems: [{name: "x", quantity: "1", ' 'rate: "1"}]}) { id } }', "customer")]
+STAFF_OPERATIONS = [
+    *CONTACT_OPERATIONS[:10],
+    ("mutation($id: ID!) { sendInvoice(id: $id) { id } }", "invoice"),
+    ("mutation($id: ID!) { voidInvoice(id: $id) { id } }", "invoice"),
+    ("mutation($id: ID!) { sendEstimate(id: $id) { id } }", "estimate"),
+    ("mutation($id: ID!) { convertEstimateToInvoice(id: $id) { id } }", "estimate"),
+    ("mutation($id: ID!) { addComment(subjectId: $id, body: \"hi\") { id } }", "invoice"),
+    ("mutation($id: ID!) { recordPayment(input: {invoiceId: $id, amount: \"1\"}) { id } }", "invoice"),
+    ("mutation($id: ID!) { setAchEnabled(customerId: $id, enabled: true) { id } }", "customer"),
+    ("mutation($id: ID!) { createProject(customerId: $id, name: \"P\") { id } }", "customer"),
+    ("mutation($id: ID!) { addProjectTask(projectId: $id, name: \"T\") { id } }", "project"),
+    ("mutation($id: ID!) { enablePortalAccess(contactPersonIds: [$id]) { id } }", "contact"),
+    ("mutation($id: ID!) { disablePortalAccess(contactPersonIds: [$id]) { id } }", "contact"),
+    ("mutation($id: ID!) { requestReview(contactPersonIds: [$id]) }", "contact"),
+    ("mutation($id: ID!) { addContactPerson(customerId: $id, input: {firstName: \"A\", email: \"a@iso.example.com\"}) "
+     "{ id } }", "customer"),
+    ("mutation($id: ID!) { createInvoice(input: {customerId: $id, lineItems: [{name: \"x\", quantity: \"1\", "
+     "rate: \"1\"}]}) { id } }", "customer"),
+]
 
 
 async def someone_elses(business, mailbox) -> dict:

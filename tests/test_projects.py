@@ -1,6 +1,7 @@
 """Projects, tasks and timesheets, and what the portal shows of them."""
 CREATE = """mutation($c: ID!) { createProject(customerId: $c, name: "Relaunch", description: "New site") { id } }"""
-ADD_TASK = "mutation($p: ID!, $n: String!, $b: Boolean) { addProjectTask(projectId: $p, name: $n, billable: $b) { id } }"
+ADD_TASK = """mutation($p: ID!, $n: String!, $b: Boolean) {
+  addProjectTask(projectId: $p, name: $n, billable: $b) { id } }"""
 LOG = """mutation($t: ID!, $h: Decimal!, $billed: Boolean) { logTime(taskId: $t, date: "2026-01-05", hours: $h,
   billed: $billed) { id hours status task { name } } }"""
 PROJECTS = """{ projects { name tasks { name billable loggedHours billedHours unbilledHours }

@@ -8,8 +8,9 @@ import pytest
 from factories import CREATE_INVOICE, OWNER_PASSWORD, RECORD_PAYMENT, STAFF_LOGIN
 from graphql import GraphQLError
 
+from portal.models.money import shown_decimal
 from portal.schema import schema
-from portal.schema.scalars import format_date_time, format_decimal, parse_date, parse_date_time, parse_decimal
+from portal.schema.scalars import format_date_time, parse_date, parse_date_time, parse_decimal
 
 ISO_UTC_MILLISECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PAYMENT = "query($id: ID!) { node(id: $id) { ... on Payment { amount } } }"
@@ -23,7 +24,7 @@ LOG_TIME = """mutation($t: ID!, $h: Decimal!) { logTime(taskId: $t, date: "2026-
     (Decimal("-0.00"), "0.00"), (Decimal("-3.25"), "-3.25"), (Decimal("12345678901.2"), "12345678901.20"),
 ])
 def test_decimals_are_plain_with_at_least_two_decimals(value, shown):
-    assert format_decimal(value) == shown
+    assert shown_decimal(value) == shown
 
 
 @pytest.mark.parametrize("sent", [49, 49.5, True, "1E+1", "1e-7", " 1", "1.", ".5", "+1", "NaN", "Infinity", "1_000",

@@ -1,23 +1,30 @@
 """The async engine and sessions."""
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
-def create_engine(url: str, *, for_reading: bool = False, **kwargs) -> AsyncEngine:
+def create_engine(url: str, *, for_reading: bool = False) -> AsyncEngine:
     """The engine; `for_reading` on SQLite gives one whose transactions do not take the write lock."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_deferred if for_reading else _begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection: AsyncAdapt_aiosqlite_connection, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun by _begin_immediate
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -26,7 +33,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
+def _begin_immediate(connection: Connection) -> None:
     """Take SQLite's write lock when a transaction starts, not when it first writes.
 
     Otherwise two transactions that read, then write, deadlock and one fails at once with
@@ -35,9 +42,22 @@ def _begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _begin_deferred(connection) -> None:
+def _begin_deferred(connection: Connection) -> None:
     """For sessions that only read (live activity): in WAL mode they neither wait for nor block writers."""
     connection.exec_driver_sql("BEGIN")
+
+
+def _one_at_a_time(
+    method: Callable[Concatenate[AsyncSession, _P], Coroutine[Any, Any, _T]],
+) -> Callable[Concatenate["SerialSession", _P], Coroutine[Any, Any, _T]]:
+    """AsyncSession's `method`, with the same signature, run while holding the session's lock."""
+
+    @functools.wraps(method)
+    async def locked(session: "SerialSession", /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        async with session.lock:
+            return await method(session, *args, **kwargs)
+
+    return locked
 
 
 class SerialSession(AsyncSession):
@@ -48,41 +68,21 @@ class SerialSession(AsyncSession):
     is what scalars/scalar call), so the lock is never taken twice by one caller.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._lock = asyncio.Lock()
+    @functools.cached_property
+    def lock(self) -> asyncio.Lock:
+        return asyncio.Lock()
 
-    async def execute(self, *args, **kwargs):
-        async with self._lock:
-            return await super().execute(*args, **kwargs)
-
-    async def scalar(self, *args, **kwargs):
-        async with self._lock:
-            return await super().scalar(*args, **kwargs)
-
-    async def delete(self, *args, **kwargs):
-        async with self._lock:
-            return await super().delete(*args, **kwargs)
-
-    async def get(self, *args, **kwargs):
-        async with self._lock:
-            return await super().get(*args, **kwargs)
-
-    async def flush(self, *args, **kwargs):
-        async with self._lock:
-            return await super().flush(*args, **kwargs)
-
-    async def commit(self):
-        async with self._lock:
-            return await super().commit()
-
-    async def rollback(self):
-        async with self._lock:
-            return await super().rollback()
-
-    async def refresh(self, *args, **kwargs):
-        async with self._lock:
-            return await super().refresh(*args, **kwargs)
+    execute = _one_at_a_time(AsyncSession.execute)
+    if not TYPE_CHECKING:
+        # mypy loses scalar's overloads in the wrapper (SQLAlchemy's TypedReturnsRows[Never] special case
+        # for python/mypy#20651): to mypy it stays AsyncSession.scalar, with the same signature.
+        scalar = _one_at_a_time(AsyncSession.scalar)
+    delete = _one_at_a_time(AsyncSession.delete)
+    get = _one_at_a_time(AsyncSession.get)
+    flush = _one_at_a_time(AsyncSession.flush)
+    commit = _one_at_a_time(AsyncSession.commit)
+    rollback = _one_at_a_time(AsyncSession.rollback)
+    refresh = _one_at_a_time(AsyncSession.refresh)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[SerialSession]:
@@ -90,7 +90,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[SerialSession]:
 
 
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker) -> AsyncIterator[SerialSession]:
+async def session_scope(factory: async_sessionmaker[SerialSession]) -> AsyncIterator[SerialSession]:
     async with factory() as session:
         try:
             yield session

@@ -33,7 +33,7 @@ def canonical_int(text: str) -> int:
     return number
 
 
-def bounded_int(value) -> int:
+def bounded_int(value: int | str) -> int:
     """An integer read back from a cursor, within what the database's INTEGER columns hold."""
     number = int(value)
     if not -MAX_PK <= number <= MAX_PK:

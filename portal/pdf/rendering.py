@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from portal.models.money import ZERO, plain_decimal, round_money
+from portal.models.money import plain_decimal, round_money, shown_decimal
+
+if TYPE_CHECKING:  # WeasyPrint takes a second to import: see _asset_fetcher_class
+    from weasyprint.urls import URLFetcher
 
 logger = logging.getLogger("portal.pdf")
 
@@ -115,24 +119,22 @@ class PrintedStatement:
     lines: tuple[PrintedStatementLine, ...]
 
 
+PrintedView = PrintedDocument | PrintedStatement
+
+
 # ---------------------------------------------------------------- how values are written
 
 
 def money(value: Decimal) -> str:
-    """Two places and no grouping, so that text extraction finds the exact amount."""
-    value = round_money(value)
-    return f"{ZERO if value == 0 else value:f}"
+    """Cents, shown as the API shows them: two places and no grouping, so that text extraction finds the
+    exact amount."""
+    return shown_decimal(round_money(value))
 
 
 def plain_number(value: Decimal) -> str:
-    """12.0000 -> 12, 4.5000 -> 4.5, as the API shows them."""
+    """A quantity or a tax percentage, kept short on paper: 12.0000 -> 12, 4.5000 -> 4.5 (the API shows
+    12.00 and 4.50)."""
     return f"{plain_decimal(value):f}"
-
-
-def rate(value: Decimal) -> str:
-    """At least two places (95.00), more only where they carry something (0.005)."""
-    exponent = value.normalize().as_tuple().exponent  # a letter only for NaN and infinities, never a rate
-    return plain_number(value) if isinstance(exponent, int) and exponent < -2 else money(value)
 
 
 def long_date(value: date) -> str:
@@ -154,12 +156,13 @@ def page_size(setting: str) -> str:
 def templates() -> Environment:
     environment = Environment(loader=FileSystemLoader(ASSET_DIR), autoescape=True, undefined=StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True)
-    environment.filters.update(money=money, number=plain_number, rate=rate, long_date=long_date,
+    # A rate is printed as the API shows it: 95.00, and 0.005 where it has more places.
+    environment.filters.update(money=money, number=plain_number, rate=shown_decimal, long_date=long_date,
                                status_label=status_label)
     return environment
 
 
-def document_html(template_name: str, view, size: str) -> str:
+def document_html(template_name: str, view: PrintedView, size: str) -> str:
     return templates().get_template(template_name).render(doc=view, page_size=size)
 
 
@@ -182,7 +185,7 @@ def asset_path(url: str) -> Path:
 
 
 @functools.cache
-def _asset_fetcher_class():
+def _asset_fetcher_class() -> type["URLFetcher"]:
     # WeasyPrint takes a second to import: only render workers (and tests of the fetcher) pay for it.
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -192,7 +195,7 @@ def _asset_fetcher_class():
         def __init__(self) -> None:
             super().__init__(timeout=1, allowed_protocols=("file",), allow_redirects=False)
 
-        def fetch(self, url, headers=None):
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
             try:
                 path = asset_path(url)
             except RefusedURL as refusal:
@@ -204,7 +207,7 @@ def _asset_fetcher_class():
     return TemplateAssetFetcher
 
 
-def asset_fetcher():
+def asset_fetcher() -> "URLFetcher":
     return _asset_fetcher_class()()
 
 
@@ -214,7 +217,7 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=ASSET_DIR.as_uri() + "/", url_fetcher=asset_fetcher()).write_pdf()
 
 
-def render_pdf(template_name: str, view, size: str) -> bytes:
+def render_pdf(template_name: str, view: PrintedView, size: str) -> bytes:
     """Template, then PDF; synchronous and CPU-bound: runs in a render worker."""
     return html_to_pdf(document_html(template_name, view, size))
 
@@ -257,7 +260,7 @@ class RenderPool:
                 initializer=_prepare_worker, initargs=(os.getpid(),), max_tasks_per_child=RENDERS_PER_WORKER)
         return self._executor
 
-    async def render(self, template_name: str, view, size: str) -> bytes:
+    async def render(self, template_name: str, view: PrintedView, size: str) -> bytes:
         if self.waiting >= self.max_waiting:
             raise RendersBusy()
         self.waiting += 1
@@ -273,7 +276,7 @@ class RenderPool:
         finally:
             self.waiting -= 1
 
-    async def _render_once(self, template_name: str, view, size: str) -> bytes:
+    async def _render_once(self, template_name: str, view: PrintedView, size: str) -> bytes:
         pool = self._pool()
         try:
             # Submitting to a pool already known to be broken raises here, not when awaited.

@@ -3,14 +3,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import overload
 
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
@@ -20,11 +22,13 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.unset import UNSET
 
-from portal.core.database import create_engine, session_factory
+from portal.core.database import SerialSession, create_engine, session_factory
 from portal.core.runtime import Services
 from portal.core.settings import Settings, get_settings
 from portal.gateway import gateway_for
@@ -82,13 +86,14 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 with contextlib.suppress(Exception):
                     await self.send_message({"type": "ping"})
 
-    async def _send_result_stream(self, operation, result_source) -> None:
+    async def _send_result_stream(self, operation: Operation[Context, None], result_source: StreamResult) -> None:
         await super()._send_result_stream(operation, self._ready_to_send(result_source))
 
-    async def _ready_to_send(self, results):
+    async def _ready_to_send(self, results: StreamResult) -> StreamResult:
         async for result in results:
             await release_event_session()
-            if result.errors and not self._closes_connection(result):
+            # Only ExecutionResults come: the schema does not enable incremental delivery (@defer, @stream).
+            if isinstance(result, ExecutionResult) and result.errors and not self._closes_connection(result):
                 # A copy: ErrorCodes shapes the original once more when the operation ends.
                 result = dataclasses.replace(
                     result, errors=shape_errors(result.errors, self.context.request_id))
@@ -167,20 +172,30 @@ class PortalGraphQL(GraphQL[Context, None]):
         except MissingQueryError:
             raise Refusal(400, "No GraphQL query found in the request.") from None
 
-    async def run(self, request, context=None, root_value=None):
+    @overload
+    async def run(self, request: Request, context: Context = UNSET, root_value: None = UNSET) -> Response: ...
+
+    @overload
+    async def run(self, request: WebSocket, context: Context = UNSET, root_value: None = UNSET) -> WebSocket: ...
+
+    async def run(self, request: Request | WebSocket, context: Context = UNSET,
+                  root_value: None = UNSET) -> Response | WebSocket:
         if isinstance(request, WebSocket):
             if not self.origins.admits(request.headers):
-                return await self.origins.refuse_websocket(request, await self.pick_websocket_subprotocol(request))
-            return await super().run(request)
+                await self.origins.refuse_websocket(request, await self.pick_websocket_subprotocol(request))
+                return request
+            return await super().run(request, context, root_value)
         # One database session per HTTP request, closed (and rolled back if uncommitted) at its end.
         async with self.services.session_factory() as session:
             request.state.session = session
-            return await super().run(request)
+            return await super().run(request, context, root_value)
 
-    async def get_context(self, request, response) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
             return ConnectionContext(services=self.services, request=request, response=response)
-        session = request.state.session
+        if isinstance(response, WebSocket):
+            raise TypeError("Strawberry answers an HTTP request with a Response")
+        session: SerialSession = request.state.session
         signed_in = await authenticate(session, request.headers.get("authorization"))
         await session.commit()  # end the sign-in read, so that no transaction idles across the request
         context = Context(services=self.services, session=session, principal=signed_in.principal,
@@ -248,7 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"database": "ok", "broker": "ok" if services.broadcast.healthy else "reconnecting"})
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Each part is stopped in the reverse order of its start, also when a later start fails.
         async with contextlib.AsyncExitStack() as running:
             running.push_async_callback(engine.dispose)

@@ -1,16 +1,19 @@
 """GET /pdf/{id} and GET /pdf/statement: the documents behind every `pdfUrl`, for whoever may see them."""
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import col
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, DomainError, NotFound
+from portal.core.runtime import Services
 from portal.models.customers import Customer
 from portal.models.documents import LineItem, lines_of
 from portal.models.estimates import Estimate
@@ -27,6 +30,7 @@ from portal.pdf.rendering import (
     PrintedLine,
     PrintedStatement,
     PrintedStatementLine,
+    PrintedView,
     RendersBusy,
     page_size,
     render_pool,
@@ -46,7 +50,7 @@ TRANSACTIONS = {StatementLineKind.OPENING_BALANCE: "Opening balance", StatementL
 @dataclass(frozen=True)
 class Printable:
     template_name: str
-    view: object
+    view: PrintedView
     filename: str
 
 
@@ -61,8 +65,8 @@ async def statement_pdf(request: Request) -> Response:
     return await _answer(request, _printable_statement)
 
 
-async def _answer(request: Request, load) -> Response:
-    services = request.app.state.services
+async def _answer(request: Request, load: Callable[[Context, Request], Awaitable[Printable]]) -> Response:
+    services: Services = request.app.state.services
     try:
         async with services.session_factory() as session:
             ctx = await _context(request, services, session)
@@ -82,7 +86,7 @@ async def _answer(request: Request, load) -> Response:
     })
 
 
-async def _context(request: Request, services, session) -> Context:
+async def _context(request: Request, services: Services, session: AsyncSession) -> Context:
     signed_in = await authenticate(session, request.headers.get("authorization"))
     if signed_in.principal is None:
         raise signed_in.refusal()
@@ -176,7 +180,7 @@ async def _printable_statement(ctx: Context, request: Request) -> Printable:
     return Printable("pdf_statement.html", _statement_view(ctx, statement), _statement_filename(statement))
 
 
-def _query_date(query, name: str) -> date | None:
+def _query_date(query: QueryParams, name: str) -> date | None:
     text = query.get(name)
     if not text:
         return None
