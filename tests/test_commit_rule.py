@@ -165,7 +165,6 @@ async def test_a_failed_commit_is_the_fields_error_and_leaves_nothing_behind(bus
     assert unchanged_sent == {"status": "SENT", "amountPaid": "0.00", "viewedAt": None}
 
 
-
 # ---------------------------------------------------------------- every mutation field, its commit failing
 
 # Mutation fields with no call below, and why. Every other field is called, and its commit made to fail.
