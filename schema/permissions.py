@@ -12,6 +12,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types.field import StrawberryField
 
 from portal.core.errors import Forbidden
+from portal.models.auth import Principal
 from portal.models.organizations import PORTAL_FEATURES
 from portal.resolvers.context import Info
 
@@ -25,40 +26,43 @@ class RolePermission(BasePermission):
 
 
 class IsSignedIn(RolePermission):
-    """Anyone signed in: staff or a contact person."""
+    """Anyone signed in: staff or a contact person. Narrower roles say whom they admit and what they answer."""
 
     role = "Staff and contact persons"
+    refusal = ""
+
+    def admits(self, principal: Principal) -> bool:
+        return True
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if info.context.principal is None:
             raise info.context.not_signed_in()
+        if not self.admits(info.context.principal):
+            raise Forbidden(self.refusal)
         return True
 
 
 class IsStaff(IsSignedIn):
     role = "Staff only"
+    refusal = "Only the business's staff may do this."
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        super().has_permission(source, info)
-        if not info.context.viewer.is_staff:
-            raise Forbidden("Only the business's staff may do this.")
-        return True
+    def admits(self, principal: Principal) -> bool:
+        return principal.is_staff
 
 
 class IsContactPerson(IsSignedIn):
     role = "Contact persons only"
+    refusal = "Only a contact person signed in to the portal may do this."
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        super().has_permission(source, info)
-        if not info.context.viewer.is_contact:
-            raise Forbidden("Only a contact person signed in to the portal may do this.")
-        return True
+    def admits(self, principal: Principal) -> bool:
+        return principal.is_contact
 
 
 class PortalAllows(RolePermission):
     """For contact persons, a feature the owner turns on or off in the portal settings; staff always pass.
 
-    The settings are read once per operation (per delivered event on a WebSocket), by the context.
+    The context reads the settings once per operation; on a WebSocket, when a subscription starts and
+    once per delivered event.
     """
 
     def __init__(self, feature: str) -> None:
