@@ -1,7 +1,10 @@
 """Who is asking: passwords, bearer-token sessions and portal invitations."""
+import asyncio
 import hashlib
+import os
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,13 +15,17 @@ from sqlalchemy import select, update
 from sqlmodel import Field, SQLModel, col
 
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, Unauthenticated
+from portal.core.errors import Unauthenticated
 from portal.models.columns import UTCDateTime, utcnow
+from portal.models.passwords import check_password_rules
 
-MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified when the email is unknown, so that a wrong email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2 takes ~150 ms of CPU and releases the GIL: it runs here, never on the event loop, at most one
+# hash per core at a time; more sign-ins wait their turn while the loop keeps serving everything else.
+HASHING_THREADS = os.cpu_count() or 1
+_hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 
 
 @dataclass(frozen=True)
@@ -75,17 +82,25 @@ class Invitation(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadUserInput(f"A password has at least {MIN_PASSWORD_LENGTH} characters.")
+async def hash_password(password: str) -> str:
+    """The argon2 hash of a password that passed the rules of models/passwords.py, computed off the loop."""
+    check_password_rules(password)  # a last guard: callers check every rule, with the email, before
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool, _hash, password)
 
 
-def hash_password(password: str) -> str:
-    check_new_password(password)
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; without a hash, the same argon2 work is done and the answer is no.
+
+    Callers check the sign-in throttle first (models/throttle.py): only admitted tries cost a hash.
+    """
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool, _verify, password_hash, password)
+
+
+def _hash(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

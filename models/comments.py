@@ -12,7 +12,7 @@ from portal.models.estimates import Estimate, EstimateStatus
 from portal.models.invoices import Invoice, InvoiceStatus
 from portal.models.lookup import group_by
 from portal.models.organizations import PortalSettings
-from portal.models.projects import Project
+from portal.models.projects import Project, shown_only_with_projects
 
 MAX_COMMENT = 5000
 Commentable = Estimate | Invoice | Project
@@ -66,7 +66,9 @@ def tells_customer(comment: Comment, subject: Commentable, portal_settings: Port
     A contact person's comment is told to the owner instead, by the owner's own setting.
     """
     return (comment.by_staff and shown_in_portal(comment, subject)
-            and portal_settings.notify_customers_on_staff_comments)
+            and portal_settings.notify_customers_on_staff_comments
+            # a comment on a project is in the portal only while the portal shows projects
+            and (portal_settings.show_projects_and_timesheets or not shown_only_with_projects(comment.subject_type)))
 
 
 def new_comment(principal: Principal, *, subject_type: str, subject_id: int, customer_id: int, body: str,

@@ -1,10 +1,17 @@
-"""Customers of a business and their contact persons."""
+"""Customers of a business and their contact persons.
+
+A contact person is one person *at one customer*: their email is unique within that customer only, so
+one address may be a contact of several customers of one business, each a separate contact person with
+their own access, password, sessions, saved payment methods and payment attempts. README.md ("Contact
+persons at several customers") writes down the rules that follow from it.
+"""
 import hashlib
 from datetime import datetime
 from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import JSON, Column, Select, UniqueConstraint, func, or_, select
+from sqlalchemy import JSON, Column, Index, Select, UniqueConstraint, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col
 
 from portal.core.database import AsyncSession
@@ -40,7 +47,8 @@ class Customer(SQLModel, table=True):
 
 class ContactPerson(SQLModel, table=True):
     __tablename__ = "contact_persons"
-    __table_args__ = (UniqueConstraint("organization_id", "email"),)
+    __table_args__ = (UniqueConstraint("customer_id", "email", name="uq_contact_persons_customer_id_email"),
+                      Index("ix_contact_persons_organization_id_email", "organization_id", "email"))
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organizations.id", index=True)
@@ -163,10 +171,10 @@ async def get_contact_person(session: AsyncSession, principal: Principal, contac
     return await one_visible(session, query, "Contact person")
 
 
-async def find_contact_by_email(session: AsyncSession, organization_id: int, email: str) -> ContactPerson | None:
+async def find_contact_by_email(session: AsyncSession, customer_id: int, email: str) -> ContactPerson | None:
+    """The customer's contact person at a normalized address; other customers' contacts are not looked at."""
     return await session.scalar(
-        select(ContactPerson).where(col(ContactPerson.organization_id) == organization_id,
-                                    col(ContactPerson.email) == email)
+        select(ContactPerson).where(col(ContactPerson.customer_id) == customer_id, col(ContactPerson.email) == email)
     )
 
 
@@ -179,12 +187,15 @@ async def add_contact_person(session: AsyncSession, customer: Customer, *, first
     with check.field("email"):
         email = normalize_email(email)
     check.done()
-    if await find_contact_by_email(session, customer.organization_id, email):
+    if await find_contact_by_email(session, saved_id(customer), email):
         raise Conflict(f"A contact person with the email {email} exists already.")
     contact = ContactPerson(organization_id=customer.organization_id, customer_id=saved_id(customer), email=email,
                             **fields)
-    session.add(contact)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a concurrent twin waits on the unique key, then fails here
+            session.add(contact)
+    except IntegrityError:
+        raise Conflict(f"A contact person with the email {email} exists already.") from None
     return contact
 
 

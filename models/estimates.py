@@ -102,10 +102,11 @@ async def create_estimate(session: AsyncSession, customer: Customer, *, today: d
     estimate = Estimate(
         organization_id=customer.organization_id, customer_id=saved_id(customer),
         number=await next_number(session, customer.organization_id, "EST"),
-        date=estimate_date, expiry_date=expiry_date, currency=customer.currency,
-        status=EstimateStatus.SENT if send else EstimateStatus.DRAFT,
+        date=estimate_date, expiry_date=expiry_date, currency=customer.currency, status=EstimateStatus.DRAFT,
         sub_total=totals.sub_total, tax_total=totals.tax_total, total=totals.total,
     )
+    if send:  # sent by the same rule as sendEstimate's, which refuses an estimate already expired
+        send_estimate(estimate, today=today)
     session.add(estimate)
     await session.flush()
     await replace_lines(session, estimate_id=estimate.id, rows=rows)

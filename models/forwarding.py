@@ -1,12 +1,30 @@
-"""Who may receive a document a contact person forwards.
+"""Who may receive a document a contact person forwards, what they are sent, and how often.
 
 Whether the portal allows forwarding at all is a permission of the field (schema/permissions.py).
+
+A forward reveals nothing and overrides nothing. The recipient is always a contact person of the
+sender's own customer: contacts of other customers (the same address may be one, see models/customers.py)
+are never looked at, so forwarding to them answers exactly as forwarding to a fresh address does, and
+their access, password and data stay as they are. A forward never grants access the business withheld:
+a contact of the sender's customer whose access is DISABLED (disabled by staff, or added and not
+invited) is sent nothing and stays DISABLED; the sender reads the same answer as ever, the person as
+`myCustomer.contactPersons` already shows them.
 """
+from datetime import timedelta
+from enum import StrEnum
+from math import ceil
+
+from sqlalchemy import select
+from sqlmodel import col
+
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, InputCheck, NotFound, Problem
+from portal.core.errors import BadUserInput, Conflict, InputCheck, NotFound, Problem, RateLimited
+from portal.models.activity import ActivityEvent, ActivityKind
+from portal.models.columns import utcnow
 from portal.models.customers import (
     ContactPerson,
     Customer,
+    PortalAccess,
     add_contact_person,
     clean_contact_fields,
     find_contact_by_email,
@@ -14,6 +32,10 @@ from portal.models.customers import (
 )
 
 MAX_MESSAGE = 5000
+# Forwards in any 24 hours: enough for a person's accounts-payable routine, too few for a mail relay.
+FORWARDS_PER_PERSON = 20
+FORWARDS_PER_CUSTOMER = 50
+FORWARD_WINDOW = timedelta(days=1)
 
 
 def check_forward_request(email: str, message: str | None, *, name: str | None = None) -> str:
@@ -52,20 +74,65 @@ def split_name(name: str | None, email: str) -> tuple[str, str | None]:
 
 
 async def recipient_for(session: AsyncSession, sender: ContactPerson, *, email: str,
-                        name: str | None) -> ContactPerson:
-    """The contact person at a normalized address: one of the sender's company, known or added now.
+                        name: str | None) -> tuple[ContactPerson, bool]:
+    """The contact person of the sender's customer at a normalized address, and whether added now.
 
-    A person of another customer never receives the document; an unknown address becomes a new
-    contact person of the sender's customer, without portal access until invited.
+    An address unknown to the sender's customer becomes a new contact person of it, without portal
+    access until invited, whether or not it is a contact of another customer.
     """
-    recipient = await find_contact_by_email(session, sender.organization_id, email)
-    if recipient is not None and recipient.customer_id != sender.customer_id:
-        raise BadUserInput("This address cannot receive documents of your company.", field="email")
+    recipient = await find_contact_by_email(session, sender.customer_id, email)
     if recipient is not None:
-        return recipient
+        return recipient, False
     customer = await session.get(Customer, sender.customer_id)
     if customer is None:  # the sender's own customer: gone only if deleted meanwhile
         raise NotFound("Customer")
     first_name, last_name = split_name(name, email)
-    return await add_contact_person(session, customer, first_name=first_name, last_name=last_name, email=email,
-                                    phone=None, mobile=None)
+    try:
+        added = await add_contact_person(session, customer, first_name=first_name, last_name=last_name, email=email,
+                                         phone=None, mobile=None)
+    except Conflict:  # the same address was added a moment ago, by a forward or by staff
+        recipient = await find_contact_by_email(session, sender.customer_id, email)
+        if recipient is None:
+            raise
+        return recipient, False
+    return added, True
+
+
+class Delivery(StrEnum):
+    NOTICE = "NOTICE"  # signs in: told where the document is
+    INVITATION = "INVITATION"  # new, or invited before: invited (again), the document named
+    NOTHING = "NOTHING"  # access DISABLED: the business's choice, which a forward does not override
+
+
+def delivery_to(recipient: ContactPerson, *, added_now: bool) -> Delivery:
+    if recipient.portal_access == PortalAccess.ACTIVE:
+        return Delivery.NOTICE
+    if added_now or recipient.portal_access == PortalAccess.INVITED:
+        return Delivery.INVITATION
+    return Delivery.NOTHING
+
+
+async def check_forward_allowance(session: AsyncSession, sender: ContactPerson) -> None:
+    """RATE_LIMITED once the sender, or their customer, forwarded the most a day allows.
+
+    The customer's row stays locked until commit, so that simultaneous forwards are counted one by one.
+    """
+    await session.execute(select(col(Customer.id)).where(col(Customer.id) == sender.customer_id).with_for_update())
+    since = utcnow() - FORWARD_WINDOW
+    forwards = select(col(ActivityEvent.occurred_at)).where(
+        col(ActivityEvent.organization_id) == sender.organization_id,
+        col(ActivityEvent.kind) == ActivityKind.DOCUMENT_FORWARDED, col(ActivityEvent.occurred_at) > since)
+    for limit, scope in ((FORWARDS_PER_PERSON, col(ActivityEvent.contact_person_id) == sender.id),
+                         (FORWARDS_PER_CUSTOMER, col(ActivityEvent.customer_id) == sender.customer_id)):
+        # The limit-th newest forward in the window: once it is a day old, a forward goes through again.
+        blocking = await session.scalar(forwards.where(scope).order_by(col(ActivityEvent.occurred_at).desc())
+                                        .offset(limit - 1).limit(1))
+        if blocking is not None:
+            retry_after = max(1, ceil((blocking + FORWARD_WINDOW - utcnow()).total_seconds()))
+            raise RateLimited(f"Too many documents forwarded today; try again in {_wait(retry_after)}.",
+                              retry_after=retry_after)
+
+
+def _wait(seconds: int) -> str:
+    hours, minutes = divmod(ceil(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"

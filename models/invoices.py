@@ -116,13 +116,26 @@ def _payment_options(options: list[PaymentMethodKind] | None) -> str:
     return ",".join(options)
 
 
+def default_due_date(invoice_date: date) -> date | None:
+    """The due date of an invoice whose due date is not given; None past the calendar's last day (9999-12-31)."""
+    try:
+        return invoice_date + DEFAULT_TERMS
+    except OverflowError:
+        return None
+
+
 async def create_invoice(session: AsyncSession, customer: Customer, *, today: date, kind: InvoiceKind,
                          invoice_date: date | None, due_date: date | None, lines: list[LineDraft],
                          payment_options: list[PaymentMethodKind] | None, send: bool,
                          estimate_id: int | None = None) -> Invoice:
     invoice_date = invoice_date or today
-    due_date = due_date or invoice_date + DEFAULT_TERMS
     check = InputCheck()
+    if due_date is None:
+        due_date = default_due_date(invoice_date)
+        if due_date is None:
+            check.add("date", f"An invoice dated {invoice_date} has no due date {DEFAULT_TERMS.days} days later "
+                              "in the calendar: give its due date.")
+            due_date = invoice_date
     if due_date < invoice_date:
         check.add("due_date", "The due date cannot be before the invoice date.")
     with check.collect():

@@ -9,9 +9,10 @@ from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, UTCDateTime, utcnow
+from portal.models.documents import MAX_TOTAL
 from portal.models.invoices import Invoice, PaymentMethodKind, apply_payment, check_not_reserved, check_payable
 from portal.models.lookup import group_by, group_pairs, organization_rows
-from portal.models.money import in_whole_cents
+from portal.models.money import in_whole_cents, round_money
 from portal.models.rows import saved_id
 from portal.models.sequences import next_number
 
@@ -60,6 +61,15 @@ def allocate_payment(allocations: list[tuple[Invoice, Decimal]]) -> Decimal:
     return sum((amount for _, amount in allocations), Decimal(0))
 
 
+def payment_total(allocations: list[tuple[Invoice, Decimal]]) -> Decimal:
+    """What a payment of these allocations comes to, if one payment can hold it (NUMERIC(14, 2))."""
+    total = sum((amount for _, amount in allocations), Decimal(0))
+    if total >= MAX_TOTAL:
+        raise BadUserInput(f"One payment must stay below {MAX_TOTAL:,}: pay these invoices in several payments.",
+                           field="invoice_ids")
+    return total
+
+
 def settlement_in_full(invoices: list[Invoice]) -> list[tuple[Invoice, Decimal]]:
     """How an online payment of several invoices is split: each invoice gets its whole balance due."""
     return [(invoice, invoice.balance_due) for invoice in invoices]
@@ -98,6 +108,7 @@ async def record_offline_payment(session: AsyncSession, invoice: Invoice, *, amo
         check.add("reference", "A reference has at most 200 characters.")
     check.done()
     check_not_reserved(invoice)
+    amount = round_money(amount)  # once, at the door: the answer shows what every later read shows ("10.00")
     return await record_allocated_payment(session, allocations=[(invoice, amount)], payment_date=payment_date,
                                           method=PaymentMethodKind.OFFLINE, reference=reference)
 

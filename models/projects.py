@@ -12,6 +12,7 @@ from portal.models.columns import Quantity, UTCDateTime, utcnow
 from portal.models.lookup import group_by, one_visible, organization_rows
 from portal.models.money import decimal_places
 from portal.models.rows import saved_id
+from portal.models.text import one_line
 
 
 class Project(SQLModel, table=True):
@@ -88,9 +89,11 @@ async def get_task(session: AsyncSession, principal: Principal, task_id: int) ->
 
 
 def _check_name(name: str) -> str:
-    if not 1 <= len(name.strip()) <= 200:
+    """A project's or task's name, on one line: it is written into email subjects and sentences."""
+    name = one_line(name)
+    if not 1 <= len(name) <= 200:
         raise BadUserInput("A name has 1 to 200 characters.", field="name")
-    return name.strip()
+    return name
 
 
 async def create_project(session: AsyncSession, *, organization_id: int, customer_id: int, name: str,

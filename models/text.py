@@ -5,7 +5,14 @@ from typing import Literal, overload
 
 from portal.core.errors import BadUserInput
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Every control character (Unicode category Cc: C0, DEL and C1, so also \x85 NEXT LINE) and the line and paragraph
+# separators (Zl U+2028, Zp U+2029): each of them breaks a line somewhere, in an email header or a log line.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """The text on one line: each run of control characters and separators becomes a space."""
+    return CONTROL.sub(" ", text).strip()
 
 
 @overload
@@ -18,7 +25,7 @@ def single_line(value: str | None, label: str, *, limit: int, required: bool = F
         if required:
             raise BadUserInput(f"{label} is required.")
         return None
-    cleaned = CONTROL.sub(" ", value).strip()
+    cleaned = one_line(value)
     if required and not cleaned:
         raise BadUserInput(f"{label} is required.")
     if len(cleaned) > limit:

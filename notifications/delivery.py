@@ -11,19 +11,30 @@ import aiosmtplib
 
 from portal.core.settings import Settings
 from portal.models.outbox import OutboxEmail
-from portal.models.text import CONTROL
+from portal.models.text import one_line
 
 
-def one_line(text: str) -> str:
-    return CONTROL.sub(" ", text).strip()
+class UnbuildableEmail(ValueError):
+    """An outbox row that no retry can turn into a message: the sender gives it up for good."""
 
 
 def build_message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
+    """The message of a queued email, checked to be writable; UnbuildableEmail if it cannot be."""
+    try:
+        message = _message(row, mail_from=mail_from)
+        message.as_bytes()  # a header or body that cannot be written out fails here, not in every delivery
+    except Exception as error:  # building is pure computation: what fails once fails every time
+        raise UnbuildableEmail(f"{type(error).__name__}: {error}") from error
+    return message
+
+
+def _message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
     message = EmailMessage()
     message["Message-ID"] = row.message_id  # stable across retries, so receivers can drop duplicates
     message["Date"] = format_datetime(row.created_at)
-    message["From"] = mail_from
-    # A line break in a header would make the message unsendable for ever: headers are one line.
+    message["From"] = one_line(mail_from)
+    # Headers are one line: names and subjects come from user text, cleaned of every control character and
+    # line or paragraph separator (U+2028 too), which would otherwise make the message unsendable for ever.
     message["To"] = formataddr((one_line(row.to_name or ""), row.to_address))
     message["Subject"] = one_line(row.subject)
     message.set_content(row.text_body)

@@ -27,7 +27,9 @@ def portal_link(settings: Settings, organization: Organization, path: str = "", 
 
 
 def queue_invitation(session: AsyncSession, settings: Settings, organization: Organization, contact: ContactPerson,
-                     token: str, *, document_label: str | None = None, message: str | None = None) -> OutboxEmail:
+                     token: str, *, document_label: str | None = None, message: str | None = None,
+                     message_author: str | None = None) -> OutboxEmail:
+    """`message_author` wrote `message` (someone who forwarded a document), which is quoted as theirs."""
     paragraphs = [f"Hello {contact.full_name},"]
     if document_label:
         paragraphs.append(f"{document_label} from {organization.name} is waiting for you in the portal.")
@@ -36,6 +38,8 @@ def queue_invitation(session: AsyncSession, settings: Settings, organization: Or
         f"invoices, payments and statement, and pay online."
     )
     paragraphs.append(f"The link works once and expires in {settings.invite_ttl_days} days.")
+    if message and message_author:
+        paragraphs.append(message_attribution(message_author, organization))
     email = Email(
         to_address=contact.email, to_name=contact.full_name,
         subject=f"{organization.name} invites you to its customer portal",
@@ -84,16 +88,23 @@ def forwarded_by(document: Estimate | Invoice, sender: ContactPerson) -> str:
     return f"{document_label(document)}, forwarded by {sender.full_name},"
 
 
+def message_attribution(author: str, organization: Organization) -> str:
+    """Said right before a forwarder's message, so that nobody reads it as the business's words."""
+    return f"{author} wrote this message; it does not come from {organization.name}:"
+
+
 def queue_forwarded_document(session: AsyncSession, settings: Settings, organization: Organization,
                              document: Estimate | Invoice, *, sender: ContactPerson, recipient: ContactPerson,
                              message: str | None) -> OutboxEmail:
     """To a recipient with access; anyone else is sent an invitation naming the document instead."""
     what = document_label(document)
+    paragraphs = [f"Hello {recipient.full_name},",
+                  f"{sender.full_name} forwarded {what} from {organization.name} to you."]
+    if message:
+        paragraphs.append(message_attribution(sender.full_name, organization))
     return queue_notice(session, organization, to_address=recipient.email, to_name=recipient.full_name,
                         subject=f"{sender.full_name} forwarded {what} from {organization.name}",
-                        paragraphs=[f"Hello {recipient.full_name},",
-                                    f"{sender.full_name} forwarded {what} from {organization.name} to you."],
-                        quote=message, link_url=link_to(settings, organization, document))
+                        paragraphs=paragraphs, quote=message, link_url=link_to(settings, organization, document))
 
 
 def queue_review_request(session: AsyncSession, settings: Settings, organization: Organization,

@@ -4,7 +4,8 @@ Each pass claims a few due emails in one short statement that moves their next a
 into the future (FOR UPDATE SKIP LOCKED on PostgreSQL, so that workers neither wait for each
 other nor claim the same row; on SQLite the claiming UPDATE holds the write lock). The emails
 are then handed to the mail server with no transaction open, and each outcome is recorded at
-once: sent, or tried again after a backoff capped at 30 s. Holding the claim's transaction
+once: sent, or tried again after a backoff capped at 30 s, or (a message that cannot be built, which
+no retry mends) failed for good, logged once and never claimed again. Holding the claim's transaction
 across the sends instead would keep row locks and a pooled connection (on SQLite: the write lock
 of the whole database) for as long as a slow or unreachable mail server takes.
 
@@ -25,9 +26,9 @@ from sqlmodel import col
 
 from portal.core.database import SerialSession
 from portal.models.columns import utcnow
-from portal.models.outbox import OutboxEmail
+from portal.models.outbox import FAILED_FOR_GOOD, OutboxEmail
 from portal.models.rows import saved_id
-from portal.notifications.delivery import Delivery, build_message
+from portal.notifications.delivery import Delivery, UnbuildableEmail, build_message
 
 logger = logging.getLogger("portal.mail")
 MAX_BACKOFF_SECONDS = 30.0
@@ -98,7 +99,8 @@ class OutboxSender:
             async with self.session_factory() as session:
                 await session.execute(update(OutboxEmail)
                                       .where(col(OutboxEmail.id).in_([email.id for email in emails]),
-                                             col(OutboxEmail.sent_at).is_(None))
+                                             col(OutboxEmail.sent_at).is_(None),
+                                             col(OutboxEmail.next_attempt_at) < FAILED_FOR_GOOD)
                                       .values(next_attempt_at=utcnow())
                                       .execution_options(synchronize_session=False))
                 await session.commit()
@@ -125,8 +127,15 @@ class OutboxSender:
 
     async def _send(self, email: OutboxEmail) -> None:
         try:
-            await asyncio.wait_for(self.delivery.deliver(build_message(email, mail_from=self.mail_from)),
-                                   SEND_TIMEOUT_SECONDS)
+            message = build_message(email, mail_from=self.mail_from)
+        except UnbuildableEmail as error:
+            # No retry can mend it: given up for good and logged once, never tried again every 30 s.
+            await self._record(email, attempts=email.attempts + 1, next_attempt_at=FAILED_FOR_GOOD,
+                               last_error=f"Cannot be built: {error}"[:1000])
+            logger.error("email %s to %s cannot be built and will not be sent: %s", email.id, email.to_address, error)
+            return
+        try:
+            await asyncio.wait_for(self.delivery.deliver(message), SEND_TIMEOUT_SECONDS)
         except Exception as error:
             attempts = email.attempts + 1
             delay = PERMANENT_RETRY if is_permanent(error) else backoff(attempts, self.max_backoff_seconds)

@@ -20,6 +20,10 @@ Why a subscriber never misses an event nor gets one twice
 
 A subscriber that falls more than `activity_queue_limit` events behind, or whose session ends,
 is ended: its connection is closed (on_end), and the client resumes with its last cursor.
+
+Every signed-in WebSocket connection, with a subscription or without, is also watched (`watch`): the
+same poll checks the sessions of all of this worker's connections in one query and closes those whose
+session was revoked or expired.
 """
 import asyncio
 import contextlib
@@ -108,6 +112,14 @@ class Subscriber:
 
 
 @dataclass(eq=False)
+class WatchedConnection:
+    """A signed-in WebSocket connection, ended (on_end) once its session is revoked or expires."""
+
+    session_id: int
+    on_end: Callable[[Ending], None]
+
+
+@dataclass(eq=False)
 class Room:
     """The subscribers of one organization in this worker, and how far the feed has read for them."""
 
@@ -129,6 +141,7 @@ class ActivityFeed:
         self.queue_limit = queue_limit
         self.poll_seconds = poll_seconds
         self._rooms: dict[int, Room] = {}
+        self._connections: set[WatchedConnection] = set()
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
@@ -143,6 +156,15 @@ class ActivityFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._rooms.clear()
+
+    def watch(self, session_id: int, on_end: Callable[[Ending], None]) -> WatchedConnection:
+        """Check this connection's session at every poll, until `unwatch`."""
+        connection = WatchedConnection(session_id=session_id, on_end=on_end)
+        self._connections.add(connection)
+        return connection
+
+    def unwatch(self, connection: WatchedConnection) -> None:
+        self._connections.discard(connection)
 
     @contextlib.asynccontextmanager
     async def subscription(self, organization_id: int, session_id: int,
@@ -235,16 +257,21 @@ class ActivityFeed:
 
     async def _poll_once(self) -> None:
         """Wake the rooms whose organization has events they have not read; end expired sessions."""
-        rooms = list(self._rooms.values())
-        if not rooms:
+        rooms, connections = list(self._rooms.values()), list(self._connections)
+        if not rooms and not connections:
             return
         subscribers = [subscriber for room in rooms for subscriber in room.subscribers]
         async with self.session_factory() as session:
-            latest = await latest_sequences(session, [room.organization_id for room in rooms])
-            live = await live_sessions(session, {subscriber.session_id for subscriber in subscribers})
+            latest = await latest_sequences(session, [room.organization_id for room in rooms]) if rooms else {}
+            live = await live_sessions(session, {subscriber.session_id for subscriber in subscribers}
+                                       | {connection.session_id for connection in connections})
         for subscriber in subscribers:
             if subscriber.session_id not in live:
                 subscriber.end(Ending.SESSION_ENDED)
+        for connection in connections:
+            if connection.session_id not in live:
+                self.unwatch(connection)
+                connection.on_end(Ending.SESSION_ENDED)
         for room in rooms:
             if latest.get(room.organization_id, 0) > room.position:
                 room.wanted.set()

@@ -59,8 +59,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         fail("--workers must be at least 1")
     _links_follow(host, port)
     _migrate()
+    # A WebSocket message past PORTAL_MAX_BODY_BYTES is refused (1009) before uvicorn assembles it.
     uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, ws_max_size=get_settings().max_body_bytes)
 
 
 @app.command("create-organization")

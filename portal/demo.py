@@ -69,7 +69,7 @@ def _logins(settings: Settings, invite_link: str | None) -> str:
 async def _seed(session: AsyncSession, settings: Settings) -> str:
     organization = await create_organization(
         session, name="Northwind Studio", portal_name=PORTAL_NAME, owner_name="Olivia Northwind",
-        owner_email=OWNER_EMAIL, password_hash=hash_password(OWNER_PASSWORD))
+        owner_email=OWNER_EMAIL, password_hash=await hash_password(OWNER_PASSWORD))
     organization.phone = "+1 555 0100"
     organization.address = {"street1": "12 Harbour Road", "city": "Portland", "state": "OR", "zip": "97201",
                             "country": "United States"}
@@ -77,7 +77,7 @@ async def _seed(session: AsyncSession, settings: Settings) -> str:
     owner = await owner_of(session, organization_id)
     staff = Principal(organization_id=organization_id, session_id=0, staff_user_id=owner.id)
     today = today_in(organization)
-    password_hash = hash_password(CONTACT_PASSWORD)
+    password_hash = await hash_password(CONTACT_PASSWORD)
 
     acme = await create_customer(session, staff, display_name="Acme Corp", company_name="Acme Corporation",
                                  currency="USD", billing_address={"street1": "1 Main St", "city": "Springfield",

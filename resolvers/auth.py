@@ -4,12 +4,11 @@ from datetime import datetime
 from typing import NoReturn
 
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from portal.core.errors import BadUserInput, InputCheck, Unauthenticated
-from portal.models import access
+from portal.models import access, contact_sign_in
 from portal.models.auth import (
-    check_new_password,
     hash_password,
     open_session,
     redeem_invitation,
@@ -18,9 +17,10 @@ from portal.models.auth import (
     verify_password,
 )
 from portal.models.customers import ContactPerson, normalize_email
-from portal.models.organizations import Organization, StaffUser
+from portal.models.organizations import StaffUser
+from portal.models.passwords import check_new_password, check_not_the_email, check_password_rules
 from portal.models.rows import saved_id
-from portal.models.throttle import account_key, check_not_throttled, note_failure
+from portal.models.throttle import AttemptKeys, attempt, note_failure, secret_keys, sign_in_keys
 from portal.notifications import events
 from portal.resolvers.context import Context
 from portal.resolvers.scope import signed_in_person
@@ -42,43 +42,58 @@ def _email_or_none(email: str) -> str | None:
         return None
 
 
-async def _note_failure(ctx: Context, key: str) -> None:
+async def _note_failure(ctx: Context, keys: AttemptKeys) -> None:
     await ctx.session.rollback()  # the request fails: end its transaction before writing the note
-    await note_failure(ctx.services.session_factory, key)
+    await note_failure(ctx.services.session_factory, keys)
 
 
-async def _refuse(ctx: Context, key: str) -> NoReturn:
-    await _note_failure(ctx, key)
+async def _refuse(ctx: Context, keys: AttemptKeys) -> NoReturn:
+    await _note_failure(ctx, keys)
     raise Unauthenticated(WRONG_CREDENTIALS)
 
 
+async def _end_transaction_keeping(ctx: Context, rows: list[SQLModel]) -> None:
+    """End the request's transaction before argon2 runs, keeping the rows read usable: no database
+    connection (nor SQLite's write lock) waits on a hash. `ctx.session.merge` takes a row back."""
+    for row in rows:
+        ctx.session.expunge(row)
+    await ctx.session.rollback()
+
+
 async def staff_login(ctx: Context, *, email: str, password: str) -> SignedIn:
-    key = account_key("staff", email)
-    await check_not_throttled(ctx.session, key)
-    address = _email_or_none(email)
-    staff = None if address is None else await ctx.session.scalar(
-        select(StaffUser).where(col(StaffUser.email) == address))
-    # verify_password runs argon2 even without a user, so both failures take as long.
-    if not verify_password(staff.password_hash if staff else None, password) or staff is None:
-        await _refuse(ctx, key)
+    keys = sign_in_keys("staff", email=email, address=ctx.client_address)
+    async with attempt(ctx.session, keys):  # RATE_LIMITED here, before any hash
+        address = _email_or_none(email)
+        found = None if address is None else await ctx.session.scalar(
+            select(StaffUser).where(col(StaffUser.email) == address))
+        await _end_transaction_keeping(ctx, [found] if found else [])
+        # verify_password runs argon2 even without a user, so both failures take as long.
+        if not await verify_password(found.password_hash if found else None, password) or found is None:
+            await _refuse(ctx, keys)
+    staff = await ctx.session.merge(found, load=False)
     token, login = await open_session(ctx.session, organization_id=staff.organization_id, ttl=ctx.session_ttl,
                                       staff_user_id=staff.id)
     return SignedIn(token=token, expires_at=login.expires_at, person=staff)
 
 
-async def login(ctx: Context, *, portal_name: str, email: str, password: str) -> SignedIn:
-    key = account_key("contact", portal_name, email)
-    await check_not_throttled(ctx.session, key)
-    address = _email_or_none(email)
-    contact = None if address is None else await ctx.session.scalar(
-        select(ContactPerson)
-        .join(Organization, col(Organization.id) == ContactPerson.organization_id)
-        .where(col(Organization.portal_name) == portal_name, col(ContactPerson.email) == address,
-               access.having_access())
-    )
-    if not verify_password(contact.password_hash if contact else None, password) or contact is None:
-        await _refuse(ctx, key)
-    return await _open_contact_session(ctx, contact)
+async def login(ctx: Context, *, portal_name: str, email: str, password: str,
+                customer_id: str | None = None) -> SignedIn:
+    """One email may be a contact of several customers: models/contact_sign_in.py says who signs in."""
+    keys = sign_in_keys("contact", portal_name, email=email, address=ctx.client_address)
+    async with attempt(ctx.session, keys):  # RATE_LIMITED here, before any hash
+        customer_pk = contact_sign_in.chosen_customer(customer_id)
+        address = _email_or_none(email)
+        candidates = [] if address is None else await contact_sign_in.active_contacts_at(
+            ctx.session, portal_name, address)
+        await _end_transaction_keeping(ctx, list(candidates))
+        # verify_password runs argon2 even without a contact, so an unknown address takes as long.
+        verified = [contact for contact in candidates if await verify_password(contact.password_hash, password)]
+        if not candidates:
+            await verify_password(None, password)
+        contact = await contact_sign_in.contact_signing_in(ctx.session, verified, customer_pk)
+        if contact is None:
+            await _refuse(ctx, keys)
+    return await _open_contact_session(ctx, await ctx.session.merge(contact, load=False))
 
 
 async def _open_contact_session(ctx: Context, contact: ContactPerson) -> SignedIn:
@@ -88,15 +103,26 @@ async def _open_contact_session(ctx: Context, contact: ContactPerson) -> SignedI
 
 
 async def accept_invite(ctx: Context, *, token: str, password: str) -> SignedIn:
+    """A new password for the invited person; their older sessions (opened with an older password) end."""
     check = InputCheck()
     with check.field("password"):
-        password_hash = hash_password(password)  # a short password is refused before the token is spent
+        check_password_rules(password)  # a short password is refused before the token is looked at or spent
     check.done()
-    invitation = await redeem_invitation(ctx.session, token)
+    keys = secret_keys("invitation", token, ctx.client_address)
+    async with attempt(ctx.session, keys):  # RATE_LIMITED here, before any hash
+        try:
+            invitation = await redeem_invitation(ctx.session, token)
+        except Unauthenticated:
+            await _note_failure(ctx, keys)
+            raise
     contact = await ctx.session.get(ContactPerson, invitation.contact_person_id)
     if contact is None:  # the person was removed since: their link leads nowhere
         raise Unauthenticated(access.EXPIRED_INVITATION)
-    access.accept_invitation(contact, password_hash)
+    with check.field("password"):
+        check_not_the_email(password, contact.email)
+    check.done()
+    access.accept_invitation(contact, await hash_password(password))
+    await revoke_sessions(ctx.session, contact_person_ids=[saved_id(contact)])
     await events.invite_accepted(ctx.session, contact)
     return await _open_contact_session(ctx, contact)
 
@@ -110,17 +136,17 @@ async def logout(ctx: Context) -> bool:
 async def change_password(ctx: Context, *, current_password: str, new_password: str) -> bool:
     """Set a new password; every other session of the person ends."""
     principal = ctx.viewer
-    key = account_key("session", str(principal.session_id))
-    await check_not_throttled(ctx.session, key)
-    person = await signed_in_person(ctx)
-    check = InputCheck()
-    if not verify_password(person.password_hash, current_password):
-        await _note_failure(ctx, key)
-        check.add("current_password", "The current password is wrong.")
-    with check.field("new_password"):
-        check_new_password(new_password)
-    check.done()
-    person.password_hash = hash_password(new_password)
+    keys = secret_keys("session", str(principal.session_id), ctx.client_address)
+    async with attempt(ctx.session, keys):  # RATE_LIMITED here, before any hash
+        person = await signed_in_person(ctx)
+        email, check = person.email, InputCheck()  # the email is read before a failure's rollback expires it
+        if not await verify_password(person.password_hash, current_password):
+            await _note_failure(ctx, keys)
+            check.add("current_password", "The current password is wrong.")
+        with check.field("new_password"):
+            check_new_password(new_password, email)
+        check.done()
+    person.password_hash = await hash_password(new_password)
     if isinstance(person, StaffUser):
         await revoke_sessions(ctx.session, staff_user_id=person.id, except_session_id=principal.session_id)
     else:

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import strawberry
 
+from portal.core.addresses import UNKNOWN
 from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, Unauthenticated
 from portal.core.runtime import Services
@@ -43,6 +44,7 @@ class Context:
     request: object | None = None
     response: object | None = None
     token_problem: TokenProblem | None = None  # why the bearer token sent signs in nobody, if one was sent
+    client_address: str = UNKNOWN  # who failed sign-ins are counted against (portal/core/addresses.py)
 
     @functools.cached_property
     def loaders(self) -> Loaders:

@@ -83,11 +83,12 @@ async def enable_portal_access(ctx: Context, contact_person_ids: Sequence[str]) 
 
 
 async def invite(ctx: Context, contact: ContactPerson, *, document_label: str | None = None,
-                 message: str | None = None) -> None:
-    """Invite a contact person and queue the invitation; part of the caller's transaction."""
+                 message: str | None = None, quoted_from: str | None = None) -> None:
+    """Invite a contact person and queue the invitation, quoting `quoted_from`'s message; part of the caller's
+    transaction."""
     token = await access.invite(ctx.session, contact, ttl=emails.invitation_ttl(ctx.settings))
     emails.queue_invitation(ctx.session, ctx.settings, ctx.viewer_organization, contact, token,
-                              document_label=document_label, message=message)
+                              document_label=document_label, message=message, message_author=quoted_from)
 
 
 async def disable_portal_access(ctx: Context, contact_person_ids: Sequence[str]) -> list[ContactPerson]:

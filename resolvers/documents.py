@@ -8,7 +8,7 @@ from sqlmodel import col
 from portal.core.database import AsyncSession
 from portal.core.errors import NotFound
 from portal.core.ids import from_global_id
-from portal.models import access, forwarding
+from portal.models import forwarding
 from portal.models.auth import Principal
 from portal.models.columns import utcnow
 from portal.models.customers import ContactPerson
@@ -53,15 +53,19 @@ async def mark_viewed(ctx: Context, document_id: str) -> Document:
 
 async def forward_document(ctx: Context, *, document_id: str, email: str, name: str | None,
                            message: str | None) -> ContactPerson:
-    """Send a document to a person of the sender's company: a notice if they sign in, else an invitation."""
+    """Send a document to a person of the sender's company: a notice if they sign in, else an invitation,
+    unless their access is disabled (models/forwarding.py)."""
     sender = await signed_in_contact(ctx)
     document = await visible_document(ctx, document_id)
     email = forwarding.check_forward_request(email, message, name=name)
-    recipient = await forwarding.recipient_for(ctx.session, sender, email=email, name=name)
-    if access.has_access(recipient):
+    await forwarding.check_forward_allowance(ctx.session, sender)
+    recipient, added_now = await forwarding.recipient_for(ctx.session, sender, email=email, name=name)
+    delivery = forwarding.delivery_to(recipient, added_now=added_now)
+    if delivery == forwarding.Delivery.NOTICE:
         emails.queue_forwarded_document(ctx.session, ctx.settings, ctx.viewer_organization, document, sender=sender,
                                           recipient=recipient, message=message)
-    else:
-        await invite(ctx, recipient, document_label=emails.forwarded_by(document, sender), message=message)
+    elif delivery == forwarding.Delivery.INVITATION:
+        await invite(ctx, recipient, document_label=emails.forwarded_by(document, sender), message=message,
+                     quoted_from=sender.full_name)
     await events.document_forwarded(ctx.session, document, sender, recipient)
     return recipient

@@ -3,15 +3,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
@@ -34,9 +26,11 @@ from portal.schema import (
     transactions,
 )
 from portal.schema.commit import CommitOnSuccess
+from portal.schema.document_limits import CheckedDocuments
 from portal.schema.errors import ErrorCodes
 from portal.schema.permissions import describe_roles
 from portal.schema.scalars import SCALARS
+from portal.schema.storable_text import StorableText
 
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
@@ -86,9 +80,10 @@ schema = PortalSchema(
     extensions=[
         ErrorCodes,
         lambda: AddValidationRules(LIMITS),
-        lambda: MaxTokensLimiter(max_token_count=4000),
-        # Clients send the same few documents again and again: parse and validate each once.
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        # Size, tokens, fragments and selections are capped before validation; each document is parsed and
+        # validated once (document_limits.py).
+        CheckedDocuments,
+        # No NUL or lone surrogate in any string input; after CheckedDocuments, whose validation it joins.
+        StorableText,
     ],
 )

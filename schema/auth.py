@@ -54,11 +54,18 @@ class Mutation:
     async def staff_login(self, info: Info, email: Email, password: Password) -> AuthPayload:
         return AuthPayload.from_signed_in(await resolve.staff_login(info.context, email=email, password=password))
 
-    @strawberry.mutation(description="Sign in to a business's portal as a contact person with active access.")
+    @strawberry.mutation(description="Sign in to a business's portal as a contact person with active access. "
+                                     "When the email and password are those of contacts of several customers, "
+                                     "the answer is BAD_USER_INPUT at `customerId`, listing those customers in "
+                                     "`extensions.customers` (`id`, `displayName`): sign in again with one.")
     async def login(self, info: Info, portal_name: Annotated[str, strawberry.argument(
                         description="The portal's name, as in its address.")], email: Email,
-                    password: Password) -> AuthPayload:
-        signed_in = await resolve.login(info.context, portal_name=portal_name, email=email, password=password)
+                    password: Password, customer_id: Annotated[strawberry.ID | None, strawberry.argument(
+                        description="The customer to sign in for, needed only when the email is a contact of "
+                                    "several; a customer the email and password do not match is refused as a "
+                                    "wrong password.")] = None) -> AuthPayload:
+        signed_in = await resolve.login(info.context, portal_name=portal_name, email=email, password=password,
+                                        customer_id=customer_id)
         return AuthPayload.from_signed_in(signed_in)
 
     @strawberry.mutation(description="The token arrives in the invitation email, "

@@ -29,12 +29,14 @@ class Mutation:
         return as_document(await resolve.mark_viewed(info.context, document_id))
 
     @strawberry.mutation(extensions=only(IsContactPerson(), PortalAllows("allow_forwarding")),
-                         description="send a document to someone else; the recipient becomes a contact "
-                                     "person of the customer.")
+                         description="Send a document to someone else; the recipient becomes a contact person of "
+                                     "your customer and is invited, unless staff disabled their access (then "
+                                     "nothing is sent). At most 20 forwards a day per person and 50 per customer: "
+                                     "beyond, RATE_LIMITED with `retryAfter`.")
     async def forward_document(self, info: Info, document_id: DocumentId,
                                email: Annotated[str, strawberry.argument(
-                                   description="The recipient's address; a contact person of another customer "
-                                               "cannot receive it.")],
+                                   description="The recipient's address; contacts of other customers are "
+                                               "not looked at: the recipient is always one of your customer's.")],
                                name: Annotated[str | None, strawberry.argument(
                                    description="The recipient's full name; omitted: taken from the address.")] = None,
                                message: Annotated[str | None, strawberry.argument(

@@ -31,7 +31,6 @@ from portal.core.settings import Settings
 from portal.models.auth import Principal
 from portal.models.customers import ContactPerson, Customer
 from portal.models.invoices import Invoice, PaymentMethodKind, check_payable_online, invoices_visible_to
-from portal.models.money import ZERO
 from portal.models.organizations import Organization, today_in
 from portal.models.payment_attempts import (
     AttemptStatus,
@@ -43,7 +42,7 @@ from portal.models.payment_attempts import (
     stale_attempts,
 )
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
-from portal.models.payments import Payment, record_allocated_payment, settlement_in_full
+from portal.models.payments import Payment, payment_total, record_allocated_payment, settlement_in_full
 from portal.notifications import emails, events
 from portal.notifications.publishing import commit_and_publish
 
@@ -177,7 +176,7 @@ async def reserve(session: AsyncSession, principal: Principal, *, pks: list[int]
     if customer is None:  # the payer's own customer: gone only if deleted meanwhile
         raise NotFound("Customer")
     check_payable_online(invoices, method=source.kind, ach_enabled=customer.ach_enabled)
-    attempt.amount = sum((amount for _, amount in settlement_in_full(invoices)), ZERO)
+    attempt.amount = payment_total(settlement_in_full(invoices))
     attempt.currency = invoices[0].currency
     for invoice in invoices:
         invoice.reserved_by_attempt_id = attempt.id

@@ -164,3 +164,13 @@ class StatementCounter:
 def count_statements(app):
     """`with count_statements() as counter:` counts the SQL statements the service runs."""
     return lambda: StatementCounter(app.state.services.engine)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The hostile battery's figures (tests/test_isolation_properties.py, test_schema_fuzzing.py), even with -q."""
+    from helpers import BATTERY_COUNTS
+
+    if BATTERY_COUNTS:
+        terminalreporter.write_sep("=", "hostile battery")
+        for what, count in sorted(BATTERY_COUNTS.items()):
+            terminalreporter.write_line(f"{what}: {count}")

@@ -49,7 +49,9 @@ def free_port() -> int:
 async def uvicorn_serving(app):
     """The app (its lifespan already entered) behind a real uvicorn; yields the WebSocket URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    # As `portal serve` runs it: X-Forwarded-For is the app's to read (PORTAL_TRUSTED_PROXIES), not uvicorn's.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+                                           proxy_headers=False))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

@@ -1,7 +1,6 @@
 """Each root mutation field commits once, on success, in one place (schema/commit.py)."""
 import contextlib
 import contextvars
-import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -11,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import GraphQLClient, Mailbox, unique
 from factories import CONTACT_PASSWORD, ENABLE_PORTAL, OWNER_PASSWORD, Business, invite_token, new_business
-from sqlalchemy import event, func, inspect, select
+from helpers import contents, quiet, row_counts
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -94,12 +94,6 @@ def mark_the_fields_commits(monkeypatch) -> None:
             FIELD_COMMIT.reset(token)
 
     monkeypatch.setattr(Context, "commit", marked)
-
-
-async def row_counts(app) -> dict[str, int]:
-    async with app.state.services.session_factory() as session:
-        return {table.name: await session.scalar(select(func.count()).select_from(table))
-                for table in SQLModel.metadata.sorted_tables}
 
 
 def test_no_resolver_commits():
@@ -317,22 +311,6 @@ async def one_of_each(settings, app, client) -> OneOfEach:
         accepted_estimate=accepted["id"],
         saved_method=(await portal.data(SAVED_METHODS))["savedPaymentMethods"][0]["id"],
         project=project, task=(await business.staff.data(TASK, p=project))["addProjectTask"]["id"])
-
-
-async def contents(app) -> dict[str, str]:
-    """A digest of every row of each table (in primary-key order): an update shows, not only an insert."""
-    digests = {}
-    async with app.state.services.session_factory() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            rows = await session.execute(select(table).order_by(*(table.primary_key.columns or table.columns)))
-            digests[table.name] = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
-    return digests
-
-
-async def quiet(app) -> None:
-    """Send the emails that are due, so that the sender does not mark one sent between two looks."""
-    while await app.state.services.mail_sender.send_due():
-        pass
 
 
 async def test_the_contents_cover_every_table_of_the_database(app):

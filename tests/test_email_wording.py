@@ -65,6 +65,7 @@ def test_a_forwarded_document_to_a_colleague_with_access():
 
     assert outbox.only == ("ann@example.com", "Pat Doe forwarded Invoice INV-00004 from Acme Books",
                            "Hello Ann,\n\nPat Doe forwarded Invoice INV-00004 from Acme Books to you.\n\n"
+                           "Pat Doe wrote this message; it does not come from Acme Books:\n\n"
                            "> Please pay\n\n"
                            f"Open it in the portal: {PORTAL}/documents/{to_global_id('Invoice', 4)}\n\n— Acme Books\n")
 

@@ -32,13 +32,13 @@ async def test_each_failure_has_its_code_and_replays_it(business, payer, client,
     key = uuid.uuid4().hex
 
     failed = (await portal.data(PAY, input=pay_input([invoice["id"]], token=token, key=key)))["payInvoices"]
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
     replayed = (await portal.data(PAY, input=pay_input([invoice["id"]], token=token, key=key)))["payInvoices"]
 
     assert (failed["status"], failed["failureCode"], failed["payment"]) == ("FAILED", code, None)
     assert failed["failureReason"]
     assert replayed == failed
-    assert len(await ledger(client)) == charges
+    assert len(await ledger(client, business)) == charges
 
 
 async def test_a_payment_that_goes_through_has_no_code(business, payer):

@@ -23,8 +23,11 @@ def pay_input(invoice_ids, token=None, saved=None, key=None, save=False):
             "idempotencyKey": key or uuid.uuid4().hex}
 
 
-async def ledger(client) -> list[dict]:
-    return (await client.get("/sandbox-gateway/charges")).json()["charges"]
+async def ledger(client, business) -> list[dict]:
+    """The sandbox's charges of the business, as its staff reads them."""
+    response = await client.get("/sandbox-gateway/charges", headers={"Authorization": f"Bearer {business.staff.token}"})
+    assert response.status_code == 200, response.text
+    return response.json()["charges"]
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ async def payer(business, mailbox):
 async def test_a_card_payment(business, payer, mailbox, app, client):
     customer, portal, contact = payer
     invoice = await business.invoice(customer["id"])
-    charges_before = len(await ledger(client))
+    charges_before = len(await ledger(client, business))
 
     result = (await portal.data(PAY, input=pay_input([invoice["id"]], token="tok_visa")))["payInvoices"]
 
@@ -48,7 +51,7 @@ async def test_a_card_payment(business, payer, mailbox, app, client):
     assert payment["reference"].startswith("ch_")
     assert payment["allocations"] == [{"amount": "410.10", "invoice": {"id": invoice["id"], "status": "PAID",
                                                                        "balanceDue": "0.00"}}]
-    charges = await ledger(client)
+    charges = await ledger(client, business)
     assert len(charges) == charges_before + 1 and charges[-1]["id"] == payment["reference"]
     assert charges[-1]["amount"] == "410.10"
     assert (await activity_kinds(app, business.organization_id))[-1] == "PAYMENT_RECEIVED"
@@ -95,14 +98,14 @@ async def test_bank_accounts_need_ach_and_the_option(business, payer, client):
     customer, portal, _ = payer
     card_only = await business.invoice(customer["id"])
     both = await business.invoice(customer["id"], paymentOptions=["CARD", "BANK_ACCOUNT"])
-    charges_before = len(await ledger(client))
+    charges_before = len(await ledger(client, business))
 
     refused = await portal.error_code(PAY, input=pay_input([both["id"]], token="btok_us_verified"))
     refused_first = await portal.error_code(PAY, input=pay_input([card_only["id"]], token="btok_us_verified"))
     await business.staff.data("mutation($id: ID!) { setAchEnabled(customerId: $id, enabled: true) { id } }",
                               id=customer["id"])
     not_an_option = await portal.error_code(PAY, input=pay_input([card_only["id"]], token="btok_us_verified"))
-    assert len(await ledger(client)) == charges_before
+    assert len(await ledger(client, business)) == charges_before
     paid = await portal.data(PAY, input=pay_input([both["id"]], token="btok_us_verified"))
 
     assert (refused, refused_first, not_an_option) == ("FORBIDDEN", "FORBIDDEN", "BAD_USER_INPUT")
@@ -133,11 +136,11 @@ async def test_the_same_key_replays_and_a_different_input_conflicts(business, pa
     key = uuid.uuid4().hex
 
     first = await portal.data(PAY, input=pay_input([invoice["id"]], token="tok_visa", key=key))
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
     again = await portal.data(PAY, input=pay_input([invoice["id"]], token="tok_visa", key=key))
 
     assert again == first
-    assert len(await ledger(client)) == charges
+    assert len(await ledger(client, business)) == charges
     assert await portal.error_code(PAY, input=pay_input([other["id"]], token="tok_visa", key=key)) == "CONFLICT"
     assert await portal.error_code(PAY, input=pay_input([invoice["id"]], token="tok_visa")) == "CONFLICT"
 
@@ -148,11 +151,11 @@ async def test_a_failed_result_is_replayed_too(business, payer, client):
     key = uuid.uuid4().hex
 
     first = await portal.data(PAY, input=pay_input([invoice["id"]], token="tok_chargeDeclined", key=key))
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
     again = await portal.data(PAY, input=pay_input([invoice["id"]], token="tok_chargeDeclined", key=key))
 
     assert again == first and first["payInvoices"]["status"] == "FAILED"
-    assert len(await ledger(client)) == charges
+    assert len(await ledger(client, business)) == charges
 
 
 async def test_what_cannot_be_paid_is_refused_before_any_charge(business, other_business, payer, client):
@@ -167,7 +170,7 @@ async def test_what_cannot_be_paid_is_refused_before_any_charge(business, other_
     theirs = await business.invoice(euro_customer["id"])
     foreign = await other_business.invoice((await other_business.customer())["id"])
     usd = await business.invoice(customer["id"])
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
 
     cases = [
         ([draft["id"]], "tok_visa", "NOT_FOUND"),
@@ -185,13 +188,13 @@ async def test_what_cannot_be_paid_is_refused_before_any_charge(business, other_
             "idempotencyKey": "k"}
     assert await portal.error_code(PAY, input=both) == "BAD_USER_INPUT"
     assert await business.staff.error_code(PAY, input=pay_input([usd["id"]], token="tok_visa")) == "FORBIDDEN"
-    assert len(await ledger(client)) == charges
+    assert len(await ledger(client, business)) == charges
 
 
 async def test_a_hundred_concurrent_payments_charge_once(business, payer, client, database_url):
     customer, portal, _ = payer
     invoice = await business.invoice(customer["id"])
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
     shared_key = uuid.uuid4().hex
     inputs = [pay_input([invoice["id"]], token="tok_visa", key=shared_key if n % 2 else None) for n in range(100)]
 
@@ -202,7 +205,7 @@ async def test_a_hundred_concurrent_payments_charge_once(business, payer, client
     assert set(codes) <= {"CONFLICT"}, codes
     payment_ids = {result["payment"]["id"] for result in succeeded}
     assert len(payment_ids) == 1
-    assert len(await ledger(client)) == charges + 1
+    assert len(await ledger(client, business)) == charges + 1
     assert (await portal.data(INVOICE, id=invoice["id"]))["node"]["amountPaid"] == "410.10"
     payments = await business.staff.data("query($c: ID) { payments(customerId: $c) { totalCount } }",
                                          c=customer["id"])

@@ -61,7 +61,7 @@ async def test_a_charge_made_before_a_crash_is_recorded_by_the_recovery(business
         checkout.record = original_record
     assert crashed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert await portal.error_code(PAY, input=pay_input([charged["id"]], token="tok_visa", key="k1")) == "CONFLICT"
-    charges = len(await ledger(client))
+    charges = len(await ledger(client, business))
 
     original_charge = checkout.charge
     checkout.charge = crash
@@ -78,7 +78,7 @@ async def test_a_charge_made_before_a_crash_is_recorded_by_the_recovery(business
 
     assert (await portal.data(INVOICE, id=charged["id"]))["node"]["status"] == "PAID"
     assert (await portal.data(INVOICE, id=abandoned["id"]))["node"]["status"] == "SENT"
-    assert len(await ledger(client)) == charges
+    assert len(await ledger(client, business)) == charges
     replay = await portal.data(PAY, input=pay_input([charged["id"]], token="tok_visa", key="k1"))
     assert replay["payInvoices"]["status"] == "SUCCEEDED"
     paid_now = await portal.data(PAY, input=pay_input([abandoned["id"]], token="tok_visa", key=uuid.uuid4().hex))

@@ -2,9 +2,10 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import PositiveInt, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from portal.core.addresses import IPNetwork, networks, parse_proxies
 from portal.core.origins import parse_origins, url_origin
 
 
@@ -24,7 +25,12 @@ class Settings(BaseSettings):
     # Pages on these origins may call the API and open the WebSocket, besides the base URL's own.
     # Read by parse_origins (a comma-separated list or JSON), not as pydantic-settings' JSON.
     allowed_origins: Annotated[list[str], NoDecode] = []
+    # Reverse proxies whose X-Forwarded-For entries are believed (addresses and CIDR ranges, comma-separated
+    # or JSON): a sign-in's client address is the rightmost entry none of them added (portal/core/addresses.py).
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     owner_password: str | None = None
+    # Larger HTTP bodies are answered 413 before they are read whole; larger WebSocket messages close it (1009).
+    max_body_bytes: PositiveInt = 1024 * 1024
     # Live activity: how far a subscriber may fall behind before it is closed (it resumes with
     # `after`), how often the database is checked for events whose announcement was lost, and
     # how often a heartbeat goes round the broker to prove its listener alive.
@@ -46,6 +52,15 @@ class Settings(BaseSettings):
     @classmethod
     def _read_origins(cls, value: object) -> list[str]:
         return parse_origins(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _read_proxies(cls, value: object) -> list[str]:
+        return parse_proxies(value)
+
+    @property
+    def proxy_networks(self) -> list[IPNetwork]:
+        return networks(self.trusted_proxies)
 
     @property
     def base_origin(self) -> str:

@@ -1,4 +1,5 @@
 """Checking card details the way a processor's hosted card form does; nothing here is stored."""
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,8 +17,15 @@ OUTCOMES = {"4000000000000002": DECLINED, "4000000000009995": INSUFFICIENT_FUNDS
             "4000000000000127": INCORRECT_CVC, "4000000000000119": PROCESSING_ERROR}
 
 
+# ASCII digits only: str.isdigit() and int() also take "²", "٣" and full-width digits, which no card has.
+DIGITS = re.compile(r"[0-9]+")
+MAX_YEARS_AHEAD = 50  # cards are issued for a few years; anything further is a typo, or an attempt
+
+
 class CardRefused(ValueError):
-    pass
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field  # the detail refused, as the card form names it: number, expMonth, expYear, cvc
 
 
 @dataclass(frozen=True)
@@ -47,18 +55,29 @@ def brand_of(number: str) -> str:
 
 def check_card(details: dict, today: date) -> CheckedCard:
     number = "".join(str(details.get("number", "")).split())
-    if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
-        raise CardRefused("The card number is not valid.")
-    try:
-        exp_month, exp_year = int(details["expMonth"]), int(details["expYear"])
-    except (KeyError, TypeError, ValueError):
-        raise CardRefused("The expiry month and year are required.") from None
+    if not DIGITS.fullmatch(number) or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        raise CardRefused("The card number is not valid.", field="number")
+    exp_month = _small_number(details.get("expMonth"), "expMonth")
+    exp_year = _small_number(details.get("expYear"), "expYear")
     if exp_year < 100:
         exp_year += 2000
-    if not 1 <= exp_month <= 12 or (exp_year, exp_month) < (today.year, today.month):
-        raise CardRefused("The card has expired.")
+    if not 1 <= exp_month <= 12:
+        raise CardRefused("The expiry month is 1 to 12.", field="expMonth")
+    if (exp_year, exp_month) < (today.year, today.month):
+        raise CardRefused("The card has expired.", field="expYear")
+    if exp_year > today.year + MAX_YEARS_AHEAD:
+        raise CardRefused("The expiry year is not valid.", field="expYear")
     cvc = str(details.get("cvc", ""))
-    if not cvc.isdigit() or not 3 <= len(cvc) <= 4:
-        raise CardRefused("The CVC is 3 or 4 digits.")
+    if not DIGITS.fullmatch(cvc) or not 3 <= len(cvc) <= 4:
+        raise CardRefused("The CVC is 3 or 4 digits.", field="cvc")
     return CheckedCard(brand=brand_of(number), last4=number[-4:], exp_month=exp_month, exp_year=exp_year,
                        outcome=OUTCOMES.get(number, SUCCEEDS))
+
+
+def _small_number(value: object, field: str) -> int:
+    """An expiry month or year: a JSON integer or a string of at most 4 ASCII digits."""
+    if isinstance(value, str) and DIGITS.fullmatch(value.strip()) and len(value.strip()) <= 4:
+        return int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9999:
+        return value
+    raise CardRefused("The expiry month and year are required, as numbers.", field=field)

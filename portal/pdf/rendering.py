@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Hashable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from urllib.request import url2pathname
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from portal.models.money import plain_decimal, round_money, shown_decimal
+from portal.pdf.fair_share import FairShare, QueueFull, TooManyWaiting
 
 if TYPE_CHECKING:  # WeasyPrint takes a second to import: see _asset_fetcher_class
     from weasyprint.urls import URLFetcher
@@ -36,7 +38,10 @@ ASSET_TYPES = {".css": "text/css"}
 PAGE_SIZES = {"a4": "A4", "letter": "letter"}
 
 RENDER_WORKERS = 2
-MAX_WAITING_RENDERS = 8
+# Each principal renders on at most half of the workers and may queue 3 more PDFs (a few open tabs);
+# the queue as a whole holds 16 (fair_share.py).
+MAX_WAITING_EACH = 3
+MAX_WAITING_RENDERS = 16
 # WeasyPrint keeps caches per process; a fresh worker now and then keeps memory flat.
 RENDERS_PER_WORKER = 200
 RENDER_TIMEOUT_SECONDS = 60  # far above a long statement (~3 s for 24 pages); a render past it is stuck
@@ -240,16 +245,23 @@ def _exit_with_server(server_pid: int) -> None:
 
 
 class RendersBusy(Exception):
-    """No render worker can take the PDF now (too many waiting, or the pool broke); try again shortly."""
+    """No render worker can take the PDF now (the queue is full, or the pool broke); try again shortly."""
+
+
+class TooManyRenders(Exception):
+    """The requester already has their share of the workers and of the queue."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 class RenderPool:
-    """A few worker processes, and a bound on how many requests may wait for them."""
+    """A few worker processes, shared fairly between requesters, and a bounded queue for them."""
 
-    def __init__(self, *, workers: int, max_waiting: int) -> None:
+    def __init__(self, *, workers: int, max_waiting_each: int, max_waiting: int) -> None:
         self.workers = workers
-        self.max_waiting = max_waiting
-        self.waiting = 0
+        self.share = FairShare(slots=workers, max_waiting_each=max_waiting_each, max_waiting=max_waiting)
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -260,10 +272,20 @@ class RenderPool:
                 initializer=_prepare_worker, initargs=(os.getpid(),), max_tasks_per_child=RENDERS_PER_WORKER)
         return self._executor
 
-    async def render(self, template_name: str, view: PrintedView, size: str) -> bytes:
-        if self.waiting >= self.max_waiting:
-            raise RendersBusy()
-        self.waiting += 1
+    async def render(self, template_name: str, view: PrintedView, size: str, requester: Hashable = "server") -> bytes:
+        """The PDF, rendered in the requester's turn (a principal: see fair_share.py)."""
+        try:
+            async with self.share.turn(requester):
+                started = time.monotonic()
+                pdf = await self._render_retrying(template_name, view, size)
+                self.share.note_render_time(time.monotonic() - started)
+                return pdf
+        except TooManyWaiting as refusal:
+            raise TooManyRenders(refusal.retry_after) from None
+        except QueueFull:
+            raise RendersBusy() from None
+
+    async def _render_retrying(self, template_name: str, view: PrintedView, size: str) -> bytes:
         try:
             try:
                 return await self._render_once(template_name, view, size)
@@ -273,8 +295,6 @@ class RenderPool:
                 return await self._render_once(template_name, view, size)
         except (BrokenProcessPool, TimeoutError):
             raise RendersBusy() from None
-        finally:
-            self.waiting -= 1
 
     async def _render_once(self, template_name: str, view: PrintedView, size: str) -> bytes:
         pool = self._pool()
@@ -307,4 +327,4 @@ def _terminate_workers(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
-render_pool = RenderPool(workers=RENDER_WORKERS, max_waiting=MAX_WAITING_RENDERS)
+render_pool = RenderPool(workers=RENDER_WORKERS, max_waiting_each=MAX_WAITING_EACH, max_waiting=MAX_WAITING_RENDERS)

@@ -2,19 +2,21 @@
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import overload
+from typing import Any, TypeVar, overload
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -24,10 +26,12 @@ from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UNSET
 
+from portal.core import bounded_json
+from portal.core.addresses import client_address
 from portal.core.database import SerialSession, create_engine, session_factory
 from portal.core.runtime import Services
 from portal.core.settings import Settings, get_settings
@@ -43,6 +47,7 @@ from portal.schema import schema
 from portal.schema.errors import shape_errors
 from portal.services.checkout import recover_stale_attempts
 from portal.web.auth import authenticate
+from portal.web.body_limit import BodyLimit
 from portal.web.graphql_http import (
     HTTP_METHODS,
     OPERATIONS_BY_METHOD,
@@ -53,11 +58,15 @@ from portal.web.graphql_http import (
 )
 from portal.web.origins import BrowserOrigins, PortalCORS
 from portal.web.pdf_routes import routes as pdf_routes
+from portal.web.sandbox_ledger import routes as ledger_routes
+from portal.web.security_headers import SecurityHeaders
+from portal.web.session_watch import SessionCheckedTransportWS
 
 logger = logging.getLogger("portal")
+StreamedResult = TypeVar("StreamedResult")
 
 
-class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+class PortalTransportWS(SessionCheckedTransportWS):
     """graphql-transport-ws as Strawberry speaks it, plus what this service needs of it.
 
     - The server pings every keep-alive interval (Strawberry's keep_alive serves only the legacy
@@ -66,6 +75,7 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
       sees a streamed operation's results once it ends).
     - A delivered event's database connection goes back to the pool once its result is computed,
       before the send, which a slow client may hold up.
+    - The connection closes (4403) once its session ends, with or without a subscription (session_watch.py).
     """
 
     _pinger: asyncio.Task | None = None
@@ -90,14 +100,21 @@ class PortalTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         await super()._send_result_stream(operation, self._ready_to_send(result_source))
 
     async def _ready_to_send(self, results: StreamResult) -> StreamResult:
-        async for result in results:
-            await release_event_session()
-            # Only ExecutionResults come: the schema does not enable incremental delivery (@defer, @stream).
-            if isinstance(result, ExecutionResult) and result.errors and not self._closes_connection(result):
-                # A copy: ErrorCodes shapes the original once more when the operation ends.
-                result = dataclasses.replace(
-                    result, errors=shape_errors(result.errors, self.context.request_id))
-            yield result
+        try:
+            async for result in results:
+                await release_event_session()
+                yield self._shaped(result)
+        except GraphQLError as refusal:
+            # A document refused while parsing (a syntax error, or too large or costly: document_limits.py)
+            # is raised by the parse hook, not returned: answer it as Strawberry answers a pre-execution error.
+            yield self._shaped(PreExecutionError(data=None, errors=[refusal]))
+
+    def _shaped(self, result: StreamedResult) -> StreamedResult:
+        # Only ExecutionResults come: the schema does not enable incremental delivery (@defer, @stream).
+        if isinstance(result, ExecutionResult) and result.errors and not self._closes_connection(result):
+            # A copy: ErrorCodes shapes the original once more when the operation ends.
+            result = dataclasses.replace(result, errors=shape_errors(result.errors, self.context.request_id))
+        return result
 
     def _closes_connection(self, result: ExecutionResult) -> bool:
         """Strawberry answers a syntax error or a missing operation by closing with 4400; keep those errors."""
@@ -134,6 +151,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         )
         self.services = services
         self.origins = origins
+        self.proxies = settings.proxy_networks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -150,9 +168,24 @@ class PortalGraphQL(GraphQL[Context, None]):
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return bounded_json.loads(data)  # HTTP bodies, GET variables and WebSocket messages
+
+    def parse_json(self, data: str | bytes) -> object:
+        try:
+            return self.decode_json(data)
+        except bounded_json.JSONTooDeep as error:
+            raise Refusal(400, f"The JSON is nested deeper than {error.max_depth} levels.") from None
+        except json.JSONDecodeError:
+            raise Refusal(400, "Unable to parse request body as JSON") from None
+
     def parse_query_params(self, params: QueryParams) -> dict[str, object]:
         try:
             return super().parse_query_params(params)
+        except Refusal as refusal:
+            if "nested" not in refusal.reason:
+                raise Refusal(400, "The `variables` and `extensions` of a GET must be JSON objects.") from None
+            raise
         except HTTPException:
             raise Refusal(400, "The `variables` and `extensions` of a GET must be JSON objects.") from None
 
@@ -200,11 +233,15 @@ class PortalGraphQL(GraphQL[Context, None]):
         await session.commit()  # end the sign-in read, so that no transaction idles across the request
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, token_problem=signed_in.problem,
-                          request=request, response=response)
+                          request=request, response=response, client_address=self._client_address(request))
         response.headers["X-Request-ID"] = context.request_id
         if request.method == "GET":
             response.headers["Cache-Control"] = "private, no-store"  # the answer depends on the token
         return context
+
+    def _client_address(self, request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return client_address(peer, request.headers.getlist("x-forwarded-for"), self.proxies)
 
     async def on_ws_connect(self, context: Context) -> None:
         """Who connects, from the connection_init payload {"authorization": "Bearer …"}; else close with 4403."""
@@ -220,6 +257,17 @@ class PortalGraphQL(GraphQL[Context, None]):
                 await context.request.close(code=4403, reason=signed_in.refusal().message)
             raise ConnectionRejectionError()
         context.principal, context.organization = signed_in.principal, signed_in.organization
+
+
+class PortalApp(Starlette):
+    """Starlette, with the security headers outside even its error handler: a 500 carries them too."""
+
+    def __init__(self, *, base_url: str, **options: Any) -> None:
+        self.base_url = base_url
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), base_url=self.base_url)
 
 
 async def cancel_and_wait(task: asyncio.Task) -> None:
@@ -289,18 +337,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     origins = BrowserOrigins(settings.browser_origins)
     graphql = PortalGraphQL(services, origins)
-    app = Starlette(
+    app = PortalApp(
         routes=[
             Route("/graphql", graphql),  # every method: the view answers those it does not serve, in JSON
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *pdf_routes,
-            *(sandbox_routes if settings.payment_gateway == "sandbox" else []),
+            *(sandbox_routes + ledger_routes if settings.payment_gateway == "sandbox" else []),
         ],
         # Browser apps on the allowed origins may call the API with their bearer token; no cookies are used.
-        middleware=[Middleware(PortalCORS, origins=origins)],
+        # The body limit is inside CORS, so that a browser can read its 413.
+        middleware=[Middleware(PortalCORS, origins=origins), Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
+        base_url=settings.base_url,
     )
     app.state.services = services
     return app

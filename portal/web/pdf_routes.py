@@ -32,6 +32,7 @@ from portal.pdf.rendering import (
     PrintedStatementLine,
     PrintedView,
     RendersBusy,
+    TooManyRenders,
     page_size,
     render_pool,
 )
@@ -73,9 +74,12 @@ async def _answer(request: Request, load: Callable[[Context, Request], Awaitable
             printable = await load(ctx, request)
         # The session is closed first: no database connection is held while the PDF renders.
         pdf = await render_pool.render(printable.template_name, printable.view,
-                                       page_size(services.settings.pdf_page_size))
+                                       page_size(services.settings.pdf_page_size), requester=_requester(ctx))
     except DomainError as error:
         return _error(HTTP_STATUS.get(error.code, 500), error.code, error.message)
+    except TooManyRenders as refusal:
+        return _error(429, "RATE_LIMITED", "You have several PDFs being prepared already; ask again once they "
+                      "have arrived.", {"Retry-After": str(refusal.retry_after)})
     except RendersBusy:
         return _error(503, "BUSY", "The PDF could not be rendered now; try again in a few seconds.",
                       {"Retry-After": "5"})
@@ -84,6 +88,14 @@ async def _answer(request: Request, load: Callable[[Context, Request], Awaitable
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     })
+
+
+def _requester(ctx: Context) -> tuple[str, int | None]:
+    """Whose turn a render takes: the person, however many sessions they have open."""
+    principal = ctx.viewer
+    if principal.staff_user_id is not None:
+        return ("staff", principal.staff_user_id)
+    return ("contact", principal.contact_person_id)
 
 
 async def _context(request: Request, services: Services, session: AsyncSession) -> Context:

@@ -1,0 +1,141 @@
+"""What a GraphQL document may cost, checked before it is validated, and the cache of checked documents.
+
+Validation grows faster than the document: OverlappingFieldsCanBeMerged compares fields pairwise,
+through every fragment, so 300 small fragments (20 KB, under the token limit) take over a second.
+So a document is refused before validation, on what is cheap to count: its size in bytes (before
+the lexer, which reads comments and strings character by character), its tokens (while parsing),
+then its fragments and selections (on the parsed AST). Within these limits validation takes a few
+milliseconds, and each document text is parsed and validated once: clients send the same few
+documents again and again. The cache is bounded in entries and in the bytes of text it holds.
+"""
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    Node,
+    OperationDefinitionNode,
+    parse,
+)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+MAX_DOCUMENT_BYTES = 32 * 1024  # a 5,000-character comment written inline still fits
+MAX_TOKENS = 4000
+# Within these two, the costliest shapes (every field named alike, fragments spreading one another)
+# validate in about 10 ms (30 ms on a loaded machine); 50 and 500 allow 150 ms.
+MAX_FRAGMENTS = 32  # fragment definitions; generated clients use a handful
+MAX_SELECTIONS = 300  # fields, fragment spreads and inline fragments as written; the introspection query has 80
+CACHE_ENTRIES = 512
+CACHE_BYTES = 4 * 1024 * 1024
+
+
+def refusal(message: str, limit: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "limit": limit})
+
+
+def check_size(query: str) -> None:
+    size = len(query.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise refusal(f"The GraphQL document has {size:,} bytes; at most {MAX_DOCUMENT_BYTES:,} are accepted.",
+                      "documentBytes")
+
+
+def check_cost(document: DocumentNode) -> None:
+    """Fragments and selections, counted on the AST without recursion (a document may nest deep)."""
+    fragments = sum(isinstance(definition, FragmentDefinitionNode) for definition in document.definitions)
+    if fragments > MAX_FRAGMENTS:
+        raise refusal(f"The GraphQL document defines {fragments} fragments; at most {MAX_FRAGMENTS} are accepted.",
+                      "fragments")
+    selections = 0
+    pending: list[Node] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (FieldNode, FragmentSpreadNode, InlineFragmentNode)):
+            selections += 1
+        if isinstance(node, (OperationDefinitionNode, FragmentDefinitionNode, FieldNode, InlineFragmentNode)) \
+                and node.selection_set is not None:
+            pending += node.selection_set.selections
+    if selections > MAX_SELECTIONS:
+        raise refusal(f"The GraphQL document has {selections} selections (fields and fragments); at most "
+                      f"{MAX_SELECTIONS} are accepted.", "selections")
+
+
+@dataclass
+class CheckedDocument:
+    document: DocumentNode
+    errors: dict[tuple[type[ASTValidationRule], ...], list[GraphQLError]] = field(default_factory=dict)
+
+
+class DocumentCache:
+    """Least recently used documents, bounded in number and in the bytes of their text."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.held_bytes = 0
+        self._entries: OrderedDict[str, CheckedDocument] = OrderedDict()
+
+    def get(self, query: str) -> CheckedDocument | None:
+        found = self._entries.get(query)
+        if found is not None:
+            self._entries.move_to_end(query)
+        return found
+
+    def put(self, query: str, checked: CheckedDocument) -> None:
+        self._entries[query] = checked
+        self.held_bytes += len(query)
+        while len(self._entries) > self.max_entries or self.held_bytes > self.max_bytes:
+            oldest, _ = self._entries.popitem(last=False)
+            self.held_bytes -= len(oldest)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+documents = DocumentCache(CACHE_ENTRIES, CACHE_BYTES)
+
+
+def checked_document(query: str) -> CheckedDocument:
+    """The parsed document, from the cache or parsed now; a GraphQLError if it is too large or too costly."""
+    found = documents.get(query)
+    if found is not None:
+        return found
+    check_size(query)
+    document = parse(query, max_tokens=MAX_TOKENS)
+    check_cost(document)
+    checked = CheckedDocument(document)
+    documents.put(query, checked)
+    return checked
+
+
+class CheckedDocuments(SchemaExtension):
+    """Parses and validates through the cache, refusing a costly document before validation.
+
+    A refusal is raised from on_parse, as a syntax error is: the ErrorCodes extension codes it
+    BAD_USER_INPUT (and the WebSocket handler answers it as an error message).
+    """
+
+    checked: CheckedDocument | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is not None:
+            self.checked = checked_document(query)
+            self.execution_context.graphql_document = self.checked.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        checked, context = self.checked, self.execution_context
+        if checked is not None and checked.document is context.graphql_document:
+            rules = context.validation_rules
+            if rules not in checked.errors:
+                checked.errors[rules] = validate_document(context.schema._schema, checked.document, rules)
+            context.pre_execution_errors = list(checked.errors[rules])
+        yield
