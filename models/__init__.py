@@ -16,4 +16,5 @@ from portal.models import (  # noqa: F401
     reviews,
     sequences,
     throttle,
+    webhooks,
 )

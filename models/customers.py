@@ -11,7 +11,6 @@ from enum import StrEnum
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import JSON, Column, Index, Select, UniqueConstraint, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col
 
 from portal.core.database import AsyncSession
@@ -109,7 +108,7 @@ def clean_contact_fields(fields: dict) -> dict:
 
 def validate_currency(currency: str) -> str:
     currency = currency.strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):  # isalpha() alone takes "ÄÖÜ"
         raise BadUserInput("A currency is a three-letter ISO 4217 code, like USD.")
     return currency
 
@@ -171,6 +170,12 @@ async def get_contact_person(session: AsyncSession, principal: Principal, contac
     return await one_visible(session, query, "Contact person")
 
 
+async def lock_customer(session: AsyncSession, customer_id: int) -> None:
+    """Hold the customer's row until commit (PostgreSQL; SQLite's writers take turns anyway), so that changes
+    to its contact persons that check first and write then are made one after the other."""
+    await session.execute(select(col(Customer.id)).where(col(Customer.id) == customer_id).with_for_update())
+
+
 async def find_contact_by_email(session: AsyncSession, customer_id: int, email: str) -> ContactPerson | None:
     """The customer's contact person at a normalized address; other customers' contacts are not looked at."""
     return await session.scalar(
@@ -187,15 +192,13 @@ async def add_contact_person(session: AsyncSession, customer: Customer, *, first
     with check.field("email"):
         email = normalize_email(email)
     check.done()
+    await lock_customer(session, saved_id(customer))  # a concurrent twin waits here, then finds this one
     if await find_contact_by_email(session, saved_id(customer), email):
         raise Conflict(f"A contact person with the email {email} exists already.")
     contact = ContactPerson(organization_id=customer.organization_id, customer_id=saved_id(customer), email=email,
                             **fields)
-    try:
-        async with session.begin_nested():  # a concurrent twin waits on the unique key, then fails here
-            session.add(contact)
-    except IntegrityError:
-        raise Conflict(f"A contact person with the email {email} exists already.") from None
+    session.add(contact)
+    await session.flush()
     return contact
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, Conflict, InputCheck, NotFound, Problem, RateLimited
+from portal.core.errors import BadUserInput, InputCheck, NotFound, Problem, RateLimited
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.columns import utcnow
 from portal.models.customers import (
@@ -28,6 +28,7 @@ from portal.models.customers import (
     add_contact_person,
     clean_contact_fields,
     find_contact_by_email,
+    lock_customer,
     normalize_email,
 )
 
@@ -87,14 +88,8 @@ async def recipient_for(session: AsyncSession, sender: ContactPerson, *, email: 
     if customer is None:  # the sender's own customer: gone only if deleted meanwhile
         raise NotFound("Customer")
     first_name, last_name = split_name(name, email)
-    try:
-        added = await add_contact_person(session, customer, first_name=first_name, last_name=last_name, email=email,
-                                         phone=None, mobile=None)
-    except Conflict:  # the same address was added a moment ago, by a forward or by staff
-        recipient = await find_contact_by_email(session, sender.customer_id, email)
-        if recipient is None:
-            raise
-        return recipient, False
+    added = await add_contact_person(session, customer, first_name=first_name, last_name=last_name, email=email,
+                                     phone=None, mobile=None)
     return added, True
 
 
@@ -117,7 +112,7 @@ async def check_forward_allowance(session: AsyncSession, sender: ContactPerson) 
 
     The customer's row stays locked until commit, so that simultaneous forwards are counted one by one.
     """
-    await session.execute(select(col(Customer.id)).where(col(Customer.id) == sender.customer_id).with_for_update())
+    await lock_customer(session, sender.customer_id)
     since = utcnow() - FORWARD_WINDOW
     forwards = select(col(ActivityEvent.occurred_at)).where(
         col(ActivityEvent.organization_id) == sender.organization_id,

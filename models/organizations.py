@@ -96,7 +96,7 @@ def validate_time_zone(time_zone: str) -> str:
     """An IANA zone name the system knows, like "Europe/Berlin"; nothing that is only a path to a file."""
     if time_zone not in known_time_zones():
         shown = time_zone if len(time_zone) <= 40 else time_zone[:39] + "…"
-        raise BadUserInput(f"Unknown time zone: {shown!r}; use an IANA name like \"Europe/Berlin\".")
+        raise BadUserInput(f"Unknown time zone: {shown!r}.")
     return time_zone
 
 

@@ -9,6 +9,7 @@ from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput
 from portal.models.activity import ActivityEvent, ActivityKind
 from portal.models.sequences import next_value
+from portal.notifications.webhooks import queue_webhooks
 
 PENDING_EVENTS = "pending_activity_events"
 
@@ -28,6 +29,7 @@ async def record_activity(session: AsyncSession, *, organization_id: int, kind: 
     )
     session.add(event)
     await session.flush()
+    await queue_webhooks(session, event)  # the same event feeds live activity and webhooks, in its transaction
     session.info.setdefault(PENDING_EVENTS, []).append(event)
     return event
 

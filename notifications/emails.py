@@ -198,3 +198,16 @@ def queue_receipt(session: AsyncSession, settings: Settings, organization: Organ
                                     f"reference {payment.reference}."],
                         link_url=link_to(settings, organization, invoices[0]),
                         link_label="See the invoice in the portal")
+
+
+async def notify_webhook_endpoint_disabled(session: AsyncSession, organization: Organization, *, url: str,
+                                           reason: str) -> None:
+    """To the owner, always (not only with owner notifications on): their systems stopped getting events."""
+    owner = await owner_of(session, saved_id(organization))
+    queue_notice(session, organization, to_address=owner.email, to_name=owner.name,
+                 subject="A webhook endpoint was disabled",
+                 paragraphs=[f"Hello {owner.name},",
+                             f"The portal stopped sending activity events to {url}: {reason}",
+                             "Events that happen while it is disabled are not sent to it later. Once the "
+                             "endpoint answers again, enable it with updateWebhookEndpoint (enabled: true); "
+                             "the activity query lists what it missed."])

@@ -95,6 +95,10 @@ def demo(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Fill the database with a demo business (once), print the logins, then serve."""
     from portal.demo import seed_demo
 
+    # Webhooks to a receiver on this machine (http://127.0.0.1:…) work in the demo, unless set off explicitly.
+    # In the environment, so that uvicorn's worker processes read the same.
+    os.environ.setdefault("PORTAL_WEBHOOK_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
     _links_follow(host, port)
     _migrate()
     logins = asyncio.run(seed_demo(get_settings()))

@@ -113,8 +113,8 @@ async def _estimates(session: AsyncSession, customer: Customer, today: date) -> 
                        status: EstimateStatus) -> Estimate:
         row = await create_estimate(session, customer, today=today, estimate_date=today - timedelta(days=days_ago),
                                     expiry_date=today + timedelta(days=expires_in) if expires_in is not None else None,
-                                    lines=lines, send=status != EstimateStatus.DRAFT)
-        row.status = status
+                                    lines=lines, send=False)
+        row.status = status  # as it would be by now: sent ones may have expired since, which sending refuses
         return row
 
     await estimate(BRANDING, days_ago=60, expires_in=-30, status=EstimateStatus.SENT)  # expired

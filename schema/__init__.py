@@ -24,6 +24,7 @@ from portal.schema import (
     projects,
     reviews,
     transactions,
+    webhooks,
 )
 from portal.schema.commit import CommitOnSuccess
 from portal.schema.document_limits import CheckedDocuments
@@ -35,10 +36,12 @@ from portal.schema.storable_text import StorableText
 Query = merge_types("Query", (
     auth.Query, organizations.Query, customers.Query, estimates.Query, invoices.Query, payments.Query,
     projects.Query, node.Query, dashboard.Query, transactions.Query, reviews.Query, activity.Query,
+    webhooks.Query,
 ))
 Mutation = merge_types("Mutation", (
     auth.Mutation, organizations.Mutation, customers.Mutation, estimates.Mutation, invoices.Mutation,
     payments.Mutation, comments.Mutation, projects.Mutation, document_actions.Mutation, reviews.Mutation,
+    webhooks.Mutation,
 ))
 
 Subscription = activity.Subscription

@@ -2,11 +2,12 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import PositiveInt, field_validator
+from pydantic import PositiveFloat, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from portal.core.addresses import IPNetwork, networks, parse_proxies
 from portal.core.origins import parse_origins, url_origin
+from portal.core.webhook_delays import parse_delays
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,17 @@ class Settings(BaseSettings):
     # The mail sender: how often it looks for due emails, and the cap of its retry backoff.
     mail_poll_seconds: float = 1.0
     mail_max_backoff_seconds: float = 30.0
+    # Webhooks (OPERATIONS.md): private and http:// endpoints (development, tests), the delays between the
+    # attempts of one delivery (each with ±10 % jitter; FAILED after the last), and how long an endpoint may
+    # fail every delivery before it is disabled.
+    webhook_allow_private: bool = False
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_disable_after_hours: PositiveFloat = 120.0
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _read_retry_seconds(cls, value: object) -> list[float]:
+        return parse_delays(value)
 
     @field_validator("base_url")
     @classmethod

@@ -41,6 +41,7 @@ from portal.notifications.broadcast import Broker
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
+from portal.notifications.webhook_sender import WebhookSender
 from portal.pdf.rendering import render_pool
 from portal.resolvers.context import ConnectionContext, Context, release_event_session
 from portal.schema import schema
@@ -329,7 +330,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                   poll_seconds=settings.mail_poll_seconds,
                                   max_backoff_seconds=settings.mail_max_backoff_seconds)
             services.mail_sender = sender
+            webhooks = WebhookSender(factory, services.read_session_factory, settings, wake_mail=sender.wake)
+            services.webhook_sender = webhooks
             for name, work in (("outbox-sender", sender.run()),
+                               ("webhook-sender", webhooks.run()),
                                ("payment-recovery", recover_payments_forever(services))):
                 running.push_async_callback(cancel_and_wait, asyncio.create_task(work, name=name))
             yield

@@ -1,0 +1,125 @@
+"""Where a webhook may be sent: an https URL whose host resolves only to public addresses.
+
+Checked when an endpoint is saved and again at every attempt, and the attempt connects to the very
+address that was checked (the URL's host name goes only into `Host` and TLS), so that a name that
+resolves to a public address for the check and to 169.254.169.254 for the connection (DNS rebinding)
+reaches nothing inside. PORTAL_WEBHOOK_ALLOW_PRIVATE lets development and tests use http:// and
+loopback or private addresses.
+"""
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+RESOLVE_SECONDS = 5.0
+
+
+class UnsafeTarget(ValueError):
+    """The URL may not be called: a sentence saying why, for the client or the delivery log."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: the address to connect to, and the names the request carries."""
+
+    scheme: str
+    host: str  # the URL's host name, for Host and TLS (SNI and the certificate check)
+    port: int
+    path: str  # path and query
+    address: IPAddress
+
+    @property
+    def connect_url(self) -> str:
+        literal = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        return f"{self.scheme}://{literal}:{self.port}{self.path}"
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def is_public(address: IPAddress) -> bool:
+    """Globally routable unicast: no loopback, private, link-local (cloud metadata), shared, reserved or multicast."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return is_public(address.ipv4_mapped)
+    return address.is_global and not address.is_multicast
+
+
+def parsed_url(url: str, *, allow_private: bool) -> SplitResult:
+    """The URL's parts if it may name an endpoint; UnsafeTarget saying what is wrong otherwise."""
+    schemes = ("https", "http") if allow_private else ("https",)
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise UnsafeTarget("The URL is not a valid URL.") from None
+    if parts.scheme.lower() not in schemes:
+        raise UnsafeTarget("The URL must start with https://.")
+    if not parts.hostname:
+        raise UnsafeTarget("The URL has no host name.")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeTarget("The URL may not carry a user name or password.")
+    return parts
+
+
+def literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """The addresses `host` resolves to (the address itself for an IP literal); UnsafeTarget if none."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    try:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_SECONDS)
+    except (OSError, TimeoutError) as error:
+        raise UnsafeTarget(f"The host name {host} does not resolve: {error}.") from None
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+    if not addresses:
+        raise UnsafeTarget(f"The host name {host} does not resolve.")
+    return addresses
+
+
+def refuse_private(host: str, addresses: list[IPAddress]) -> None:
+    private = [address for address in addresses if not is_public(address)]
+    if private:
+        raise UnsafeTarget(f"The URL's host {host} is a loopback, private, link-local or otherwise "
+                           f"non-public address ({private[0]}); webhooks go only to public addresses.")
+
+
+async def checked_target(url: str, *, allow_private: bool) -> Target:
+    """Where to connect for `url`, checked now: every address the host resolves to must be public."""
+    parts = parsed_url(url, allow_private=allow_private)
+    host = parts.hostname or ""
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    addresses = await resolve(host, port)
+    if not allow_private:
+        refuse_private(host, addresses)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
+
+
+async def check_endpoint_url(url: str, *, allow_private: bool) -> None:
+    """When an endpoint is saved: the URL's form, and its addresses where its host resolves now.
+
+    A name that does not resolve yet is accepted (its DNS may come later): every attempt checks again.
+    """
+    parts = parsed_url(url, allow_private=allow_private)
+    if allow_private:
+        return
+    host = parts.hostname or ""
+    try:
+        addresses = await resolve(host, parts.port or 443)
+    except UnsafeTarget:
+        return
+    refuse_private(host, addresses)
