@@ -26,6 +26,7 @@ from broadcaster import Broadcast, Event
 
 from portal.core.runtime import MessageBroker
 from portal.models.activity import ActivityEvent
+from portal.ops.metrics import BROKER_CONNECTED, BROKER_DISCONNECTS, BROKER_PUBLISH_FAILURES, EVENTS_PUBLISHED
 
 logger = logging.getLogger("portal.broadcast")
 ACTIVITY_CHANNEL = "portal-activity"
@@ -176,12 +177,14 @@ class Broker:
             delay = 0.5
             self._connection = connection
             self._connected.set()
+            BROKER_CONNECTED.set(1)
             logger.info("connected to the broker")
             try:
                 await self._heartbeat(connection)
             except Exception as error:
                 self._lose(connection, error)
             self._connected.clear()
+            BROKER_CONNECTED.set(0)
             await self._discard(connection)
 
     async def _connect(self) -> _Connection:
@@ -206,6 +209,7 @@ class Broker:
 
     def _lose(self, connection: _Connection, error: BaseException) -> None:
         if not connection.lost.is_set():
+            BROKER_DISCONNECTS.inc()
             logger.warning("lost the broker connection (%s); reconnecting", _reason(error))
             connection.lost.set()
 
@@ -247,6 +251,7 @@ async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> 
     Never raises: the action has happened. Without an announcement, subscribers find the events
     at their next poll of the database.
     """
+    EVENTS_PUBLISHED.inc(len(events))
     latest: dict[int, int] = {}
     for event in events:
         latest[event.organization_id] = max(event.sequence, latest.get(event.organization_id, 0))
@@ -254,5 +259,6 @@ async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> 
         try:
             await broker.publish(ACTIVITY_CHANNEL, announcement(organization_id, sequence))
         except Exception as error:
+            BROKER_PUBLISH_FAILURES.inc()
             logger.warning("could not announce activity of organization %s up to %s: %s",
                            organization_id, sequence, _reason(error))

@@ -35,11 +35,23 @@ def _message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
     message["From"] = one_line(mail_from)
     # Headers are one line: names and subjects come from user text, cleaned of every control character and
     # line or paragraph separator (U+2028 too), which would otherwise make the message unsendable for ever.
-    message["To"] = formataddr((one_line(row.to_name or ""), row.to_address))
+    message["To"] = formataddr((one_line(row.to_name or ""), ascii_domain(row.to_address)))
     message["Subject"] = one_line(row.subject)
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
     return message
+
+
+def ascii_domain(address: str) -> str:
+    """The address with an internationalized domain in its ASCII form (user@bücher.de -> user@xn--bcher-kva.de),
+    as headers carry it; a local part beyond ASCII stays, and the message cannot be built."""
+    local, at, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}{at}{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
 
 
 class Delivery(Protocol):

@@ -44,6 +44,7 @@ from portal.models.auth import LoginSession
 from portal.models.columns import utcnow
 from portal.notifications.activity import events_after
 from portal.notifications.broadcast import ACTIVITY_CHANNEL, parse_announcement
+from portal.ops.metrics import DELIVERY_LAG, EVENTS_DELIVERED, SUBSCRIPTIONS_ACTIVE
 
 logger = logging.getLogger("portal.activity")
 PAGE = 200
@@ -174,11 +175,13 @@ class ActivityFeed:
         subscriber = Subscriber(organization_id=organization_id, session_id=session_id, limit=self.queue_limit,
                                 on_end=on_end)
         room.subscribers.add(subscriber)
+        SUBSCRIPTIONS_ACTIVE.inc()
         try:
             # The room's position must be read before the subscriber reads its own start.
             await room.ready.wait()
             yield subscriber
         finally:
+            SUBSCRIPTIONS_ACTIVE.dec()
             room.subscribers.discard(subscriber)
             if not room.subscribers:
                 self._close_room(room)
@@ -317,6 +320,8 @@ async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_i
                         yield missed
                 position = event.sequence
                 if not kinds or event.kind in kinds:
+                    EVENTS_DELIVERED.inc()
+                    DELIVERY_LAG.observe(max(0.0, (utcnow() - event.occurred_at).total_seconds()))
                     yield event
 
 

@@ -18,6 +18,7 @@ the first few kilobytes of the answer are read.
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ from portal.models.organizations import Organization
 from portal.models.webhooks import SNIPPET_CHARACTERS, DeliveryStatus, WebhookDelivery, WebhookEndpoint, retry_delay
 from portal.notifications.emails import notify_webhook_endpoint_disabled
 from portal.notifications.webhook_signing import webhook_headers
-from portal.notifications.webhook_targets import UnsafeTarget, checked_target
+from portal.notifications.webhook_targets import IPAddress, Target, UnsafeTarget, checked_target
 
 logger = logging.getLogger("portal.webhooks")
 TIMEOUT_SECONDS = 10.0  # a 2xx answer within this is success (OPERATIONS.md)
@@ -91,32 +92,52 @@ def readable(data: bytes) -> str:
     return data.decode("utf-8", "replace").replace("\x00", "\ufffd")[:SNIPPET_CHARACTERS]
 
 
-async def post(job: Job, *, allow_private: bool) -> Outcome:
-    """One attempt: check the URL, connect to the checked address, POST the signed body, read a little."""
+@dataclass
+class Answer:
+    """The status of an answer, kept when reading its body runs out of time."""
+
+    status: int | None = None
+
+
+async def post(job: Job, *, allow_private: bool, trusted: ssl.SSLContext | None = None) -> Outcome:
+    """One attempt: check the URL, connect to a checked address, POST the signed body, read a little.
+
+    The certificate must be valid for the URL's host name; `trusted` names the authorities (default: certifi's).
+    """
     try:
         target = await checked_target(job.url, allow_private=allow_private)
     except UnsafeTarget as refusal:
         return Outcome(None, f"Not sent: {refusal}")
     headers = {**webhook_headers(job.secrets, job.message_id, int(time.time()), job.body),
                "host": target.host_header, "user-agent": USER_AGENT, "accept-encoding": "identity"}
-    status: int | None = None
+    answer = Answer()
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS), \
-                httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=TIMEOUT_SECONDS) as http, \
-                http.stream("POST", target.connect_url, content=job.body, headers=headers,
-                            extensions={"sni_hostname": target.host}) as response:
-            status = response.status_code
-            start = bytearray()
-            async for chunk in response.aiter_raw():
-                start += chunk
-                if len(start) >= READ_CAP:
-                    break
-            return Outcome(status, readable(bytes(start[:READ_CAP])))
+                httpx.AsyncClient(follow_redirects=False, trust_env=False, timeout=TIMEOUT_SECONDS,
+                                  verify=trusted or True) as http:
+            for address in target.addresses[:-1]:  # the next address where one refuses the connection
+                with contextlib.suppress(httpx.ConnectError):
+                    return await _send(http, target, address, job.body, headers, answer)
+            return await _send(http, target, target.addresses[-1], job.body, headers, answer)
     except TimeoutError:
         # A status that came in time stands; only the rest of its body was cut.
-        return Outcome(status, f"No {'complete ' if status else ''}answer within {TIMEOUT_SECONDS:g} seconds.")
+        return Outcome(answer.status, f"No {'complete ' if answer.status else ''}answer within "
+                                      f"{TIMEOUT_SECONDS:g} seconds.")
     except httpx.HTTPError as error:
-        return Outcome(status, readable(f"No answer: {type(error).__name__}: {error}".encode()))
+        return Outcome(answer.status, readable(f"No answer: {type(error).__name__}: {error}".encode()))
+
+
+async def _send(http: httpx.AsyncClient, target: Target, address: IPAddress, body: bytes, headers: dict[str, str],
+                answer: Answer) -> Outcome:
+    async with http.stream("POST", target.connect_url(address), content=body, headers=headers,
+                           extensions={"sni_hostname": target.host}) as response:
+        answer.status = response.status_code
+        start = bytearray()
+        async for chunk in response.aiter_raw():
+            start += chunk
+            if len(start) >= READ_CAP:
+                break
+        return Outcome(answer.status, readable(bytes(start[:READ_CAP])))
 
 
 class WebhookSender:
@@ -135,6 +156,7 @@ class WebhookSender:
         self._by_endpoint: Counter[int] = Counter()
         self._by_organization: Counter[int] = Counter()
         self._one_pass = asyncio.Lock()
+        self._next_retry: datetime | None = None  # the soonest retry this worker scheduled
 
     def wake(self) -> None:
         """Called after a commit that recorded activity, so its deliveries leave now, not at the next poll."""
@@ -148,10 +170,19 @@ class WebhookSender:
                 except Exception:  # a database hiccup must not stop the sender for good
                     logger.exception("webhook pass failed")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), self._pause())
                 self._wake.clear()
         finally:
             await self._stop_attempts()
+
+    def _pause(self) -> float:
+        """Until the next poll, or sooner when a retry this worker scheduled falls due before it."""
+        if self._next_retry is None:
+            return self.poll_seconds
+        wait = (self._next_retry - utcnow()).total_seconds()
+        if wait <= self.poll_seconds:
+            self._next_retry = None
+        return max(0.0, min(wait, self.poll_seconds))
 
     @property
     def in_flight(self) -> int:
@@ -224,7 +255,8 @@ class WebhookSender:
                     endpoint_id=delivery.endpoint_id, message_id=delivery.message_id, body=delivery.body.encode(),
                     attempts=delivery.attempts, url=endpoints[delivery.endpoint_id].url,
                     secrets=endpoints[delivery.endpoint_id].signing_secrets(now))
-                for delivery in sorted(claimed, key=lambda row: (row.next_attempt_at or now, row.id or 0))]
+                for delivery in sorted(claimed, key=lambda row: (row.next_attempt_at or now, row.id or 0))
+                if delivery.endpoint_id in endpoints]  # else deleted meanwhile, with its deliveries
         return await self._within_bounds(jobs)
 
     async def _within_bounds(self, jobs: list[Job]) -> list[Job]:
@@ -278,6 +310,8 @@ class WebhookSender:
             else:
                 disabled = await self._note_failure(session, job, outcome, now)
             await session.commit()
+        if delay is not None and (self._next_retry is None or now + delay < self._next_retry):
+            self._next_retry = now + delay
         if disabled:
             logger.warning("webhook endpoint %s disabled: %s", job.endpoint_id, disabled)
             self.wake_mail()

@@ -22,17 +22,16 @@ class UnsafeTarget(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """A checked URL: the address to connect to, and the names the request carries."""
+    """A checked URL: the addresses to connect to, in order, and the names the request carries."""
 
     scheme: str
     host: str  # the URL's host name, for Host and TLS (SNI and the certificate check)
     port: int
     path: str  # path and query
-    address: IPAddress
+    addresses: tuple[IPAddress, ...]
 
-    @property
-    def connect_url(self) -> str:
-        literal = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+    def connect_url(self, address: IPAddress) -> str:
+        literal = f"[{address}]" if address.version == 6 else str(address)
         return f"{self.scheme}://{literal}:{self.port}{self.path}"
 
     @property
@@ -61,6 +60,11 @@ def parsed_url(url: str, *, allow_private: bool) -> SplitResult:
         raise UnsafeTarget("The URL must start with https://.")
     if not parts.hostname:
         raise UnsafeTarget("The URL has no host name.")
+    if literal_address(parts.hostname) is None:
+        try:
+            parts.hostname.encode("idna")
+        except UnicodeError:
+            raise UnsafeTarget("The URL's host name is not a valid host name.") from None
     if parts.username is not None or parts.password is not None:
         raise UnsafeTarget("The URL may not carry a user name or password.")
     return parts
@@ -73,6 +77,11 @@ def literal_address(host: str) -> IPAddress | None:
         return None
 
 
+def ascii_host(host: str) -> str:
+    """The host as DNS, TLS and `Host` spell it: an international name in its IDNA form."""
+    return host if literal_address(host) is not None else host.encode("idna").decode("ascii")
+
+
 async def resolve(host: str, port: int) -> list[IPAddress]:
     """The addresses `host` resolves to (the address itself for an IP literal); UnsafeTarget if none."""
     literal = literal_address(host)
@@ -81,7 +90,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_SECONDS)
-    except (OSError, TimeoutError) as error:
+    except (OSError, TimeoutError, UnicodeError) as error:
         raise UnsafeTarget(f"The host name {host} does not resolve: {error}.") from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     if not addresses:
@@ -99,14 +108,14 @@ def refuse_private(host: str, addresses: list[IPAddress]) -> None:
 async def checked_target(url: str, *, allow_private: bool) -> Target:
     """Where to connect for `url`, checked now: every address the host resolves to must be public."""
     parts = parsed_url(url, allow_private=allow_private)
-    host = parts.hostname or ""
+    host = ascii_host(parts.hostname or "")
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
     addresses = await resolve(host, port)
     if not allow_private:
         refuse_private(host, addresses)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
+    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
 
 
 async def check_endpoint_url(url: str, *, allow_private: bool) -> None:

@@ -1,4 +1,4 @@
-"""The `portal` command: serve, migrate, create-organization, demo, schema."""
+"""The `portal` command: serve, migrate, create-organization, demo, schema, check."""
 import asyncio
 import getpass
 import os
@@ -57,11 +57,20 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
     if workers < 1:
         fail("--workers must be at least 1")
+    from portal.ops.logs import logging_config
+    from portal.ops.metrics_dir import metrics_dir
+
     _links_follow(host, port)
-    _migrate()
-    # A WebSocket message past PORTAL_MAX_BODY_BYTES is refused (1009) before uvicorn assembles it.
-    uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False, ws_max_size=get_settings().max_body_bytes)
+    settings = get_settings()
+    with metrics_dir():  # before the app loads prometheus_client: every worker writes its metrics there
+        _migrate()
+        # A WebSocket message past PORTAL_MAX_BODY_BYTES is refused (1009) before uvicorn assembles it.
+        # On SIGTERM: stop accepting, close WebSockets with 1012, let requests in flight finish (bounded).
+        # Each request is logged once by the app (portal/web/request_log.py), so not by uvicorn's access log.
+        uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", proxy_headers=False, ws_max_size=settings.max_body_bytes,
+                    log_config=logging_config(settings.log_format), access_log=False,
+                    timeout_graceful_shutdown=int(settings.shutdown_grace_seconds))
 
 
 @app.command("create-organization")
@@ -104,6 +113,18 @@ def demo(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     logins = asyncio.run(seed_demo(get_settings()))
     typer.echo(logins)
     serve(host=host, port=port, workers=workers)
+
+
+@app.command()
+def check() -> None:
+    """Validate the settings and reach the database, the broker and the mail server: one line each."""
+    from portal.check import run_checks
+
+    lines, failed = asyncio.run(run_checks(get_settings()))
+    for line in lines:
+        typer.echo(line)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @app.command()

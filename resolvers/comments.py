@@ -3,7 +3,7 @@ from collections.abc import Awaitable, Callable
 
 from portal.core.database import AsyncSession
 from portal.core.errors import NotFound
-from portal.core.ids import decode_id, from_global_id
+from portal.core.ids import decode_id, issued_id
 from portal.models.access import active_contacts_of
 from portal.models.auth import Principal
 from portal.models.comments import Comment, Commentable, new_comment, tells_customer
@@ -24,7 +24,7 @@ COMMENTABLE: dict[str, Callable[[AsyncSession, Principal, int], Awaitable[Commen
 async def commentable(ctx: Context, subject_id: str) -> tuple[str, Commentable]:
     """The estimate, invoice or project a comment is about, if the viewer may see it."""
     principal = ctx.viewer
-    type_name, _ = from_global_id(subject_id)
+    type_name, _ = issued_id(subject_id)
     if type_name not in COMMENTABLE:
         raise NotFound("Estimate, invoice or project")
     if shown_only_with_projects(type_name) and principal.is_contact:

@@ -7,7 +7,7 @@ from sqlmodel import col
 
 from portal.core.database import AsyncSession
 from portal.core.errors import NotFound
-from portal.core.ids import from_global_id
+from portal.core.ids import issued_id
 from portal.models import forwarding
 from portal.models.auth import Principal
 from portal.models.columns import utcnow
@@ -26,7 +26,7 @@ DOCUMENTS: dict[str, Callable[[AsyncSession, Principal, int], Awaitable[Document
 
 async def visible_document(ctx: Context, document_id: str) -> Document:
     principal = ctx.viewer
-    type_name, pk = from_global_id(document_id)
+    type_name, pk = issued_id(document_id)
     if type_name not in DOCUMENTS:
         raise NotFound("Estimate or invoice")
     return await DOCUMENTS[type_name](ctx.session, principal, pk)

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from portal.core.database import AsyncSession
-from portal.core.errors import BadUserInput, NotFound
-from portal.core.ids import from_global_id
+from portal.core.errors import NotFound
+from portal.core.ids import from_global_id, malformed
 from portal.models.auth import Principal
 from portal.models.projects import shown_only_with_projects
 from portal.resolvers.context import Context
@@ -30,7 +30,7 @@ async def node(ctx: Context, global_id: str, loaders: Mapping[str, LoadVisible])
     type_name, pk = from_global_id(global_id)
     load = loaders.get(type_name)
     if load is None:
-        raise BadUserInput(f"Malformed id: {global_id!r}.")
+        raise malformed(global_id)
     [found] = await load(ctx.session, principal, [pk])
     if found is None:
         raise NotFound(in_words(type_name))

@@ -9,6 +9,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
 from strawberry.types.scalar import ScalarDefinition
 
+from portal.ops.graphql import GraphQLMetrics
 from portal.schema import (
     activity,
     auth,
@@ -81,6 +82,7 @@ schema = PortalSchema(
     subscription=Subscription,
     scalar_overrides=SCALARS,
     extensions=[
+        GraphQLMetrics,  # first, so that it sees the errors as ErrorCodes shaped them
         ErrorCodes,
         lambda: AddValidationRules(LIMITS),
         # Size, tokens, fragments and selections are capped before validation; each document is parsed and

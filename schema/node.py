@@ -5,6 +5,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types.base import StrawberryObjectDefinition
 
+from portal.core.ids import register_issued_types
 from portal.resolvers import nodes as resolve
 from portal.resolvers.context import Info
 from portal.resolvers.nodes import LoadVisible
@@ -19,7 +20,9 @@ def node_loaders(schema: strawberry.Schema) -> dict[str, LoadVisible]:
     Made once per schema, as it is built (PortalSchema): a Node type that cannot load itself stops
     the build, rather than have `node(id:)` refuse its ids.
     """
-    return {definition.name: _loader_of(definition) for definition in _node_types(schema)}
+    loaders = {definition.name: _loader_of(definition) for definition in _node_types(schema)}
+    register_issued_types(loaders)  # ids of any other type were never issued: decode_id refuses them as malformed
+    return loaders
 
 
 def _node_types(schema: strawberry.Schema) -> list[StrawberryObjectDefinition]:

@@ -45,6 +45,7 @@ from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import Payment, payment_total, record_allocated_payment, settlement_in_full
 from portal.notifications import emails, events
 from portal.notifications.publishing import commit_and_publish
+from portal.ops.metrics import PAYMENT_ATTEMPTS, PAYMENT_RECOVERIES
 
 logger = logging.getLogger("portal.payments")
 MAX_INVOICES = 100
@@ -88,10 +89,16 @@ async def pay_invoices(services: Services, session: AsyncSession, principal: Pri
     reserved = await reserve(session, principal, pks=pks, source=source, save_method=request.save_method,
                              idempotency_key=request.idempotency_key)
     if isinstance(reserved, PayResult):
+        PAYMENT_ATTEMPTS.labels(status="REPLAYED").inc()  # the first result again, or CONFLICT: no new charge
         return reserved
-    outcome = await charge(services.gateway, reserved)
-    result = await record(session, services.settings, reserved, outcome, token_details)
-    await commit_and_publish(session, services)
+    try:
+        outcome = await charge(services.gateway, reserved)
+        result = await record(session, services.settings, reserved, outcome, token_details)
+        await commit_and_publish(session, services)
+    except BaseException:
+        PAYMENT_ATTEMPTS.labels(status="UNFINISHED").inc()  # left to the recovery pass
+        raise
+    PAYMENT_ATTEMPTS.labels(status=str(result.status.value)).inc()
     return result
 
 
@@ -289,4 +296,5 @@ async def _recover(services: Services, attempt: PaymentAttempt) -> None:
     async with services.session_factory() as session:
         await record(session, services.settings, attempt, outcome, details)
         await commit_and_publish(session, services)
+    PAYMENT_RECOVERIES.labels(outcome="charged" if outcome.succeeded else "released").inc()
     logger.info("recovered payment attempt %s: %s", attempt.id, "charged" if outcome.succeeded else "released")

@@ -14,6 +14,8 @@ DRAFT_ESTIMATE = estimate(status=EstimateStatus.DRAFT)
 PROJECT = Project(id=1, organization_id=1, customer_id=1, name="Relaunch")
 TELLING = PortalSettings(organization_id=1, notify_customers_on_staff_comments=True)
 SILENT = PortalSettings(organization_id=1, notify_customers_on_staff_comments=False)
+PROJECTS_HIDDEN = PortalSettings(organization_id=1, notify_customers_on_staff_comments=True,
+                                 show_projects_and_timesheets=False)
 
 
 def comment(*, by_staff: bool, visible_in_portal: bool = True, subject_type: str = "Invoice") -> Comment:
@@ -41,6 +43,8 @@ def test_the_customer_sees_a_comment_unless_hidden_or_on_a_draft(note, subject, 
     (comment(by_staff=True, visible_in_portal=False), SENT_INVOICE, TELLING, False),
     (comment(by_staff=True), DRAFT_INVOICE, TELLING, False),
     (comment(by_staff=False), SENT_INVOICE, TELLING, False),  # the owner is told instead
+    (comment(by_staff=True, subject_type="Project"), PROJECT, PROJECTS_HIDDEN, False),  # not in the portal now
+    (comment(by_staff=True), SENT_INVOICE, PROJECTS_HIDDEN, True),
 ])
 def test_the_customer_is_told_of_staff_comments_it_sees_where_the_portal_asks(note, subject, settings, told):
     assert tells_customer(note, subject, settings) is told

@@ -194,6 +194,8 @@ class OneOfEach:
     saved_method: str
     project: str
     task: str
+    webhook_endpoint: str  # enabled, for REVIEW_SUBMITTED only
+    webhook_delivery: str  # of that endpoint, settled (no attempt is due while the tests run)
 
     def client(self, role: str) -> GraphQLClient:
         return {"staff": self.business.staff, "portal": self.portal, "anonymous": self.anonymous}[role]
@@ -276,6 +278,17 @@ CALLS: dict[str, Call] = {
                     lambda s: {"t": s.task}),
     "requestReview": Call("staff", "mutation($ids: [ID!]!) { requestReview(contactPersonIds: $ids) }",
                           lambda s: {"ids": [s.sam]}),
+    "createWebhookEndpoint": Call("staff", "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) "
+                                  "{ secret } }", lambda s: {"i": WEBHOOK_INPUT}),
+    "updateWebhookEndpoint": Call("staff", "mutation($id: ID!, $i: WebhookEndpointInput!) { updateWebhookEndpoint("
+                                  "id: $id, input: $i, enabled: false) { id } }",
+                                  lambda s: {"id": s.webhook_endpoint, "i": {**WEBHOOK_INPUT, "description": "Lost"}}),
+    "rotateWebhookSecret": Call("staff", "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }",
+                                lambda s: {"id": s.webhook_endpoint}),
+    "deleteWebhookEndpoint": Call("staff", "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
+                                  lambda s: {"id": s.webhook_endpoint}),
+    "redeliverWebhook": Call("staff", "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { status } }",
+                             lambda s: {"id": s.webhook_delivery}),
 }
 MUTATION_FIELDS = [schema.config.name_converter.get_graphql_name(field)
                    for field in Mutation.__strawberry_definition__.fields]
@@ -310,7 +323,31 @@ async def one_of_each(settings, app, client) -> OneOfEach:
         sent_estimate=(await business.estimate(customer))["id"],
         accepted_estimate=accepted["id"],
         saved_method=(await portal.data(SAVED_METHODS))["savedPaymentMethods"][0]["id"],
-        project=project, task=(await business.staff.data(TASK, p=project))["addProjectTask"]["id"])
+        project=project, task=(await business.staff.data(TASK, p=project))["addProjectTask"]["id"],
+        **await _webhook_with_a_settled_delivery(app, business, portal))
+
+
+WEBHOOK_INPUT = {"url": "https://hooks.example.com/portal", "kinds": ["REVIEW_SUBMITTED"]}
+
+
+async def _webhook_with_a_settled_delivery(app, business: Business, portal: GraphQLClient) -> dict[str, str]:
+    """An endpoint with one delivery, tried already and given up at once (no retries): nothing is due later,
+    so no attempt writes while a test compares the database before and after."""
+    create = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }"
+    endpoint = (await business.staff.data(create, i=WEBHOOK_INPUT))["createWebhookEndpoint"]["endpoint"]["id"]
+    services = app.state.services
+    retries = services.settings.webhook_retry_seconds
+    services.settings.webhook_retry_seconds = []
+    try:
+        await portal.data("mutation { submitReview(rating: 4) { id } }")
+        await services.webhook_sender.drain()
+    finally:
+        services.settings.webhook_retry_seconds = retries
+    deliveries = ("query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries { edges { node { id status "
+                  "} } } } } }")
+    [edge] = (await business.staff.data(deliveries, id=endpoint))["node"]["deliveries"]["edges"]
+    assert edge["node"]["status"] != "PENDING"
+    return {"webhook_endpoint": endpoint, "webhook_delivery": edge["node"]["id"]}
 
 
 async def test_the_contents_cover_every_table_of_the_database(app):

@@ -332,3 +332,40 @@ async def test_nul_over_the_websocket_is_bad_user_input(base_url, business):
     assert [error["extensions"] for error in refused["payload"]] == [{"code": "BAD_USER_INPUT", "field": "after"}]
     assert answered["type"] == "error", answered
     assert codes_and_fields(answered["payload"]) == [("BAD_USER_INPUT", "n")]
+
+
+def encoded(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_an_id_of_a_type_that_has_no_ids_is_malformed(business, mailbox):
+    """Fuzz finding F1: a type prefix naming no node type is malformed, in every id argument."""
+    customer = await business.customer()
+    portal, _ = await contact_signed_in(business, mailbox, customer["id"])
+    estimates = "query($id: ID) { estimates(customerId: $id) { totalCount } }"
+    for type_name in ("invoice", "Nothing", "PageInfo", "In voice"):
+        foreign = encoded(f"{type_name}:1")
+        assert await business.staff.error_code(estimates, id=foreign) == "BAD_USER_INPUT", type_name
+        assert await portal.error_code(ADD_COMMENT, s=foreign, b="Hi") == "BAD_USER_INPUT", type_name
+        assert await portal.error_code("mutation($id: ID!) { markViewed(documentId: $id) { id } }",
+                                       id=foreign) == "BAD_USER_INPUT", type_name
+    assert await business.staff.error_code(estimates, id=encoded("Invoice:1")) == "NOT_FOUND"
+
+
+async def test_an_id_out_of_range_answers_as_a_missing_one_does(business, mailbox):
+    """Fuzz finding F2: the same code and message as a missing id in range, whatever the type named."""
+    customer = await business.customer()
+    portal, _ = await contact_signed_in(business, mailbox, customer["id"])
+    cases = [(business.staff, "query($id: ID) { estimates(customerId: $id) { totalCount } }", "ActivityEvent"),
+             (business.staff, NODE, "ActivityEvent"), (business.staff, NODE, "ProjectTask"),
+             (portal, "mutation($id: ID!) { markViewed(documentId: $id) { id } }", "Invoice"),
+             (portal, PAY.replace("$input: PayInvoicesInput!", "$id: ID!").replace(
+                 "input: $input", 'input: {invoiceIds: [$id], paymentMethod: {gatewayToken: "tok_visa"}, '
+                                  'idempotencyKey: "k"}'), "Invoice")]
+    for client, query, type_name in cases:
+        missing = await errors(client, query, id=encoded(f"{type_name}:{2**31 - 1}"))
+        for pk in ("2147483648", "0", "-5", "99999999999999999999"):
+            beyond = await errors(client, query, id=encoded(f"{type_name}:{pk}"))
+            assert [(e["message"], e["extensions"]) for e in beyond] == \
+                [(e["message"], e["extensions"]) for e in missing], (query[:40], type_name, pk)
+        assert missing[0]["extensions"]["code"] == "NOT_FOUND"

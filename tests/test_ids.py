@@ -15,7 +15,15 @@ from portal.core.cursors import (
     encode_page_cursor,
 )
 from portal.core.errors import BadUserInput, NotFound
-from portal.core.ids import MAX_PK, bounded_int, canonical_int, from_global_id, to_global_id
+from portal.core.ids import (
+    MAX_PK,
+    NO_SUCH_ROW,
+    bounded_int,
+    canonical_int,
+    decode_id,
+    from_global_id,
+    to_global_id,
+)
 
 NEWEST_FIRST = [date.fromisoformat, str, bounded_int]
 TYPE_NAMES = st.from_regex(r"[A-Z][A-Za-z]{0,30}", fullmatch=True)
@@ -129,9 +137,20 @@ def test_malformed_ids_are_bad_input(global_id):
 
 
 @pytest.mark.parametrize("pk", ["0", "-5", str(MAX_PK + 1), "99999999999999999999"])
-def test_well_formed_ids_out_of_range_are_not_found(pk):
-    with pytest.raises(NotFound):
-        from_global_id(first_written(f"Invoice:{pk}".encode()))
+def test_well_formed_ids_out_of_range_name_a_row_that_cannot_exist(pk):
+    """So that whoever looks the row up answers exactly as for any missing one."""
+    assert from_global_id(first_written(f"Invoice:{pk}".encode())) == ("Invoice", NO_SUCH_ROW)
+
+
+def test_an_id_of_another_issued_type_is_not_found_and_of_no_issued_type_malformed():
+    import portal.schema  # noqa: F401 - building the schema registers the types ids are issued for
+
+    assert decode_id(to_global_id("Invoice", 7), "Invoice", "Estimate") == 7
+    with pytest.raises(NotFound, match="Customer not found"):
+        decode_id(to_global_id("Invoice", 7), "Customer")
+    for type_name in ("invoice", "Nothing", "PageInfo", "In voice", ""):
+        with pytest.raises(BadUserInput):
+            decode_id(first_written(f"{type_name}:7".encode()), "Customer")
 
 
 # ---------------------------------------------------------------- page cursors

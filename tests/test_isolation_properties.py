@@ -33,7 +33,7 @@ from portal.schema import schema
 
 TRIES_PER_ARGUMENT = 42  # x 32 id arguments: over 1,300 tries per backend
 SETTINGS = hypothesis_settings(derandomize=True, database=None, deadline=None, max_examples=TRIES_PER_ARGUMENT,
-                               suppress_health_check=list(HealthCheck), print_blob=True)
+                               suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
 PRINTED: GraphQLSchema = build_schema(schema.as_str())
 NODE_TYPES = sorted(node_type.name for node_type in PRINTED.get_possible_types(PRINTED.get_type("Node")))
 
@@ -63,6 +63,7 @@ ID_ARGUMENTS = id_arguments()
 
 CUSTOMER, CONTACT, INVOICE, ESTIMATE = ("Customer",), ("ContactPerson",), ("Invoice",), ("Estimate",)
 DOCUMENT = ("Invoice", "Estimate")
+WEBHOOK_ENDPOINT = ("WebhookEndpoint",)
 LINES = '[{name: "Work", quantity: "1", rate: "10"}]'
 
 
@@ -153,6 +154,15 @@ CALLS: dict[str, Call] = {
         DOCUMENT),
     "Mutation.requestReview(contactPersonIds)": Call(
         "mutation($id: ID!) { requestReview(contactPersonIds: [$id]) }", CONTACT),
+    "Mutation.updateWebhookEndpoint(id)": Call(
+        'mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {url: "https://hooks.example.com/iso"}) '
+        "{ id } }", WEBHOOK_ENDPOINT),
+    "Mutation.rotateWebhookSecret(id)": Call(
+        "mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }", WEBHOOK_ENDPOINT),
+    "Mutation.deleteWebhookEndpoint(id)": Call(
+        "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }", WEBHOOK_ENDPOINT),
+    "Mutation.redeliverWebhook(deliveryId)": Call(
+        "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }", ("WebhookDelivery",)),
     "Mutation.login(customerId)": Call(
         "mutation($id: ID!, $n: String!, $e: String!, $p: String!) { login(portalName: $n, email: $e, password: $p, "
         "customerId: $id) { token } }", CUSTOMER,
@@ -172,6 +182,11 @@ REVIEW = "mutation { submitReview(rating: 5) { id } }"
 REMOVE_SAVED = "mutation($id: ID!) { removeSavedPaymentMethod(id: $id) }"
 VIEWER = "{ viewer { ... on StaffUser { id } } }"
 LATEST_EVENTS = "{ activity(last: 5) { edges { node { id } } } }"
+WEBHOOK = "mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) { endpoint { id } } }"
+DISABLE_WEBHOOK = """mutation($id: ID!, $url: String!) {
+  updateWebhookEndpoint(id: $id, input: {url: $url}, enabled: false) { id } }"""
+DELIVERIES = """query($id: ID!) { node(id: $id) { ... on WebhookEndpoint {
+  deliveries(first: 1) { edges { node { id } } } } } }"""
 DML = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -243,6 +258,21 @@ async def customer_objects(business: Business, mailbox: Mailbox, name: str) -> C
         hidden_from_contact={draft, draft_estimate})
 
 
+async def open_webhook(business: Business) -> tuple[str, str]:
+    """A webhook endpoint, before anything happens: the events that follow get deliveries."""
+    url = f"https://hooks.example.com/{business.portal_name}"
+    return (await business.staff.data(WEBHOOK, url=url))["createWebhookEndpoint"]["endpoint"]["id"], url
+
+
+async def closed_webhook(app, business: Business, endpoint: tuple[str, str]) -> set[str]:
+    """Disable the endpoint, so that no attempt changes a delivery during the tries: its id and a delivery's."""
+    await business.staff.data(DISABLE_WEBHOOK, id=endpoint[0], url=endpoint[1])
+    if app.state.services.webhook_sender is not None:
+        await app.state.services.webhook_sender.drain()
+    deliveries = (await business.staff.data(DELIVERIES, id=endpoint[0]))["node"]["deliveries"]["edges"]
+    return {endpoint[0], deliveries[0]["node"]["id"]}
+
+
 async def organization_ids(business: Business) -> set[str]:
     """The organization's own nodes: itself, its owner, its latest activity events."""
     events = (await business.staff.data(LATEST_EVENTS))["activity"]["edges"]
@@ -262,21 +292,31 @@ async def delete_organization(app, organization_id: str) -> None:
         await session.commit()
 
 
-async def organization_to_delete(settings, gql: GraphQLClient, mailbox: Mailbox) -> tuple[str, list[str]]:
+async def organization_to_delete(settings, app, gql: GraphQLClient, mailbox: Mailbox) -> tuple[str, list[str]]:
     """An organization with a customer, its id and the ids of all it has (deleted once the world is built)."""
     name = unique("gone")
     business = await new_business(settings, gql, name, f"owner@{name}.example.com")
+    endpoint = await open_webhook(business)
     objects = await customer_objects(business, mailbox, "gone")
-    ids = objects.seen_by_contact | objects.hidden_from_contact | await organization_ids(business)
+    ids = (objects.seen_by_contact | objects.hidden_from_contact | await organization_ids(business)
+           | await closed_webhook(app, business, endpoint))
     return business.organization_id, sorted(ids)
 
 
-async def organization_world(settings, gql: GraphQLClient, mailbox: Mailbox, letter: str) -> tuple[list, set, tuple]:
+async def organization_world(settings, app, gql: GraphQLClient, mailbox: Mailbox,
+                             letter: str) -> tuple[list, set, tuple]:
     """An organization with two customers: its owner and two contact persons as principals, and its ids."""
     name = unique(f"iso{letter.lower()}")
     business = await new_business(settings, gql, name, f"owner@{name}.example.com")
+    endpoint = await open_webhook(business)
     customers = [await customer_objects(business, mailbox, f"c{number}") for number in (1, 2)]
-    own = await organization_ids(business)
+    # a saved method the first contact person will remove: deleted, though of their own
+    second_invoice = (await business.invoice(customers[0].customer))["id"]
+    await pay(customers[0].portal, second_invoice, "tok_mastercard")
+    methods = (await customers[0].portal.data(SAVED))["savedPaymentMethods"]
+    second = next(method["id"] for method in methods if method["id"] != customers[0].saved_method)
+    customers[0].seen_by_contact.add(second_invoice)
+    own = await organization_ids(business) | await closed_webhook(app, business, endpoint)
     every_id = own | {i for objects in customers for i in objects.seen_by_contact | objects.hidden_from_contact}
     principals = [Principal(f"contact {letter}{number}", objects.portal, name, objects.email, objects.customer,
                             objects.unpaid_invoice, objects.draft_estimate,
@@ -285,12 +325,7 @@ async def organization_world(settings, gql: GraphQLClient, mailbox: Mailbox, let
     saved_methods = {objects.saved_method for objects in customers}
     principals.append(Principal(f"owner {letter}", business.staff, name, None, customers[0].customer,
                                 customers[0].unpaid_invoice, customers[0].draft_estimate, every_id - saved_methods))
-    # a saved method the first contact person will remove: deleted, though of their own
-    second_invoice = (await business.invoice(customers[0].customer))["id"]
-    await pay(customers[0].portal, second_invoice, "tok_mastercard")
-    methods = (await customers[0].portal.data(SAVED))["savedPaymentMethods"]
-    second = next(method["id"] for method in methods if method["id"] != customers[0].saved_method)
-    return principals, every_id | {second_invoice}, (customers[0].portal, second)
+    return principals, every_id, (customers[0].portal, second)
 
 
 @pytest.fixture(scope="module")
@@ -298,9 +333,9 @@ async def world(settings, app, client) -> World:
     gql = GraphQLClient(client)
     mailbox = Mailbox(settings.mail_dir, app.state.services.mail_sender)
     # Deleted last, so that no later row takes a deleted id (SQLite gives the highest id again once deleted).
-    gone, deleted = await organization_to_delete(settings, gql, mailbox)
-    principals_a, ids_a, (portal_a, removed_a) = await organization_world(settings, gql, mailbox, "A")
-    principals_b, ids_b, (portal_b, removed_b) = await organization_world(settings, gql, mailbox, "B")
+    gone, deleted = await organization_to_delete(settings, app, gql, mailbox)
+    principals_a, ids_a, (portal_a, removed_a) = await organization_world(settings, app, gql, mailbox, "A")
+    principals_b, ids_b, (portal_b, removed_b) = await organization_world(settings, app, gql, mailbox, "B")
     await portal_a.data(REMOVE_SAVED, id=removed_a)
     await portal_b.data(REMOVE_SAVED, id=removed_b)
     await delete_organization(app, gone)
@@ -377,21 +412,43 @@ def normal_form(body: dict) -> tuple:
     return body.get("data"), errors
 
 
-WRITES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("isolation_writes", default=None)
+@dataclass
+class Writes:
+    """The writes of one request: pending in an open transaction, or committed."""
+
+    pending: list[str] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+
+
+WRITES: contextvars.ContextVar[Writes | None] = contextvars.ContextVar("isolation_writes", default=None)
 
 
 def _note_write(_conn, _cursor, statement: str, *_args) -> None:
     seen = WRITES.get()
     if seen is not None and statement.lstrip().upper().startswith(DML):
-        seen.append(statement.split("\n")[0][:120])
+        seen.pending.append(statement.split("\n")[0][:120])
+
+
+def _note_commit(_conn) -> None:
+    seen = WRITES.get()
+    if seen is not None:
+        seen.committed += seen.pending
+        seen.pending.clear()
+
+
+def _note_rollback(_conn) -> None:
+    seen = WRITES.get()
+    if seen is not None:
+        seen.pending.clear()
 
 
 ADDRESSES = (f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in range(1, 2**24))
 
 
 async def answer(world: "World", principal: Principal, call: Call, global_id: str) -> tuple[tuple, list[str]]:
-    """The normal form of the answer, and the writes the service made to give it (but those the call may make)."""
-    writes: list[str] = []
+    """The normal form of the answer, and the writes the service committed to give it (but those the call may make).
+    """
+    writes = Writes()
     token = WRITES.set(writes)
     try:
         if call.signs_in:
@@ -402,7 +459,7 @@ async def answer(world: "World", principal: Principal, call: Call, global_id: st
             body = await principal.client.request(call.document, id=global_id, **call.others(principal))
     finally:
         WRITES.reset(token)
-    return normal_form(body), [write for write in writes if not any(table in write for table in call.writes)]
+    return normal_form(body), [write for write in writes.committed if not any(table in write for table in call.writes)]
 
 
 async def answer_to_missing(world: World, principal: Principal, argument: str, type_name: str) -> tuple:
@@ -500,9 +557,12 @@ def test_the_world_has_an_object_of_every_node_type(world):
 @pytest.fixture(scope="module")
 def writes_noted(app):
     engine = app.state.services.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", _note_write)
+    listeners = [("before_cursor_execute", _note_write), ("commit", _note_commit), ("rollback", _note_rollback)]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
     yield
-    event.remove(engine, "before_cursor_execute", _note_write)
+    for name, listener in listeners:
+        event.remove(engine, name, listener)
 
 
 @pytest.mark.parametrize("argument", ID_ARGUMENTS)

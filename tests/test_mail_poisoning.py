@@ -61,10 +61,19 @@ async def test_headers_from_stored_user_text_are_one_line(app, business):
     assert str(message["Subject"]) == "Eve commented"
 
 
+async def test_an_internationalized_domain_is_written_in_ascii(app, business):
+    email_id = await queued(app, business, to_address="zoe@bücher.example", to_name="Zoë")
+
+    message = build_message(await stored(app, email_id), mail_from="p@x.example.com")
+
+    assert message["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.example"
+
+
 @pytest.mark.parametrize("fields", [
     {"to_address": "someone@example.com\r\nBcc: x@evil.example.com"},
     {"to_address": "someone@exam\u2028ple.com"},
-], ids=["line break in the address", "separator in the address"])
+    {"to_address": "zoë@example.com"},  # a local part beyond ASCII: no header can carry it
+], ids=["line break in the address", "separator in the address", "non-ASCII local part"])
 async def test_an_email_that_cannot_be_built_fails_once_for_good(app, business, tmp_path, caplog, fields):
     email_id = await queued(app, business, **fields)
     sender = OutboxSender(app.state.services.session_factory, FileDelivery(str(tmp_path)), mail_from="p@x.example.com")

@@ -100,7 +100,7 @@ async def test_a_principal_renders_on_half_the_workers_and_a_newcomer_starts_at_
     assert refused.value.retry_after >= 1
 
     release.set()
-    await asyncio.gather(*tasks)
+    await asyncio.wait_for(asyncio.gather(*tasks), 1)
     assert started == ["a", "b", "a", "a", "a"] and share.running == share.waiting == 0
 
 
@@ -111,17 +111,18 @@ async def test_a_full_queue_gives_the_biggest_holders_newest_place_to_a_newcomer
     await asyncio.sleep(0)
     assert share.waiting == 4
 
-    newcomer = asyncio.create_task(hold(share, "c", started, release))
-    await asyncio.sleep(0)
-    with pytest.raises(TooManyWaiting):
-        await queued[2]  # a's newest place went to c
-    with pytest.raises(QueueFull):  # b and c hold no more than d would: nobody gives way
-        async with share.turn("d"):
+    newcomers = []
+    for who, evicted in (("c", queued[2]), ("d", queued[1])):
+        newcomers.append(asyncio.create_task(hold(share, who, started, release)))
+        with pytest.raises(TooManyWaiting):
+            await asyncio.wait_for(evicted, 1)  # a held the most places: its newest went to the newcomer
+    with pytest.raises(QueueFull):  # now nobody holds more than e would: nobody gives way
+        async with share.turn("e"):
             pass
 
     release.set()
-    await asyncio.gather(*first, *queued[:2], queued[3], newcomer)
-    assert sorted(started) == ["a", "a", "a", "b", "b", "c"]
+    await asyncio.wait_for(asyncio.gather(*first, queued[0], queued[3], *newcomers), 1)
+    assert sorted(started) == ["a", "a", "b", "b", "c", "d"]
 
 
 async def test_a_cancelled_wait_gives_its_turn_on():
@@ -134,5 +135,5 @@ async def test_a_cancelled_wait_gives_its_turn_on():
     assert share.waiting == 0
 
     release.set()
-    await running
+    await asyncio.wait_for(running, 1)
     assert started == ["a"] and share.running == 0

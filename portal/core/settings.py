@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     webhook_retry_seconds: Annotated[list[float], NoDecode] = [5, 300, 1800, 7200, 18000, 36000, 36000]
     webhook_disable_after_hours: PositiveFloat = 120.0
+    # Operations (portal/ops/): who may read /metrics (unset: direct loopback requests only), the log format,
+    # and how long a stopping server lets requests in flight finish before it cancels them.
+    metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    shutdown_grace_seconds: PositiveFloat = 20.0
 
     @field_validator("webhook_retry_seconds", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from urllib.request import url2pathname
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from portal.models.money import plain_decimal, round_money, shown_decimal
+from portal.ops.metrics import PDF_DURATION, PDF_IN_FLIGHT, PDF_QUEUED
 from portal.pdf.fair_share import FairShare, QueueFull, TooManyWaiting
 
 if TYPE_CHECKING:  # WeasyPrint takes a second to import: see _asset_fetcher_class
@@ -274,16 +275,25 @@ class RenderPool:
 
     async def render(self, template_name: str, view: PrintedView, size: str, requester: Hashable = "server") -> bytes:
         """The PDF, rendered in the requester's turn (a principal: see fair_share.py)."""
+        waiting = True
+        PDF_QUEUED.inc()
         try:
             async with self.share.turn(requester):
+                PDF_QUEUED.dec()
+                waiting = False
                 started = time.monotonic()
-                pdf = await self._render_retrying(template_name, view, size)
+                with PDF_IN_FLIGHT.track_inprogress():
+                    pdf = await self._render_retrying(template_name, view, size)
                 self.share.note_render_time(time.monotonic() - started)
+                PDF_DURATION.observe(time.monotonic() - started)
                 return pdf
         except TooManyWaiting as refusal:
             raise TooManyRenders(refusal.retry_after) from None
         except QueueFull:
             raise RendersBusy() from None
+        finally:
+            if waiting:
+                PDF_QUEUED.dec()
 
     async def _render_retrying(self, template_name: str, view: PrintedView, size: str) -> bytes:
         try:

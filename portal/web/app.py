@@ -42,6 +42,8 @@ from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
 from portal.notifications.webhook_sender import WebhookSender
+from portal.ops.pool import watch_pool
+from portal.ops.tracing import enable_tracing
 from portal.pdf.rendering import render_pool
 from portal.resolvers.context import ConnectionContext, Context, release_event_session
 from portal.schema import schema
@@ -57,8 +59,10 @@ from portal.web.graphql_http import (
     operation_not_allowed,
     refusal_response,
 )
+from portal.web.metrics_route import metrics
 from portal.web.origins import BrowserOrigins, PortalCORS
 from portal.web.pdf_routes import routes as pdf_routes
+from portal.web.request_log import RequestLog, note_principal, request_id
 from portal.web.sandbox_ledger import routes as ledger_routes
 from portal.web.security_headers import SecurityHeaders
 from portal.web.session_watch import SessionCheckedTransportWS
@@ -226,7 +230,9 @@ class PortalGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
-            return ConnectionContext(services=self.services, request=request, response=response)
+            connection = ConnectionContext(services=self.services, request=request, response=response)
+            connection.request_id = request_id() or connection.request_id
+            return connection
         if isinstance(response, WebSocket):
             raise TypeError("Strawberry answers an HTTP request with a Response")
         session: SerialSession = request.state.session
@@ -235,6 +241,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, token_problem=signed_in.problem,
                           request=request, response=response, client_address=self._client_address(request))
+        context.request_id = request_id() or context.request_id  # the one RequestLog logs and answers
+        note_principal(signed_in.principal)
         response.headers["X-Request-ID"] = context.request_id
         if request.method == "GET":
             response.headers["Cache-Control"] = "private, no-store"  # the answer depends on the token
@@ -258,6 +266,7 @@ class PortalGraphQL(GraphQL[Context, None]):
                 await context.request.close(code=4403, reason=signed_in.refusal().message)
             raise ConnectionRejectionError()
         context.principal, context.organization = signed_in.principal, signed_in.organization
+        note_principal(signed_in.principal)
 
 
 class PortalApp(Starlette):
@@ -268,7 +277,8 @@ class PortalApp(Starlette):
         super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), base_url=self.base_url)
+        # RequestLog outermost: it logs and counts every answer, and sets X-Request-ID on each.
+        return RequestLog(SecurityHeaders(super().build_middleware_stack(), base_url=self.base_url))
 
 
 async def cancel_and_wait(task: asyncio.Task) -> None:
@@ -297,6 +307,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     services = Services(settings=settings, engine=engine, session_factory=factory,
                         read_session_factory=session_factory(read_engine) if is_sqlite else factory,
                         broadcast=broker, gateway=gateway_for(settings, factory))
+    watch_pool(engine)
+    enable_tracing(schema, [engine] if read_engine is engine else [engine, read_engine])
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -305,8 +317,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             async with factory() as session:
                 await session.execute(text("SELECT 1"))
-        except Exception:
-            logger.exception("readiness check failed")
+        except Exception as error:  # once per probe while the database is down: a line, not a traceback
+            logger.warning("readiness check failed: %s: %s", type(error).__name__, str(error).split("\n")[0])
             return JSONResponse({"database": "unreachable"}, status_code=503)
         # Without the broker, live activity still flows (from the database, every second): not fatal.
         return JSONResponse({"database": "ok", "broker": "ok" if services.broadcast.healthy else "reconnecting"})
@@ -347,6 +359,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             *pdf_routes,
             *(sandbox_routes + ledger_routes if settings.payment_gateway == "sandbox" else []),
         ],

@@ -1,0 +1,585 @@
+"""Operations (issue 16): /metrics, log lines, `portal check`, SIGTERM, and outages of PostgreSQL and Redis.
+
+The outage tests run servers of their own against a throwaway PostgreSQL cluster and a Redis of their own,
+on free ports: the machine's PostgreSQL (5432) and Redis (6379), which other tests use, are never touched.
+"""
+import asyncio
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from live import COMMENT, MARK_VIEWED, ActivityClient, HttpGraphQL, PortalProcess, free_port, portal_serving
+from prometheus_client.parser import text_string_to_metric_families
+
+from portal.core.settings import Settings
+from portal.ops.logs import JsonFormatter, RequestRecord, TextFormatter, current_request
+from portal.web.app import create_app
+
+PORTAL = str(Path(sys.executable).parent / "portal")
+PAY = """mutation($input: PayInvoicesInput!) { payInvoices(input: $input) { status payment { id } } }"""
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    """Every sample of a scrape, by name and sorted labels; parsing fails on anything not in the text format."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def value(scraped: dict, name: str, **labels) -> float:
+    return scraped.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def total(scraped: dict, name: str, **labels) -> float:
+    """The sum over the samples of `name` whose labels include `labels`."""
+    return sum(number for (sample, sample_labels), number in scraped.items()
+               if sample == name and set(labels.items()) <= set(sample_labels))
+
+
+async def scrape(http: httpx.AsyncClient, base: str = "", **headers) -> dict:
+    response = await http.get(f"{base}/metrics", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return samples(response.text)
+
+
+def environment(database_url: str, mail_dir, **more) -> dict:
+    return {"PORTAL_DATABASE_URL": database_url, "PORTAL_BROADCAST_URL": "memory://",
+            "PORTAL_MAIL_DIR": str(mail_dir), "PORTAL_BASE_URL": "http://portal.test", **more}
+
+
+@pytest.fixture
+def postgres_only(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("servers in other processes share a PostgreSQL database")
+
+
+# ---------------------------------------------------------------- /metrics in this process
+
+
+async def test_metrics_move_with_traffic(client, business, scene):
+    before = await scrape(client)
+    portal = scene["portal"]
+    await portal.data(MARK_VIEWED, id=scene["invoice"]["id"])
+    await portal.data(COMMENT, id=scene["invoice"]["id"], body="Counted")
+    assert await portal.error_code("{ invoices(first: 5) { edges { node { id } } } } { viewer { __typename } }")
+    await business.staff.data("{ viewer { __typename } invoices(first: 1) { totalCount } }")
+    after = await scrape(client)
+
+    def moved(name: str, **labels) -> float:
+        return total(after, name, **labels) - total(before, name, **labels)
+
+    assert moved("portal_graphql_requests_total", field="markViewed", operation_type="mutation", outcome="OK") == 1
+    assert moved("portal_graphql_requests_total", field="addComment", operation_type="mutation", outcome="OK") == 1
+    # Several root fields: each counted; a document with two anonymous operations names none of them.
+    assert moved("portal_graphql_requests_total", field="viewer", operation_type="query") >= 1
+    assert moved("portal_graphql_requests_total", field="invoices", operation_type="query") >= 1
+    assert moved("portal_graphql_requests_total", field="(none)", outcome="BAD_USER_INPUT") == 1
+    assert moved("portal_graphql_request_duration_seconds_count", field="addComment") == 1
+    assert moved("portal_http_requests_total", route="graphql", status="2xx") >= 4
+    assert moved("portal_activity_events_published_total") >= 2
+    # Read from the database at the scrape: the comment queued an email to the owner.
+    assert value(after, "portal_metrics_database_up") == 1
+    for name in ("portal_outbox_emails_pending", "portal_outbox_oldest_pending_age_seconds",
+                 "portal_webhook_deliveries_pending", "portal_db_connections_in_use", "portal_websocket_connections",
+                 "portal_subscriptions_active", "portal_pdf_renders_in_flight", "portal_broker_connected"):
+        assert (name, ()) in after, name
+
+
+async def test_client_chosen_names_never_become_labels(client, gql):
+    name = f"Probe{uuid.uuid4().hex}"
+    await gql.request(f"query {name} {{ __typename }}")
+    await gql.request(f"query {{ {name} }}")  # a field the schema does not have: refused, counted as (unknown)
+    text = (await client.get("/metrics")).text
+    assert name not in text
+    assert '(unknown)' in text
+
+
+async def test_metrics_answer_only_direct_loopback_requests_without_a_token(app, client):
+    assert (await client.get("/metrics")).status_code == 200
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        assert (await client.get("/metrics", headers={header: "127.0.0.1"})).status_code == 403
+    remote = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+    async with httpx.AsyncClient(transport=remote, base_url="http://portal.test") as http:
+        assert (await http.get("/metrics")).status_code == 403
+
+
+async def test_metrics_token_is_required_when_set(settings):
+    guarded = create_app(settings.model_copy(update={"metrics_token": "scrape-me-please"}))
+    transport = httpx.ASGITransport(app=guarded, client=("10.1.2.3", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+        refused = await http.get("/metrics")
+        wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
+        answered = await http.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
+    assert (refused.status_code, refused.headers["www-authenticate"]) == (401, "Bearer")
+    assert wrong.status_code == 401
+    assert answered.status_code == 200 and samples(answered.text)
+
+
+async def test_every_answer_has_a_request_id(client):
+    first, second = await client.get("/healthz"), await client.post("/graphql", json={"query": "{ __typename }"})
+    ids = {first.headers["x-request-id"], second.headers["x-request-id"]}
+    assert len(ids) == 2 and all(len(each) == 16 for each in ids)
+    assert len(second.headers.get_list("x-request-id")) == 1
+
+
+# ---------------------------------------------------------------- log lines
+
+
+async def test_one_log_line_per_request_names_the_operation_and_who_asked(client, business, caplog):
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        response = await client.post("/graphql", json={"query": "query Dashboard { viewer { __typename } }"},
+                                     headers={"Authorization": f"Bearer {business.staff.token}"})
+    lines = [record for record in caplog.records if record.name == "portal.access"]
+    assert len(lines) == 1
+    line = json.loads(JsonFormatter().format(lines[0]))
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert (line["level"], line["operation_name"], line["operation_type"], line["fields"]) == (
+        "INFO", "Dashboard", "query", "viewer")
+    assert (line["principal_kind"], line["status"], line["outcome"]) == ("staff", 200, "OK")
+    assert isinstance(line["principal_id"], int) and line["duration_ms"] >= 0
+    assert line["time"].endswith("Z")
+    assert business.staff.token not in json.dumps(line)
+    text = TextFormatter().format(lines[0])
+    assert "POST /graphql 200" in text and f"request_id={line['request_id']}" in text
+
+
+async def test_a_sign_in_is_logged_without_its_password(client, business, caplog):
+    password = "owner-password-1"
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.post("/graphql", json={
+            "query": "mutation($e: String!, $p: String!) { staffLogin(email: $e, password: $p) { token } }",
+            "variables": {"e": business.owner_email, "p": password}})
+    formatted = [JsonFormatter().format(record) for record in caplog.records]
+    assert formatted and not any(password in line for line in formatted)
+
+
+def test_json_lines_carry_the_request_id_of_the_request_being_served():
+    record = RequestRecord(kind="http", method="GET", path="/x")
+    token = current_request.set(record)
+    try:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            entry = logging.LogRecord("portal.graphql", logging.ERROR, __file__, 1, "failed %s", ("here",),
+                                      sys.exc_info())
+        line = json.loads(JsonFormatter().format(entry))
+    finally:
+        current_request.reset(token)
+    assert (line["request_id"], line["message"], line["level"]) == (record.request_id, "failed here", "ERROR")
+    assert "ValueError: boom" in line["exception"]
+
+
+# ---------------------------------------------------------------- portal check
+
+
+def run_check(**variables: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    return subprocess.run([PORTAL, "check"], env={**env, **variables}, capture_output=True, text=True, timeout=60)
+
+
+def test_portal_check_reaches_everything(database_url, tmp_path):
+    done = run_check(PORTAL_DATABASE_URL=database_url, PORTAL_MAIL_DIR=str(tmp_path / "mail"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["settings", "database", "broker", "mail"]
+    assert all(": ok" in line for line in lines), lines
+
+
+def test_portal_check_says_what_failed(database_url, tmp_path):
+    closed = free_port()
+    done = run_check(PORTAL_DATABASE_URL=database_url, PORTAL_MAIL_DIR=str(tmp_path),
+                     PORTAL_BROADCAST_URL=f"redis://127.0.0.1:{closed}", PORTAL_SMTP_URL=f"smtp://127.0.0.1:{closed}")
+    assert done.returncode == 1
+    lines = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert lines["database"].startswith("ok")
+    assert lines["broker"].startswith("FAILED") and lines["mail"].startswith("FAILED")
+    assert "Traceback" not in done.stdout + done.stderr
+
+    unreachable = run_check(PORTAL_DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/nowhere",
+                            PORTAL_MAIL_DIR=str(tmp_path))
+    assert unreachable.returncode == 1 and "database: FAILED" in unreachable.stdout
+    bad = run_check(PORTAL_LOG_FORMAT="xml")
+    assert bad.returncode != 0 and "PORTAL_LOG_FORMAT" in bad.stderr
+
+
+# ---------------------------------------------------------------- several workers, one view
+
+
+async def test_two_workers_report_one_view_and_log_json(database_url, business, scene, tmp_path):
+    env = environment(database_url, tmp_path, PORTAL_LOG_FORMAT="json")
+    async with portal_serving(env, log_dir=tmp_path, workers=2) as (server,):
+        portal = HttpGraphQL(server.base, scene["portal"].token)
+        async with httpx.AsyncClient() as http:
+            before = await scrape(http, server.base)
+            for number in range(20):  # a new connection per request: both workers answer some
+                await portal.data(COMMENT, id=scene["invoice"]["id"], body=f"Worker traffic {number}")
+            views = [await scrape(http, server.base) for _ in range(6)]  # each from either worker
+    counted = {total(view, "portal_graphql_requests_total", field="addComment", outcome="OK")
+               - total(before, "portal_graphql_requests_total", field="addComment", outcome="OK") for view in views}
+    assert counted == {20}
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("fields") == "addComment"]
+    assert len(requests) == 20
+    assert len({line["request_id"] for line in requests}) == 20
+    assert {line["principal_kind"] for line in requests} == {"contact"}
+    workers = {line["message"] for line in lines if line["message"].startswith("Started server process")}
+    assert len(workers) == 2
+
+
+# ---------------------------------------------------------------- SIGTERM
+
+
+async def trickled_request(port: int, body: bytes, headers: dict, pause: asyncio.Event) -> tuple[int, bytes]:
+    """POST /graphql whose body arrives in two halves, the second once `pause` is set: a long request."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    writer.write(f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body[:10])
+    await writer.drain()
+    await pause.wait()
+    writer.write(body[10:])
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 20)
+    writer.close()
+    status = int(answer.split(b" ", 2)[1])
+    return status, answer.split(b"\r\n\r\n", 1)[1]
+
+
+async def test_sigterm_finishes_requests_in_flight_and_closes_websockets_with_1012(database_url, business, scene,
+                                                                                   tmp_path):
+    env = environment(database_url, tmp_path, PORTAL_ACTIVITY_POLL_SECONDS="1")
+    invoice_id = scene["invoice"]["id"]
+    server = PortalProcess(env, tmp_path)
+    try:
+        await server.ready()
+        portal = HttpGraphQL(server.base, scene["portal"].token)
+        async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
+            await owner.subscribe()
+            await asyncio.sleep(0.3)
+            await portal.data(COMMENT, id=invoice_id, body="Before the restart")
+            last_seen = (await owner.next_event())["cursor"]
+            go_on = asyncio.Event()
+            body = json.dumps({"query": COMMENT, "variables": {"id": invoice_id, "body": "In flight"}}).encode()
+            in_flight = asyncio.create_task(trickled_request(
+                server.port, body, {"Authorization": f"Bearer {scene['portal'].token}"}, go_on))
+            await asyncio.sleep(0.3)
+            os.killpg(server.process.pid, 15)
+            close_code = await owner.close_code()
+        await asyncio.sleep(0.5)
+        go_on.set()
+        status, answer = await in_flight
+        await asyncio.wait_for(asyncio.to_thread(server.process.wait), 30)
+        assert server.process.returncode in (0, -15)  # uvicorn re-raises the signal once it has stopped
+
+        server.start()
+        await server.ready()
+        async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
+            await owner.subscribe(after=last_seen)
+            missed = await owner.next_event()
+            assert await owner.nothing_more()
+    finally:
+        await server.stop()
+    assert close_code == 1012
+    assert status == 200 and "errors" not in json.loads(answer), answer
+    assert missed["comment"]["body"] == "In flight"
+    log = server.log.read_text()
+    assert "Traceback" not in log
+
+
+async def test_a_client_that_goes_away_mid_request_is_an_info_line(database_url, tmp_path):
+    env = environment(database_url, tmp_path)
+    async with portal_serving(env, log_dir=tmp_path) as (server,):
+        for _ in range(3):
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 500\r\n\r\n{\"query\":")
+            await writer.drain()
+            await asyncio.sleep(0.2)
+            writer.close()
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient() as http:
+            scraped = await scrape(http, server.base)
+    log = server.log.read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log
+    assert log.count("client disconnected before the answer") == 3
+    assert value(scraped, "portal_http_client_disconnects_total") == 3
+
+
+# ---------------------------------------------------------------- outages, on servers of the test's own
+
+
+def initdb_binary() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1] if found else None
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster of this test's own (initdb + pg_ctl, as the postgres user), on a free port."""
+
+    def __init__(self) -> None:
+        initdb = initdb_binary()
+        if initdb is None:
+            pytest.skip("initdb not found under /usr/lib/postgresql/*/bin: no throwaway cluster can be made")
+        self.bin = initdb.parent
+        self.port = free_port()
+        # Not under pytest's tmp_path, whose parents the postgres user may not enter.
+        self.root = Path(tempfile.mkdtemp(prefix=f"portal-pg-{self.port}-"))
+        self.data = self.root / "data"
+        subprocess.run(["chown", "-R", "postgres", str(self.root)], check=True)
+        self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.start()
+
+    def _as_postgres(self, tool: str, *arguments: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / tool), *arguments], check=True,
+                       capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w", "start",
+                          "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off")
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "stop")
+
+    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
+        return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@pytest.fixture
+def throwaway_postgres(postgres_only):
+    cluster = ThrowawayPostgres()
+    try:
+        yield cluster
+    finally:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(cluster.bin / "pg_ctl"), "-D", str(cluster.data),
+                        "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(throwaway_postgres, tmp_path):
+    import asyncpg
+    from conftest import GraphQLClient
+    from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, invite_token, new_business
+
+    from portal.migrations import upgrade
+
+    cluster = throwaway_postgres
+    server_admin = await asyncpg.connect(cluster.url("postgres", "postgresql"))
+    await server_admin.execute("CREATE DATABASE portal")
+    await server_admin.close()
+    url = cluster.url("portal")
+    await asyncio.to_thread(upgrade, url)
+    mail_dir = tmp_path / "mail"
+    env = environment(url, mail_dir, PORTAL_ACTIVITY_POLL_SECONDS="1")
+    async with portal_serving(env, log_dir=tmp_path) as (server,), httpx.AsyncClient(base_url=server.base) as http:
+        gql = GraphQLClient(http)
+        business = await new_business(Settings(database_url=url, mail_dir=str(mail_dir)), gql, "outage",
+                                      "owner@outage.example.com")
+        customer = await business.customer()
+        contact = await business.contact(customer["id"], "pat@outage.example.com")
+        await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+        token = invite_token(await first_email(mail_dir, "pat@outage.example.com"))
+        accepted = await gql.data(ACCEPT_INVITE, token=token, password=CONTACT_PASSWORD)
+        portal = gql.as_(accepted["acceptInvite"]["token"])
+        invoices = [await business.invoice(customer["id"]) for _ in range(40)]
+        comment_on = invoices[0]["id"]
+
+        acknowledged_comments: list[str] = []
+        acknowledged_payments: list[str] = []
+        readiness: list[tuple[float, int]] = []
+        events: list[dict] = []
+        stop = asyncio.Event()
+
+        async def write_comments() -> None:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                body = f"Outage comment {number}"
+                if await acknowledged(portal, COMMENT, id=comment_on, body=body):
+                    acknowledged_comments.append(body)
+                await asyncio.sleep(0.05)
+
+        async def pay() -> None:
+            for invoice in invoices[1:]:
+                if stop.is_set():
+                    return
+                key = uuid.uuid4().hex
+                for _ in range(100):  # the same key until an answer comes: a client retrying safely
+                    answer = await acknowledged(portal, PAY, input={
+                        "invoiceIds": [invoice["id"]], "paymentMethod": {"gatewayToken": "tok_visa"},
+                        "idempotencyKey": key})
+                    if answer:
+                        assert answer["payInvoices"]["status"] == "SUCCEEDED", answer
+                        acknowledged_payments.append(key)
+                        break
+                    if stop.is_set():
+                        return
+                    await asyncio.sleep(0.2)
+
+        async def probe() -> None:
+            async with httpx.AsyncClient() as probe_http:
+                while not stop.is_set():
+                    try:
+                        status = (await probe_http.get(f"{server.base}/readyz", timeout=2)).status_code
+                    except httpx.TransportError:
+                        status = 0
+                    readiness.append((time.monotonic(), status))
+                    await asyncio.sleep(0.1)
+
+        async def follow() -> None:
+            """The owner's live activity, resumed with `after` whenever the connection drops."""
+            after = None
+            while not stop.is_set():
+                try:
+                    async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
+                        await (owner.subscribe(after=after) if after else owner.subscribe())
+                        await asyncio.sleep(0.3)
+                        subscribed.set()
+                        while True:
+                            event = await owner.next_event(timeout=60)
+                            events.append(event)
+                            after = event["cursor"]
+                except Exception:
+                    await asyncio.sleep(0.2)
+
+        subscribed = asyncio.Event()
+        following = asyncio.create_task(follow())
+        await asyncio.wait_for(subscribed.wait(), 10)
+        tasks = [asyncio.create_task(work()) for work in (write_comments, pay, probe)]
+        await asyncio.sleep(2)
+        await asyncio.to_thread(cluster.stop)
+        await asyncio.sleep(3)
+        await asyncio.to_thread(cluster.start)
+        restarted = time.monotonic()
+        await asyncio.sleep(6)
+        stop.set()
+        await asyncio.gather(*tasks)
+        # Everything acknowledged reaches the subscriber, after the outage too.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            delivered = {event["comment"]["body"] for event in events if event.get("comment")}
+            if set(acknowledged_comments) <= delivered:
+                break
+            await asyncio.sleep(0.2)
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+
+    stored = await asyncpg.connect(cluster.url("portal", "postgresql"))
+    try:
+        bodies = {row["body"] for row in await stored.fetch("SELECT body FROM comments")}
+        paid = {row["idempotency_key"] for row in await stored.fetch(
+            "SELECT idempotency_key FROM payment_attempts WHERE status = 'SUCCEEDED' AND payment_id IS NOT NULL")}
+    finally:
+        await stored.close()
+    down = [at for at, status in readiness if status == 503]
+    back = [at for at, status in readiness if status == 200 and at > restarted]
+    recovery = back[0] - restarted
+    print(f"\nPostgreSQL restart: {len(acknowledged_comments)} comments and {len(acknowledged_payments)} payments "
+          f"acknowledged; /readyz 503 for {len(down)} probes; 200 again {recovery:.2f} s after the restart")
+    assert down and back and recovery < 10
+    assert set(acknowledged_comments) <= bodies
+    assert set(acknowledged_payments) <= paid
+    after_restart = [body for body in acknowledged_comments if body not in {e["comment"]["body"] for e in events
+                                                                            if e.get("comment")}]
+    assert not after_restart, f"acknowledged but never delivered: {after_restart}"
+    delivered = [event["comment"]["body"] for event in events if event.get("comment")]
+    assert len(delivered) == len(set(delivered)), "an event came twice"
+    assert acknowledged_comments and acknowledged_payments
+
+
+async def acknowledged(client, query: str, **variables) -> dict | None:
+    """The data of a request the server answered without error, else None (refused, failed, or no answer)."""
+    try:
+        body = await client.request(query, **variables)
+    except (AssertionError, httpx.TransportError, json.JSONDecodeError):
+        return None
+    return None if body.get("errors") else body["data"]
+
+
+async def first_email(mail_dir: Path, address: str):
+    from email import message_from_bytes, policy
+
+    for _ in range(200):
+        for raw in await asyncio.to_thread(lambda: [path.read_bytes() for path in sorted(mail_dir.glob("*.eml"))]):
+            message = message_from_bytes(raw, policy=policy.default)
+            if address in message["To"]:
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no email to {address}")
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if subprocess.run(["which", "redis-server"], capture_output=True).returncode != 0:
+        pytest.skip("redis-server not found")
+    port = free_port()
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                    "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+                return process
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    class OwnRedis:
+        url = f"redis://127.0.0.1:{port}"
+        process = start()
+
+        def stop(self) -> None:
+            self.process.terminate()
+            self.process.wait(10)
+
+        def restart(self) -> None:
+            self.process = start()
+
+    redis = OwnRedis()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+async def test_redis_restarted_live_activity_recovers_and_the_metrics_say_so(postgres_only, database_url, business,
+                                                                             scene, tmp_path, own_redis):
+    env = environment(database_url, tmp_path, PORTAL_BROADCAST_URL=own_redis.url,
+                      PORTAL_BROKER_HEARTBEAT_SECONDS="0.5", PORTAL_ACTIVITY_POLL_SECONDS="30")
+    portal = HttpGraphQL("", scene["portal"].token)
+    invoice_id = scene["invoice"]["id"]
+    async with portal_serving(env, log_dir=tmp_path) as (server,), httpx.AsyncClient() as http:
+        portal.base = server.base
+        async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
+            await owner.subscribe()
+            await asyncio.sleep(0.3)
+            connected = await scrape(http, server.base)
+            await asyncio.to_thread(own_redis.stop)
+            down = await until(http, server.base, lambda view: value(view, "portal_broker_connected") == 0)
+            ready = (await http.get(f"{server.base}/readyz")).json()
+            await asyncio.to_thread(own_redis.restart)
+            up = await until(http, server.base, lambda view: value(view, "portal_broker_connected") == 1)
+            await portal.data(COMMENT, id=invoice_id, body="After Redis came back")
+            event = await owner.next_event(timeout=10)
+    assert value(connected, "portal_broker_connected") == 1
+    assert ready == {"database": "ok", "broker": "reconnecting"}
+    assert value(down, "portal_broker_connected") == 0
+    assert value(up, "portal_broker_disconnects_total") >= 1
+    assert event["comment"]["body"] == "After Redis came back"
+
+
+async def until(http: httpx.AsyncClient, base: str, condition, seconds: float = 20) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        view = await scrape(http, base)
+        if condition(view):
+            return view
+        await asyncio.sleep(0.2)
+    raise AssertionError("the metrics never said so")

@@ -1,0 +1,260 @@
+"""Schema fuzzing: documents generated from the printed schema (hypothesis-graphql), sent to a real uvicorn as
+each role — anonymous, a contact person, a staff owner — must answer without a server error (HTTP 5xx) and
+with every error masked: each carries an `extensions.code` the contract lists, never INTERNAL_SERVER_ERROR
+(that means something unexpected happened), and no answer shows a stack trace.
+
+Scalars come from strategies of ours, so that documents pass validation and reach the resolvers: ids of the
+scenario (own and another organization's) and malformed ones, decimal and date strings, right and wrong.
+An operation that may end the fuzzer's own session (logout, changePassword, disabling access) — or any answer
+UNAUTHENTICATED — is followed by a fresh sign-in. Each role signs in from its own loopback address, so that the
+fuzzer's failed sign-ins count against no one else (the throttle counts per client address).
+
+Every problem is collected (not raised at once, so the run keeps its budget and reports them all), then listed.
+"""
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import GraphQLClient, Mailbox, unique
+from factories import CONTACT_PASSWORD, LOGIN, OWNER_PASSWORD, STAFF_LOGIN, Business, new_business
+from graphql import OperationDefinitionNode, parse
+from helpers import count_try
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis_graphql import mutations, nodes, queries
+from live import uvicorn_serving
+
+from portal.core.ids import MAX_PK, to_global_id
+from portal.schema import schema
+
+CONTRACT = Path(__file__).parent.parent / "contract" / "portal.graphql"
+CODES = set(re.findall(r"[A-Z_]{4,}", re.search(r"extensions\.code, one of:(.*?)\. Anything else",
+                                                 CONTRACT.read_text(), re.S).group(1)))
+SCHEMA = schema.as_str()
+OPERATIONS_PER_ROLE = {"anonymous": 150, "contact": 350, "owner": 350}
+SETTINGS = hypothesis_settings(derandomize=True, database=None, deadline=None,
+                               suppress_health_check=list(HealthCheck))
+# Fields after which the role signs in again: they may end the session the fuzzer uses.
+SESSION_ENDING = {"logout", "changePassword", "disablePortalAccess", "acceptInvite", "updatePortalSettings"}
+ADDRESSES = {"anonymous": "127.0.0.2", "contact": "127.0.0.3", "owner": "127.0.0.4"}
+
+# ---------------------------------------------------------------- scalars that reach the resolvers
+
+GARBAGE_IDS = ["", " ", "%%%", "null", "1", "-1", "SW52b2ljZTox=", "SW52b2ljZTox\n\nACTION REQUIRED",
+               "aW52b2ljZTox", "SW52b2ljZTowMQ", "SW52b2ljZTotMQ", "SW52b2ljZTo5OTk5OTk5OTk5OTk5OTk5OTk5",
+               "\x00", "Tm90aGluZzox", "a" * 300]
+GARBAGE_DECIMALS = ["1e999999999", "1E+1", "NaN", "Infinity", "-0", "0.001", "99999999999999999999.99", "1,5",
+                    "", " 1", "١٢", "1" * 400, "-1", "0", "\x00", "5.5"]
+GARBAGE_DATES = ["9999-12-31", "0001-01-01", "2026-02-30", "2026-1-5", "20260105", "", "\x00", "2026-01-05T00:00:00"]
+GARBAGE_DATETIMES = ["9999-12-31T23:59:59Z", "2026-01-05", "2026-01-05T00:00:00", "0001-01-01T00:00:00+14:00", ""]
+
+
+def decimals() -> st.SearchStrategy[str]:
+    exact = st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e16"), max_value=Decimal("1e16"))
+    return st.one_of(exact.map(lambda number: format(number, "f")), st.sampled_from(GARBAGE_DECIMALS),
+                     st.integers(-10**6, 10**6).map(str))
+
+
+HOSTILE_STRINGS = ["\x00", "a\x00b", "Relaunch\x00", "\u2028", "Pat\u2028Bcc: x@evil.example.com", "\r\nBcc: x",
+                   "x" * 300, "x" * 20_000, "\ud7ff\ufffd\U0001f600", "Europe/Berlin", "Mars/Olympus_Mons" * 20,
+                   "owner@ｎorthwind.example.com", "pat@example.com", "tok_visa", "btok_us_verified",
+                   "tok_chargeDeclined", "https://hooks.example.com/x", "http://127.0.0.1:1/x", "file:///etc/passwd",
+                   "          ", "<script>alert(1)</script>", "{{ 7*7 }}", "' OR 1=1 --", "%s%s%n", "\\", "A"]
+
+
+def strings() -> st.SearchStrategy[str]:
+    """Text of every kind (NUL, separators, astral planes), hostile strings, and values a resolver accepts."""
+    return st.one_of(st.text(max_size=40), st.text(st.characters(codec="utf-8"), max_size=10),
+                     st.sampled_from(HOSTILE_STRINGS), st.emails().map(str.lower))
+
+
+def custom_scalars(own_ids: list[str], other_ids: list[str]) -> dict[str, st.SearchStrategy]:
+    """Own ids most of the time (so that resolvers run), others' ids, made-up and malformed ones."""
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    return {
+        "ID": st.one_of(st.sampled_from(own_ids), st.sampled_from(own_ids), st.sampled_from(own_ids),
+                        st.sampled_from(other_ids), st.sampled_from(GARBAGE_IDS),
+                        st.builds(to_global_id, st.sampled_from(["Invoice", "Customer", "Estimate", "Project"]),
+                                  st.integers(1, MAX_PK))).map(nodes.String),
+        "String": strings().map(nodes.String),
+        "Decimal": decimals().map(nodes.String),
+        "Date": st.one_of(st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat),
+                          st.dates(date(2025, 1, 1), date(2027, 12, 31)).map(date.isoformat),
+                          st.sampled_from(GARBAGE_DATES)).map(nodes.String),
+        "DateTime": st.one_of(st.timedeltas(timedelta(days=-4000), timedelta(days=4000)).map(
+            lambda delta: (moment + delta).isoformat().replace("+00:00", "Z")),
+            st.sampled_from(GARBAGE_DATETIMES)).map(nodes.String),
+    }
+
+
+# ---------------------------------------------------------------- the scenario, behind a real uvicorn
+
+
+@dataclass
+class Role:
+    name: str
+    http: httpx.AsyncClient
+    sign_in: Any  # a coroutine function answering a fresh token (None: anonymous)
+    token: str | None = None
+    operations: int = 0
+    with_data: int = 0  # operations answered some data: they got past validation into the resolvers
+    sign_ins: int = 0
+
+
+@dataclass
+class Fuzzing:
+    loop: asyncio.AbstractEventLoop
+    backend: str
+    roles: dict[str, Role]
+    ids: dict[str, list[str]]  # by role: the ids of its own organization
+    problems: dict[tuple, str] = field(default_factory=dict)
+
+    def run(self, coroutine) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+
+PROJECT = 'mutation($c: ID!) { createProject(customerId: $c, name: "Relaunch") { id } }'
+TASK = 'mutation($p: ID!) { addProjectTask(projectId: $p, name: "Design") { id } }'
+
+
+async def business_ids(business: Business, mailbox: Mailbox, email: str) -> tuple[list[str], str]:
+    """A customer with an invoice, an estimate, a project and a signed-up contact person: their ids, and the
+    contact person's email."""
+    customer = (await business.customer("Fuzz Ltd"))["id"]
+    invoice = (await business.invoice(customer))["id"]
+    draft = (await business.invoice(customer, send=False))["id"]
+    estimate = (await business.estimate(customer))["id"]
+    project = (await business.staff.data(PROJECT, c=customer))["createProject"]["id"]
+    task = (await business.staff.data(TASK, p=project))["addProjectTask"]["id"]
+    _, contact = await business.portal_user(customer, email, mailbox)
+    return [business.organization_id, customer, invoice, draft, estimate, project, task, contact["id"]], email
+
+
+async def signed_in(http: httpx.AsyncClient, document: str, variables: dict, field_name: str) -> str:
+    response = await http.post("/graphql", json={"query": document, "variables": variables})
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"][field_name]["token"]
+
+
+@pytest.fixture(scope="module")
+async def fuzzing(settings, app, client) -> Fuzzing:
+    gql = GraphQLClient(client)
+    mailbox = Mailbox(settings.mail_dir, app.state.services.mail_sender)
+    # The contact person fuzzes in one organization, the owner in another: neither disturbs the other's session.
+    name_x, name_y = unique("fuzzx"), unique("fuzzy")
+    business_x = await new_business(settings, gql, name_x, f"owner@{name_x}.example.com")
+    business_y = await new_business(settings, gql, name_y, f"owner@{name_y}.example.com")
+    ids_x, contact_email = await business_ids(business_x, mailbox, f"pat@{name_x}.example.com")
+    ids_y, _ = await business_ids(business_y, mailbox, f"pat@{name_y}.example.com")
+    async with uvicorn_serving(app) as ws_url:
+        base = ws_url.replace("ws://", "http://").removesuffix("/graphql")
+
+        def http_from(role: str) -> httpx.AsyncClient:
+            transport = httpx.AsyncHTTPTransport(local_address=ADDRESSES[role])
+            return httpx.AsyncClient(transport=transport, base_url=base, timeout=30)
+
+        async with http_from("anonymous") as anonymous, http_from("contact") as contact, \
+                http_from("owner") as owner:
+            roles = {
+                "anonymous": Role("anonymous", anonymous, None),
+                "contact": Role("contact", contact, lambda: signed_in(
+                    contact, LOGIN, {"portal": name_x, "email": contact_email, "password": CONTACT_PASSWORD},
+                    "login")),
+                "owner": Role("owner", owner, lambda: signed_in(
+                    owner, STAFF_LOGIN, {"email": business_y.owner_email, "password": OWNER_PASSWORD},
+                    "staffLogin")),
+            }
+            backend = settings.database_url.split("+")[0].split(":")[0]
+            yield Fuzzing(loop=asyncio.get_running_loop(), backend=backend, roles=roles,
+                          ids={"anonymous": ids_x + ids_y, "contact": ids_x, "owner": ids_y})
+
+
+# ---------------------------------------------------------------- one operation
+
+
+def root_fields(document: str) -> list[str]:
+    definitions = [node for node in parse(document).definitions if isinstance(node, OperationDefinitionNode)]
+    return [selection.name.value for definition in definitions for selection in definition.selection_set.selections
+            if hasattr(selection, "name")]
+
+
+def problems_of(response: httpx.Response) -> list[str]:
+    """What is wrong with an answer: a server error, an error without a contract code, a stack trace."""
+    if response.status_code >= 500:
+        return [f"HTTP {response.status_code}: {response.text[:300]}"]
+    problems = ["a stack trace in the answer"] if "Traceback" in response.text else []
+    try:
+        body = response.json()
+    except ValueError:
+        return [*problems, f"HTTP {response.status_code}, not JSON: {response.text[:200]}"]
+    for error in (body.get("errors") or []) if isinstance(body, dict) else []:
+        code = (error.get("extensions") or {}).get("code")
+        if code not in CODES:
+            problems.append(f"{code or 'no code'}: {error.get('message')} at {error.get('path')}")
+    return problems
+
+
+def answered_data(response: httpx.Response) -> bool:
+    try:
+        data = response.json().get("data")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(data, dict) and any(value is not None for value in data.values())
+
+
+def unauthenticated(response: httpx.Response) -> bool:
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return False
+    return any((error.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for error in errors)
+
+
+async def send(fuzzing: Fuzzing, role: Role, document: str) -> None:
+    if role.sign_in is not None and role.token is None:
+        role.token, role.sign_ins = await role.sign_in(), role.sign_ins + 1
+    headers = {"Authorization": f"Bearer {role.token}"} if role.token else {}
+    response = await role.http.post("/graphql", json={"query": document}, headers=headers)
+    role.operations += 1
+    role.with_data += answered_data(response)
+    fields = root_fields(document)
+    for problem in problems_of(response):
+        fuzzing.problems.setdefault((role.name, tuple(fields), problem[:120]), document[:1500])
+    if role.sign_in is not None and (SESSION_ENDING & set(fields) or unauthenticated(response)):
+        role.token = None  # a fresh session for the next operation
+
+
+def report(fuzzing: Fuzzing, role: str) -> str:
+    found = [(fields, problem, document) for (name, fields, problem), document in fuzzing.problems.items()
+             if name == role]
+    return "\n".join(f"- {', '.join(fields)}: {problem}\n    {document!r}" for fields, problem, document in found)
+
+
+@pytest.mark.parametrize("role", list(OPERATIONS_PER_ROLE))
+def test_generated_operations_answer_without_server_errors_and_masked(role, fuzzing):
+    fuzz_role = fuzzing.roles[role]
+    own = fuzzing.ids[role]
+    scalars = custom_scalars(own, [i for i in fuzzing.ids["anonymous"] if i not in own] or own)
+    documents = st.one_of(queries(SCHEMA, custom_scalars=scalars), mutations(SCHEMA, custom_scalars=scalars))
+
+    @hypothesis_settings(SETTINGS, max_examples=OPERATIONS_PER_ROLE[role])
+    @given(documents)
+    def operations(document):
+        fuzzing.run(send(fuzzing, fuzz_role, document))
+
+    before, before_with_data = fuzz_role.operations, fuzz_role.with_data
+    try:
+        operations()
+    finally:
+        count_try(f"fuzzing operations as {role}", fuzzing.backend, fuzz_role.operations - before)
+        count_try(f"fuzzing operations as {role}, answered with data", fuzzing.backend,
+                  fuzz_role.with_data - before_with_data)
+    assert report(fuzzing, role) == "", f"{role}: unmasked errors or server errors:\n{report(fuzzing, role)}"
