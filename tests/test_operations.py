@@ -583,3 +583,60 @@ async def until(http: httpx.AsyncClient, base: str, condition, seconds: float = 
             return view
         await asyncio.sleep(0.2)
     raise AssertionError("the metrics never said so")
+
+
+# ---------------------------------------------------------------- tracing
+
+
+class OtlpReceiver:
+    """An OTLP/HTTP endpoint that keeps the spans posted to /v1/traces."""
+
+    def __init__(self) -> None:
+        self.spans: list = []
+        self.port = free_port()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")))
+        export = ExportTraceServiceRequest()
+        export.ParseFromString(await reader.readexactly(length))
+        self.spans += [span for resource in export.resource_spans for scope in resource.scope_spans
+                       for span in scope.spans]
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+
+async def test_traces_go_to_the_otlp_endpoint_when_one_is_set(database_url, business, tmp_path):
+    receiver = OtlpReceiver()
+    listening = await asyncio.start_server(receiver.serve, "127.0.0.1", receiver.port)
+    env = environment(database_url, tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{receiver.port}",
+                      OTEL_BSP_SCHEDULE_DELAY="100")
+    try:
+        async with portal_serving(env, log_dir=tmp_path) as (server,):
+            owner = HttpGraphQL(server.base, business.staff.token)
+            await owner.data("query OwnerDashboard { invoices(first: 3) { totalCount } }")
+            for _ in range(100):
+                if any(span.name == "GraphQL OwnerDashboard" for span in receiver.spans):
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        listening.close()
+    operation = next(span for span in receiver.spans if span.name == "GraphQL OwnerDashboard")
+    children = [span for span in receiver.spans if span.trace_id == operation.trace_id]
+    assert any(span.name.startswith(("SELECT", "select")) or "SELECT" in span.name for span in children), [
+        span.name for span in children]
+    assert not any(attribute.key == "query" for span in children for attribute in span.attributes)
+
+
+def test_without_an_endpoint_opentelemetry_is_not_even_loaded(settings):
+    code = ("import sys; from portal.web.app import create_app; from portal.core.settings import Settings; "
+            f"create_app(Settings(database_url={settings.database_url!r}, mail_dir={settings.mail_dir!r})); "
+            "print(sorted({name.split('.')[0] for name in sys.modules if name.startswith('opentelemetry')}))")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

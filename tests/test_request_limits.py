@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from live import ActivityClient, uvicorn_serving
+from live import ActivityClient, portal_serving, uvicorn_serving
+from starlette.routing import Route
 from test_payments import PAY, pay_input
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from portal.schema import document_limits
 from portal.schema.document_limits import MAX_DOCUMENT_BYTES, MAX_FRAGMENTS, MAX_SELECTIONS
+from portal.web.app import PortalApp
 
 LIMIT = 1024 * 1024  # PORTAL_MAX_BODY_BYTES by default
 DEEP = 100_000
@@ -108,7 +108,8 @@ async def test_a_document_is_validated_once_however_often_it_comes(server, busin
 
     answers = [await post(server, {"query": document}, business.staff.token) for _ in range(3)]
 
-    assert [answer.json()["data"]["organization"]["name"] for answer in answers] == [f"Business {business.portal_name}"] * 3
+    names = [answer.json()["data"]["organization"]["name"] for answer in answers]
+    assert names == [f"Business {business.portal_name}"] * 3
     assert validations.count(document) == 1
 
 
@@ -187,7 +188,7 @@ async def test_a_chunked_body_is_cut_off_at_the_limit(server):
 
     answer, sent = await raw_request(server, head, chunks, max_send=80 * 1024 * 1024)
 
-    status, headers, body = status_and_headers(answer)
+    status, _, body = status_and_headers(answer)
     assert status == 413, answer[:300]
     assert json.loads(body)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert sent < 40 * 1024 * 1024
@@ -211,6 +212,24 @@ async def test_a_websocket_message_past_the_limit_closes_with_1009(server, busin
         assert await client.close_code() == 1009
 
 
+async def test_portal_serve_takes_its_limit_from_the_setting(database_url, business, tmp_path):
+    environment = {"PORTAL_DATABASE_URL": database_url, "PORTAL_MAIL_DIR": str(tmp_path),
+                   "PORTAL_MAX_BODY_BYTES": "65536"}
+    query = json.dumps({"query": VIEWER})
+
+    async with portal_serving(environment, log_dir=tmp_path) as (served,):
+        fits = await post(served.ws_url, query[:-1] + " " * (65536 - len(query)) + "}", business.staff.token)
+        too_large = await post(served.ws_url, " " * 65537, business.staff.token)
+        async with ActivityClient.connected(served.ws_url, business.staff.token) as client:
+            await client.socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                "query": VIEWER, "padding": "x" * 65536}}))
+            closed_with = await client.close_code()
+
+    assert fits.json() == {"data": {"viewer": {"__typename": "StaffUser"}}}
+    assert the_error(too_large, 413)["extensions"]["code"] == "BAD_USER_INPUT"
+    assert closed_with == 1009
+
+
 # ---------------------------------------------------------------- item 11: JSON nesting
 
 
@@ -224,7 +243,8 @@ async def test_json_nested_100000_deep_is_bad_user_input_not_500(server, busines
         assert "nested deeper" in error["message"]
     async with httpx.AsyncClient(base_url=http_base(server)) as http:
         # A URL holds less: 2,000 levels, still far past the bound.
-        by_get = await http.get("/graphql", params={"query": VIEWER, "variables": '{"x": ' + "[" * 2000 + "]" * 2000 + "}"})
+        deep_variables = '{"x": ' + "[" * 2000 + "]" * 2000 + "}"
+        by_get = await http.get("/graphql", params={"query": VIEWER, "variables": deep_variables})
         card = await http.post("/sandbox-gateway/tokens", content=deep_array)
     assert the_error(by_get, 400)["extensions"]["code"] == "BAD_USER_INPUT"
     assert card.status_code == 400
@@ -284,6 +304,18 @@ async def test_every_http_answer_carries_the_security_headers(server, business):
     assert answers[11].headers["content-type"] == "application/pdf"
     for answer in answers:
         assert_security_headers(answer)
+
+
+async def test_an_unexpected_500_carries_them_too():
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = PortalApp(base_url="http://portal.test", routes=[Route("/broken", broken)])
+    async with uvicorn_serving(app) as url, httpx.AsyncClient(base_url=http_base(url)) as http:
+        answer = await http.get("/broken")
+
+    assert answer.status_code == 500
+    assert_security_headers(answer)
 
 
 # ---------------------------------------------------------------- item 17: the sandbox ledger

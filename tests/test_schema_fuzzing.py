@@ -23,12 +23,12 @@ import httpx
 import pytest
 from conftest import GraphQLClient, Mailbox, unique
 from factories import CONTACT_PASSWORD, LOGIN, OWNER_PASSWORD, STAFF_LOGIN, Business, new_business
-from graphql import OperationDefinitionNode, parse
+from graphql import OperationDefinitionNode, build_schema, parse
 from helpers import count_try
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis_graphql import mutations, nodes, queries
+from hypothesis_graphql import Mode, mutations, nodes, queries
 from live import uvicorn_serving
 
 from portal.core.ids import MAX_PK, to_global_id
@@ -238,15 +238,44 @@ def report(fuzzing: Fuzzing, role: str) -> str:
     return "\n".join(f"- {', '.join(fields)}: {problem}\n    {document!r}" for fields, problem, document in found)
 
 
+AUDIENCES = {"anonymous": ("Public",), "contact": ("Public", "Contact persons only", "Staff and contact persons"),
+             "owner": ("Public", "Staff only", "Staff and contact persons")}
+
+
+def fields_for(root, role: str) -> list[str]:
+    """The root fields the role may call, as each field's description says first ("Staff only: …")."""
+    return [name for name, root_field in root.fields.items()
+            if (root_field.description or "").startswith(AUDIENCES[role])]
+
+
+def documents(role: str, scalars: dict) -> st.SearchStrategy[str]:
+    """Mostly operations the role may call, also any operation, and a few invalid documents."""
+    printed = build_schema(SCHEMA)
+    focused = [strategy(SCHEMA, fields=fields, custom_scalars=scalars)
+               for strategy, root in ((queries, printed.query_type), (mutations, printed.mutation_type))
+               if (fields := fields_for(root, role))]
+    every = [queries(SCHEMA, custom_scalars=scalars), mutations(SCHEMA, custom_scalars=scalars)]
+    invalid = st.one_of(queries(SCHEMA, custom_scalars=scalars, mode=Mode.NEGATIVE),
+                        mutations(SCHEMA, custom_scalars=scalars, mode=Mode.NEGATIVE))
+    return st.one_of(*focused, *focused, *every, invalid)
+
+
+def test_every_root_field_says_who_may_call_it():
+    printed = build_schema(SCHEMA)
+    for root in (printed.query_type, printed.mutation_type):
+        silent = [name for name, root_field in root.fields.items()
+                  if not any((root_field.description or "").startswith(AUDIENCES[role]) for role in AUDIENCES)]
+        assert silent == [], f"{root.name}: start the description with who may call it (Public, Staff only, …)"
+
+
 @pytest.mark.parametrize("role", list(OPERATIONS_PER_ROLE))
 def test_generated_operations_answer_without_server_errors_and_masked(role, fuzzing):
     fuzz_role = fuzzing.roles[role]
     own = fuzzing.ids[role]
     scalars = custom_scalars(own, [i for i in fuzzing.ids["anonymous"] if i not in own] or own)
-    documents = st.one_of(queries(SCHEMA, custom_scalars=scalars), mutations(SCHEMA, custom_scalars=scalars))
 
     @hypothesis_settings(SETTINGS, max_examples=OPERATIONS_PER_ROLE[role])
-    @given(documents)
+    @given(documents(role, scalars))
     def operations(document):
         fuzzing.run(send(fuzzing, fuzz_role, document))
 

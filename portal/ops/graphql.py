@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     get_operation_ast,
 )
@@ -40,7 +40,7 @@ def root_fields(schema: GraphQLSchema, document: DocumentNode | None,
 
 def _selected(selections: SelectionSetNode, document: DocumentNode | None, seen: set[str]) -> Iterator[str]:
     fragments = {definition.name.value: definition for definition in (document.definitions if document else ())
-                 if not isinstance(definition, OperationDefinitionNode) and hasattr(definition, "selection_set")}
+                 if isinstance(definition, FragmentDefinitionNode)}
     for selection in selections.selections:
         if isinstance(selection, FieldNode):
             yield selection.name.value

@@ -61,6 +61,7 @@ from portal.web.graphql_http import (
 )
 from portal.web.metrics_route import metrics
 from portal.web.origins import BrowserOrigins, PortalCORS
+from portal.web.outage import TRY_AGAIN, database_unreachable, unavailable
 from portal.web.pdf_routes import routes as pdf_routes
 from portal.web.request_log import RequestLog, note_principal, request_id
 from portal.web.sandbox_ledger import routes as ledger_routes
@@ -168,6 +169,10 @@ class PortalGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope, receive))
         except HTTPException as refusal:
             response = refusal_response(refusal)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            response = unavailable(request_id(), error)
         await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
@@ -259,8 +264,16 @@ class PortalGraphQL(GraphQL[Context, None]):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = next((value for key, value in params.items()
                               if key.lower() == "authorization" and isinstance(value, str)), None)
-        async with self.services.session_factory() as session:
-            signed_in = await authenticate(session, authorization)
+        try:
+            async with self.services.session_factory() as session:
+                signed_in = await authenticate(session, authorization)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            logger.warning("database unreachable (%s); WebSocket closed with 1013", type(error).__name__)
+            if context.request is not None:  # 1013 (try again later): graphql-ws clients reconnect
+                await context.request.close(code=1013, reason=TRY_AGAIN)
+            raise ConnectionRejectionError() from None
         if signed_in.principal is None:
             if context.request is not None:  # the reason says why: no token, or a malformed, unknown or expired one
                 await context.request.close(code=4403, reason=signed_in.refusal().message)

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from portal.models.auth import Principal
 from portal.ops.logs import RequestRecord, current_request
 from portal.ops.metrics import CLIENT_DISCONNECTS, HTTP_REQUESTS, WEBSOCKETS_OPEN
+from portal.web.outage import database_unreachable
 
 logger = logging.getLogger("portal.access")
 ROUTES = {"graphql", "pdf", "healthz", "readyz", "metrics", "sandbox-gateway", "portal", "owner"}
@@ -74,9 +75,14 @@ class RequestLog:
             record.outcome = "CLIENT_DISCONNECTED"
             logger.info("client disconnected before the answer", extra=record.as_extra())
             return
-        except BaseException:
+        except Exception as error:
+            answered = record.status is not None  # the error handler has sent its 500
             record.status = record.status or 500
             HTTP_REQUESTS.labels(route=route, status="5xx").inc()
+            if answered and database_unreachable(error):  # a line, not a traceback per request while it is down
+                logger.warning("%s %s failed: the database is unreachable (%s)", record.method, record.path,
+                               type(error).__name__, extra=record.as_extra())
+                return
             logger.warning("%s %s failed", record.method, record.path, extra=record.as_extra())
             raise
         status = record.status or 0
