@@ -24,7 +24,7 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # argon2 takes ~150 ms of CPU and releases the GIL: it runs here, never on the event loop, at most one
 # hash per core at a time; more sign-ins wait their turn while the loop keeps serving everything else.
-HASHING_THREADS = os.cpu_count() or 1
+HASHING_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
 
 

@@ -45,6 +45,7 @@ from portal.models.columns import utcnow
 from portal.notifications.activity import events_after
 from portal.notifications.broadcast import ACTIVITY_CHANNEL, parse_announcement
 from portal.ops.metrics import DELIVERY_LAG, EVENTS_DELIVERED, SUBSCRIPTIONS_ACTIVE
+from portal.ops.outage import log_failure
 
 logger = logging.getLogger("portal.activity")
 PAGE = 200
@@ -207,7 +208,7 @@ class ActivityFeed:
             try:
                 await self._catch_up(room)
             except Exception:  # a database hiccup: try again shortly, nothing is lost meanwhile
-                logger.exception("could not read the activity of organization %s", room.organization_id)
+                log_failure(logger, "could not read the activity of organization %s", room.organization_id)
                 await asyncio.sleep(RETRY_SECONDS)
                 room.wanted.set()
 
@@ -256,7 +257,7 @@ class ActivityFeed:
             try:
                 await self._poll_once()
             except Exception:
-                logger.exception("activity poll failed")
+                log_failure(logger, "activity poll failed")
 
     async def _poll_once(self) -> None:
         """Wake the rooms whose organization has events they have not read; end expired sessions."""
@@ -285,7 +286,7 @@ class ActivityFeed:
                 async with self.session_factory() as session:
                     return await latest_sequence(session, organization_id)
             except Exception:
-                logger.exception("could not read the activity of organization %s; retrying", organization_id)
+                log_failure(logger, "could not read the activity of organization %s; retrying", organization_id)
                 await asyncio.sleep(RETRY_SECONDS)
 
 

@@ -72,6 +72,11 @@ async def test_metrics_move_with_traffic(client, business, scene):
     await portal.data(COMMENT, id=scene["invoice"]["id"], body="Counted")
     assert await portal.error_code("{ invoices(first: 5) { edges { node { id } } } } { viewer { __typename } }")
     await business.staff.data("{ viewer { __typename } invoices(first: 1) { totalCount } }")
+    pdf = await client.get(f"/pdf/{scene['invoice']['id']}", headers={"Authorization": f"Bearer {portal.token}"})
+    assert pdf.status_code == 200
+    paid = await portal.data(PAY, input={"invoiceIds": [scene["invoice"]["id"]], "idempotencyKey": uuid.uuid4().hex,
+                                         "paymentMethod": {"gatewayToken": "tok_visa"}})
+    assert paid["payInvoices"]["status"] == "SUCCEEDED"
     after = await scrape(client)
 
     def moved(name: str, **labels) -> float:
@@ -86,6 +91,8 @@ async def test_metrics_move_with_traffic(client, business, scene):
     assert moved("portal_graphql_request_duration_seconds_count", field="addComment") == 1
     assert moved("portal_http_requests_total", route="graphql", status="2xx") >= 4
     assert moved("portal_activity_events_published_total") >= 2
+    assert moved("portal_pdf_render_duration_seconds_count") == 1
+    assert moved("portal_payment_attempts_total", status="SUCCEEDED") == 1
     # Read from the database at the scrape: the comment queued an email to the owner.
     assert value(after, "portal_metrics_database_up") == 1
     for name in ("portal_outbox_emails_pending", "portal_outbox_oldest_pending_age_seconds",
@@ -215,17 +222,27 @@ def test_portal_check_says_what_failed(database_url, tmp_path):
 
 
 async def test_two_workers_report_one_view_and_log_json(database_url, business, scene, tmp_path):
-    env = environment(database_url, tmp_path, PORTAL_LOG_FORMAT="json")
+    env = environment(database_url, tmp_path, PORTAL_LOG_FORMAT="json", PORTAL_ACTIVITY_POLL_SECONDS="1")
     async with portal_serving(env, log_dir=tmp_path, workers=2) as (server,):
         portal = HttpGraphQL(server.base, scene["portal"].token)
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient() as http, \
+                ActivityClient.connected(server.ws_url, business.staff.token) as owner:
+            await owner.subscribe()
+            await asyncio.sleep(0.3)
             before = await scrape(http, server.base)
             for number in range(20):  # a new connection per request: both workers answer some
                 await portal.data(COMMENT, id=scene["invoice"]["id"], body=f"Worker traffic {number}")
+            await owner.events(20)
             views = [await scrape(http, server.base) for _ in range(6)]  # each from either worker
     counted = {total(view, "portal_graphql_requests_total", field="addComment", outcome="OK")
                - total(before, "portal_graphql_requests_total", field="addComment", outcome="OK") for view in views}
     assert counted == {20}
+    for view in views:
+        assert value(view, "portal_websocket_connections") == 1
+        assert value(view, "portal_subscriptions_active") == 1
+        assert value(view, "portal_activity_events_delivered_total") == 20
+        assert value(view, "portal_activity_events_published_total") >= 20
+        assert value(view, "portal_activity_delivery_lag_seconds_count") == 20
     lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
     requests = [line for line in lines if line.get("fields") == "addComment"]
     assert len(requests) == 20
@@ -269,14 +286,19 @@ async def test_sigterm_finishes_requests_in_flight_and_closes_websockets_with_10
             last_seen = (await owner.next_event())["cursor"]
             go_on = asyncio.Event()
             body = json.dumps({"query": COMMENT, "variables": {"id": invoice_id, "body": "In flight"}}).encode()
-            in_flight = asyncio.create_task(trickled_request(
-                server.port, body, {"Authorization": f"Bearer {scene['portal'].token}"}, go_on))
+            signed_in = {"Authorization": f"Bearer {scene['portal'].token}"}
+            in_flight = asyncio.create_task(trickled_request(server.port, body, signed_in, go_on))
+            payment = json.dumps({"query": PAY, "variables": {"input": {
+                "invoiceIds": [invoice_id], "idempotencyKey": uuid.uuid4().hex,
+                "paymentMethod": {"gatewayToken": "tok_visa"}}}}).encode()
+            paying = asyncio.create_task(trickled_request(server.port, payment, signed_in, go_on))
             await asyncio.sleep(0.3)
             os.killpg(server.process.pid, 15)
             close_code = await owner.close_code()
         await asyncio.sleep(0.5)
         go_on.set()
         status, answer = await in_flight
+        paid_status, paid = await paying
         await asyncio.wait_for(asyncio.to_thread(server.process.wait), 30)
         assert server.process.returncode in (0, -15)  # uvicorn re-raises the signal once it has stopped
 
@@ -284,13 +306,18 @@ async def test_sigterm_finishes_requests_in_flight_and_closes_websockets_with_10
         await server.ready()
         async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
             await owner.subscribe(after=last_seen)
-            missed = await owner.next_event()
+            missed = await owner.events(2)
             assert await owner.nothing_more()
+            balance = await HttpGraphQL(server.base, scene["portal"].token).data(
+                "query($id: ID!) { node(id: $id) { ... on Invoice { status balanceDue } } }", id=invoice_id)
     finally:
         await server.stop()
     assert close_code == 1012
     assert status == 200 and "errors" not in json.loads(answer), answer
-    assert missed["comment"]["body"] == "In flight"
+    assert paid_status == 200 and json.loads(paid)["data"]["payInvoices"]["status"] == "SUCCEEDED", paid
+    assert sorted(event["kind"] for event in missed) == ["COMMENTED", "PAYMENT_RECEIVED"], missed
+    assert next(event for event in missed if event["comment"])["comment"]["body"] == "In flight"
+    assert balance["node"] == {"status": "PAID", "balanceDue": "0.00"}
     log = server.log.read_text()
     assert "Traceback" not in log
 
@@ -640,3 +667,80 @@ def test_without_an_endpoint_opentelemetry_is_not_even_loaded(settings):
     env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- a rolling restart
+
+
+async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, business, scene, tmp_path):
+    """Two servers behind a proxy that, like nginx's proxy_next_upstream, tries the other when one refuses the
+    connection; each is restarted in turn while comments flow and the owner follows live, resuming with `after`."""
+    env = environment(database_url, tmp_path, PORTAL_ACTIVITY_POLL_SECONDS="0.5")
+    invoice_id, token = scene["invoice"]["id"], scene["portal"].token
+    async with portal_serving(env, env, log_dir=tmp_path) as servers:
+        acknowledged_bodies: list[str] = []
+        lost: list[str] = []
+        delivered: list[dict] = []
+        stop = asyncio.Event()
+        turn = iter(range(1_000_000))
+
+        async def through_proxy(body: str) -> None:
+            first = next(turn) % 2
+            for server in (servers[first], servers[1 - first]):
+                try:
+                    await HttpGraphQL(server.base, token).data(COMMENT, id=invoice_id, body=body)
+                except httpx.ConnectError:  # nothing was sent: the proxy tries the other server
+                    continue
+                acknowledged_bodies.append(body)
+                return
+            lost.append(body)
+
+        async def write() -> None:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                try:
+                    await through_proxy(f"Rolling {number}")
+                except Exception as error:  # an answer lost after the request was sent
+                    lost.append(f"Rolling {number}: {error!r}")
+                await asyncio.sleep(0.05)
+
+        async def follow() -> None:
+            after, which = None, 0
+            while True:
+                try:
+                    async with ActivityClient.connected(servers[which].ws_url, business.staff.token) as owner:
+                        await (owner.subscribe(after=after) if after else owner.subscribe())
+                        subscribed.set()
+                        while True:
+                            event = await owner.next_event(timeout=60)
+                            delivered.append(event)
+                            after = event["cursor"]
+                except Exception:
+                    which = 1 - which
+                    await asyncio.sleep(0.1)
+
+        subscribed = asyncio.Event()
+        following = asyncio.create_task(follow())
+        await asyncio.wait_for(subscribed.wait(), 10)
+        await asyncio.sleep(0.3)
+        writing = asyncio.create_task(write())
+        for server in servers:
+            await asyncio.sleep(1)
+            await server.stop()
+            server.start()
+            await server.ready()
+        await asyncio.sleep(1)
+        stop.set()
+        await writing
+        for _ in range(100):
+            if set(acknowledged_bodies) <= {event["comment"]["body"] for event in delivered if event.get("comment")}:
+                break
+            await asyncio.sleep(0.2)
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+    bodies = [event["comment"]["body"] for event in delivered if event.get("comment")]
+    assert not lost
+    assert len(acknowledged_bodies) > 20
+    assert set(acknowledged_bodies) <= set(bodies), set(acknowledged_bodies) - set(bodies)
+    assert len(bodies) == len(set(bodies)), "an event came twice"

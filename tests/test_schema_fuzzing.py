@@ -13,6 +13,7 @@ Every problem is collected (not raised at once, so the run keeps its budget and 
 """
 import asyncio
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -120,6 +121,7 @@ class Fuzzing:
         return self.loop.run_until_complete(coroutine)
 
 
+VIEWER = "{ viewer { __typename } }"
 PROJECT = 'mutation($c: ID!) { createProject(customerId: $c, name: "Relaunch") { id } }'
 TASK = 'mutation($p: ID!) { addProjectTask(projectId: $p, name: "Design") { id } }'
 
@@ -144,6 +146,16 @@ async def signed_in(http: httpx.AsyncClient, document: str, variables: dict, fie
     return body["data"][field_name]["token"]
 
 
+def bindable(address: str) -> str | None:
+    """The loopback address, where the system has it (Linux has all of 127/8); else the default one."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError:
+            return None
+    return address
+
+
 @pytest.fixture(scope="module")
 async def fuzzing(settings, app, client) -> Fuzzing:
     gql = GraphQLClient(client)
@@ -158,7 +170,7 @@ async def fuzzing(settings, app, client) -> Fuzzing:
         base = ws_url.replace("ws://", "http://").removesuffix("/graphql")
 
         def http_from(role: str) -> httpx.AsyncClient:
-            transport = httpx.AsyncHTTPTransport(local_address=ADDRESSES[role])
+            transport = httpx.AsyncHTTPTransport(local_address=bindable(ADDRESSES[role]))
             return httpx.AsyncClient(transport=transport, base_url=base, timeout=30)
 
         async with http_from("anonymous") as anonymous, http_from("contact") as contact, \
@@ -228,8 +240,15 @@ async def send(fuzzing: Fuzzing, role: Role, document: str) -> None:
     fields = root_fields(document)
     for problem in problems_of(response):
         fuzzing.problems.setdefault((role.name, tuple(fields), problem[:120]), document[:1500])
-    if role.sign_in is not None and (SESSION_ENDING & set(fields) or unauthenticated(response)):
+    if role.sign_in is not None and (SESSION_ENDING & set(fields) or unauthenticated(response)) \
+            and not await still_signed_in(role):
         role.token = None  # a fresh session for the next operation
+
+
+async def still_signed_in(role: Role) -> bool:
+    response = await role.http.post("/graphql", json={"query": VIEWER},
+                                    headers={"Authorization": f"Bearer {role.token}"})
+    return (response.json().get("data") or {}).get("viewer") is not None
 
 
 def report(fuzzing: Fuzzing, role: str) -> str:
@@ -279,11 +298,13 @@ def test_generated_operations_answer_without_server_errors_and_masked(role, fuzz
     def operations(document):
         fuzzing.run(send(fuzzing, fuzz_role, document))
 
-    before, before_with_data = fuzz_role.operations, fuzz_role.with_data
+    before, before_with_data, before_sign_ins = fuzz_role.operations, fuzz_role.with_data, fuzz_role.sign_ins
     try:
         operations()
     finally:
         count_try(f"fuzzing operations as {role}", fuzzing.backend, fuzz_role.operations - before)
         count_try(f"fuzzing operations as {role}, answered with data", fuzzing.backend,
                   fuzz_role.with_data - before_with_data)
+        count_try(f"fuzzing sign-ins as {role} (a fresh session after one ended)", fuzzing.backend,
+                  fuzz_role.sign_ins - before_sign_ins)
     assert report(fuzzing, role) == "", f"{role}: unmasked errors or server errors:\n{report(fuzzing, role)}"

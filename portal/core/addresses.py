@@ -20,7 +20,10 @@ def parse_proxies(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         text = value.strip()
-        items: object = json.loads(text) if text.startswith("[") else text.split(",")
+        try:
+            items: object = json.loads(text) if text.startswith("[") else text.split(",")
+        except json.JSONDecodeError:
+            raise ValueError("a value starting with '[' must be a JSON list of strings") from None
     else:
         items = value
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):

@@ -42,6 +42,7 @@ from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
 from portal.notifications.webhook_sender import WebhookSender
+from portal.ops.outage import log_failure
 from portal.ops.pool import watch_pool
 from portal.ops.tracing import enable_tracing
 from portal.pdf.rendering import render_pool
@@ -306,7 +307,7 @@ async def recover_payments_forever(services: Services, every_seconds: float = 60
         try:
             await recover_stale_attempts(services)
         except Exception:
-            logger.exception("payment recovery pass failed")
+            log_failure(logger, "payment recovery pass failed")
         await asyncio.sleep(every_seconds)
 
 
