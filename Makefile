@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The client recipes' Node packages (docs/clients.md), from clients/package-lock.json; skipped without npm.
 NODE_STAMP := clients/node_modules/.installed
+# The web client (web/, built into portal/web/client/ for `portal serve`): rebuilt only when its sources change.
+WEB_STAMP := portal/web/client/.built
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/graphiql.html web/vite.config.ts web/tsconfig.json
 
-.PHONY: demo test check bench serve lock clean
+.PHONY: demo test check bench serve lock clean web
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +21,23 @@ $(NODE_STAMP): clients/package.json clients/package-lock.json
 	cd clients && npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-demo: $(STAMP)
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_STAMP): web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+	touch $@
+
+web: $(WEB_STAMP)
+
+demo: $(STAMP) web
 	$(BIN)/portal demo
 
-serve: $(STAMP)
+serve: $(STAMP) web
 	$(BIN)/portal serve
 
-test: check $(if $(shell command -v npm),$(NODE_STAMP))
+test: check web $(if $(shell command -v npm),$(NODE_STAMP))
 	$(BIN)/python -m pytest -q
 
 # The shape of the code: lint, imports pointing one way (import-linter), types (mypy).

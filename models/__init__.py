@@ -3,6 +3,7 @@ from portal.models import (  # noqa: F401
     activity,
     auth,
     comments,
+    customer_updates,
     customers,
     documents,
     estimates,

@@ -54,8 +54,8 @@ PROJECT_TYPES = frozenset({"Project", "ProjectTask", "TimeEntry"})
 
 def shown_only_with_projects(type_name: str, *, commented_type: str | None = None) -> bool:
     """Whether a contact person sees an object of this type only while the portal shows projects and
-    timesheets; for a comment, `commented_type` is the type of what it is on."""
-    return type_name in PROJECT_TYPES or (type_name == "Comment" and commented_type == "Project")
+    timesheets; for a comment (or a portal update), `commented_type` is the type of what it is on."""
+    return type_name in PROJECT_TYPES or (type_name in ("Comment", "PortalUpdate") and commented_type == "Project")
 
 
 def projects_visible_to(principal: Principal) -> Select[Project]:

@@ -1,4 +1,4 @@
-"""Gap-free numbers per organization: EST-00001, INV-00001, PAY-00001, activity cursors.
+"""Gap-free numbers per organization: EST-00001, INV-00001, PAY-00001, activity and portal-update cursors.
 
 The counter row is locked by the UPDATE until the transaction ends, so numbers are unique
 under concurrency and a rolled-back transaction gives its number back.
@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel, col
 
 from portal.core.database import AsyncSession
 
-SEQUENCES = ("EST", "INV", "PAY", "ACTIVITY")
+SEQUENCES = ("EST", "INV", "PAY", "ACTIVITY", "UPDATE")
 
 
 class NumberSequence(SQLModel, table=True):

@@ -19,17 +19,19 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Protocol, TypeVar
 
 from broadcaster import Broadcast, Event
 
 from portal.core.runtime import MessageBroker
 from portal.models.activity import ActivityEvent
+from portal.models.customer_updates import CustomerUpdate
 from portal.ops.metrics import BROKER_CONNECTED, BROKER_DISCONNECTS, BROKER_PUBLISH_FAILURES, EVENTS_PUBLISHED
 
 logger = logging.getLogger("portal.broadcast")
 ACTIVITY_CHANNEL = "portal-activity"
+UPDATES_CHANNEL = "portal-updates"  # customer updates (portalUpdates), numbered apart from activity
 RETRY_CAP_SECONDS = 10.0
 T = TypeVar("T")
 
@@ -245,8 +247,10 @@ def parse_announcement(message: str) -> tuple[int, int] | None:
         return None
 
 
-async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> None:
-    """Announce events that are already committed: per organization, the highest sequence.
+async def publish_events(broker: MessageBroker, events: Sequence[ActivityEvent | CustomerUpdate],
+                         channel: str = ACTIVITY_CHANNEL) -> None:
+    """Announce events (or customer updates, on UPDATES_CHANNEL) that are already committed: per
+    organization, the highest sequence.
 
     Never raises: the action has happened. Without an announcement, subscribers find the events
     at their next poll of the database.
@@ -257,7 +261,7 @@ async def publish_events(broker: MessageBroker, events: list[ActivityEvent]) -> 
         latest[event.organization_id] = max(event.sequence, latest.get(event.organization_id, 0))
     for organization_id, sequence in latest.items():
         try:
-            await broker.publish(ACTIVITY_CHANNEL, announcement(organization_id, sequence))
+            await broker.publish(channel, announcement(organization_id, sequence))
         except Exception as error:
             BROKER_PUBLISH_FAILURES.inc()
             logger.warning("could not announce activity of organization %s up to %s: %s",

@@ -63,9 +63,17 @@ def queue_notice(session: AsyncSession, organization: Organization, *, to_addres
     return queue_email(session, email, organization_id=saved_id(organization))
 
 
+def owner_link(settings: Settings, row: Commentable | None = None) -> str:
+    """Where the owner's pages show an estimate or invoice; anything else (a project, a customer) is on the
+    owner's live activity page."""
+    if isinstance(row, Estimate | Invoice):
+        return settings.link(f"/owner/documents/{to_global_id(type(row).__name__, saved_id(row))}")
+    return settings.link("/owner/")
+
+
 async def notify_owner(session: AsyncSession, organization: Organization, *, subject: str, paragraphs: list[str],
                        quote: str | None = None, link_url: str | None = None) -> None:
-    """Email the owner about portal activity, where the portal settings ask for it."""
+    """Email the owner about portal activity, where the portal settings ask for it; links go to the owner's pages."""
     organization_id = saved_id(organization)
     portal_settings = await read_portal_settings(session, organization_id)
     if not portal_settings.notify_owner_on_activity:
@@ -76,8 +84,8 @@ async def notify_owner(session: AsyncSession, organization: Organization, *, sub
 
 
 def link_to(settings: Settings, organization: Organization, row: Commentable) -> str:
-    """Where the portal shows an estimate, an invoice or a project."""
-    global_id = to_global_id(type(row).__name__, row.id)
+    """Where the portal shows an estimate, an invoice or a project (the id re-encoded from the row)."""
+    global_id = to_global_id(type(row).__name__, saved_id(row))
     if type(row).__name__ == "Project":
         return portal_link(settings, organization, f"/projects/{global_id}")
     return document_link(settings, organization, global_id)
@@ -134,7 +142,7 @@ async def notify_owner_of_comment(session: AsyncSession, settings: Settings, org
     label = subject_label(subject)
     await notify_owner(session, organization, subject=f"{comment.author_name} commented on {label}",
                        paragraphs=[f"{comment.author_name} commented on {label}:"], quote=comment.body,
-                       link_url=link_to(settings, organization, subject))
+                       link_url=owner_link(settings, subject))
 
 
 async def notify_estimate_accepted(session: AsyncSession, settings: Settings, organization: Organization,
@@ -157,7 +165,7 @@ async def _notify_estimate_answered(session: AsyncSession, settings: Settings, o
         session, organization, subject=f"{contact.full_name} {verb} estimate {estimate.number}",
         paragraphs=[f"{contact.full_name} of {customer.display_name} {verb} estimate {estimate.number} "
                     f"({amount_label(estimate.currency, estimate.total)})."] + (["Their reason:"] if reason else []),
-        quote=reason, link_url=link_to(settings, organization, estimate))
+        quote=reason, link_url=owner_link(settings, estimate))
 
 
 # The company details a contact person may change, as the owner's notice names them.
@@ -173,17 +181,18 @@ async def notify_details_updated(session: AsyncSession, settings: Settings, orga
                        subject=f"{contact.full_name} updated the details of {customer.display_name}",
                        paragraphs=[f"{contact.full_name} updated the company details of {customer.display_name}: "
                                    f"{fields}."],
-                       link_url=portal_link(settings, organization, "/account"))
+                       link_url=owner_link(settings))
 
 
-async def notify_payment_received(session: AsyncSession, organization: Organization, payment: Payment, *,
-                                  contact: ContactPerson, invoices: list[Invoice]) -> None:
-    """`invoices` are the ones paid, in the order the payer named them."""
+async def notify_payment_received(session: AsyncSession, settings: Settings, organization: Organization,
+                                  payment: Payment, *, contact: ContactPerson, invoices: list[Invoice]) -> None:
+    """`invoices` are the ones paid, in the order the payer named them; the link opens the first."""
     amount = amount_label(payment.currency, payment.amount)
     method = payment.method.replace("_", " ").lower()
     await notify_owner(session, organization, subject=f"Payment received: {amount} from {contact.full_name}",
                        paragraphs=[f"{contact.full_name} paid {amount} by {method} for {invoice_numbers(invoices)} "
-                                   f"({payment.number}, reference {payment.reference})."])
+                                   f"({payment.number}, reference {payment.reference})."],
+                       link_url=owner_link(settings, invoices[0]))
 
 
 def queue_receipt(session: AsyncSession, settings: Settings, organization: Organization, payment: Payment, *,

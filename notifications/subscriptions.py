@@ -30,8 +30,10 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -85,7 +87,7 @@ class Subscriber:
     _pending: deque = field(default_factory=deque)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, events: list[ActivityEvent]) -> None:
+    def offer(self, events: list[Any]) -> None:
         if self.ending is not None:
             return
         self._pending.extend(events)
@@ -102,7 +104,7 @@ class Subscriber:
         self._arrived.set()
         self.on_end(ending)
 
-    async def next_events(self) -> list[ActivityEvent]:
+    async def next_events(self) -> list[Any]:
         """The events offered since the last call; waits for some. Raises SubscriberEnded."""
         await self._arrived.wait()
         if self.ending is not None:
@@ -134,7 +136,27 @@ class Room:
 
 
 class ActivityFeed:
-    """The events of every organization that has subscribers in this worker, read once for them all."""
+    """The events of every organization that has subscribers in this worker, read once for them all.
+
+    The log it follows is its channel and its four readers below; UpdateFeed follows customer updates.
+    """
+
+    channel = ACTIVITY_CHANNEL
+
+    async def read_after(self, session: AsyncSession, organization_id: int, sequence: int, *, limit: int,
+                         only: Any = None) -> list[Any]:
+        """The organization's entries after `sequence`, in order; `only` narrows them (here: kinds)."""
+        return await events_after(session, organization_id, sequence, limit=limit, kinds=list(only or ()))
+
+    def wanted(self, event: Any, only: Any) -> bool:
+        """Whether a live entry passes `only`, as read_after would have narrowed it."""
+        return not only or event.kind in only
+
+    async def latest(self, session: AsyncSession, organization_id: int) -> int:
+        return await latest_sequence(session, organization_id)
+
+    async def latest_many(self, session: AsyncSession, organization_ids: list[int]) -> dict[int, int]:
+        return await latest_sequences(session, organization_ids)
 
     def __init__(self, broker: MessageBroker, session_factory: async_sessionmaker[SerialSession], *,
                  queue_limit: int = 1000, poll_seconds: float = 5.0) -> None:
@@ -216,7 +238,7 @@ class ActivityFeed:
         """Hand every subscriber of the room the events after the room's position."""
         async with self.session_factory() as session:
             while room.subscribers:
-                events = await events_after(session, room.organization_id, room.position, limit=PAGE)
+                events = await self.read_after(session, room.organization_id, room.position, limit=PAGE)
                 if not events:
                     return
                 live = await live_sessions(session, {subscriber.session_id for subscriber in room.subscribers})
@@ -232,7 +254,7 @@ class ActivityFeed:
     async def _listen(self) -> None:
         while True:
             try:
-                async for message in self.broker.listen(ACTIVITY_CHANNEL):
+                async for message in self.broker.listen(self.channel):
                     self._on_announcement(message)
             except Exception:  # the poll delivers meanwhile
                 logger.exception("listening to the broker failed")
@@ -266,7 +288,7 @@ class ActivityFeed:
             return
         subscribers = [subscriber for room in rooms for subscriber in room.subscribers]
         async with self.session_factory() as session:
-            latest = await latest_sequences(session, [room.organization_id for room in rooms]) if rooms else {}
+            latest = await self.latest_many(session, [room.organization_id for room in rooms]) if rooms else {}
             live = await live_sessions(session, {subscriber.session_id for subscriber in subscribers}
                                        | {connection.session_id for connection in connections})
         for subscriber in subscribers:
@@ -284,7 +306,7 @@ class ActivityFeed:
         while True:
             try:
                 async with self.session_factory() as session:
-                    return await latest_sequence(session, organization_id)
+                    return await self.latest(session, organization_id)
             except Exception:
                 log_failure(logger, "could not read the activity of organization %s; retrying", organization_id)
                 await asyncio.sleep(RETRY_SECONDS)
@@ -304,34 +326,45 @@ async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_i
 
     Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
     """
+    async with aclosing(feed_stream(feed, organization_id=organization_id, session_id=session_id, after=after,
+                                    only=kinds, on_end=on_end)) as events:
+        async for event in events:
+            yield event
+
+
+async def feed_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
+                      only: Any, on_end: Callable[[Ending], None]) -> AsyncGenerator[Any, None]:
+    """The entries of the feed's log after `after` (None: from now on) that pass `only`, in order, then live ones.
+
+    Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
+    """
     async with feed.subscription(organization_id, session_id, on_end) as subscriber:
         async with feed.session_factory() as session:
-            latest = await latest_sequence(session, organization_id)
+            latest = await feed.latest(session, organization_id)
         position = latest
         if after is not None:
-            async for event in stored_events(feed.session_factory, organization_id, after, latest, kinds):
+            async for event in stored_events(feed, organization_id, after, latest, only):
                 yield event
         while True:
             for event in await subscriber.next_events():
                 if event.sequence <= position:
                     continue
                 if event.sequence > position + 1:
-                    async for missed in stored_events(feed.session_factory, organization_id, position,
-                                                      event.sequence - 1, kinds):
+                    async for missed in stored_events(feed, organization_id, position, event.sequence - 1, only):
                         yield missed
                 position = event.sequence
-                if not kinds or event.kind in kinds:
+                if feed.wanted(event, only):
                     EVENTS_DELIVERED.inc()
                     DELIVERY_LAG.observe(max(0.0, (utcnow() - event.occurred_at).total_seconds()))
                     yield event
 
 
-async def stored_events(session_factory: async_sessionmaker[SerialSession], organization_id: int, after: int,
-                        up_to: int, kinds: set[str] | None) -> AsyncIterator[ActivityEvent]:
-    """Events with after < sequence <= up_to, in order, read page by page in short transactions."""
+async def stored_events(feed: ActivityFeed, organization_id: int, after: int, up_to: int,
+                        only: Any) -> AsyncIterator[Any]:
+    """Entries with after < sequence <= up_to that pass `only`, in order, read page by page in short transactions."""
     while after < up_to:
-        async with session_factory() as session:
-            page = await events_after(session, organization_id, after, limit=PAGE, kinds=list(kinds or ()))
+        async with feed.session_factory() as session:
+            page = await feed.read_after(session, organization_id, after, limit=PAGE, only=only)
         page = [event for event in page if event.sequence <= up_to]
         for event in page:
             yield event

@@ -38,6 +38,7 @@ from portal.models.webhooks import SNIPPET_CHARACTERS, DeliveryStatus, WebhookDe
 from portal.notifications.emails import notify_webhook_endpoint_disabled
 from portal.notifications.webhook_signing import webhook_headers
 from portal.notifications.webhook_targets import IPAddress, Target, UnsafeTarget, checked_target
+from portal.ops.metrics import webhook_attempted
 
 logger = logging.getLogger("portal.webhooks")
 TIMEOUT_SECONDS = 10.0  # a 2xx answer within this is success (OPERATIONS.md)
@@ -310,6 +311,7 @@ class WebhookSender:
             else:
                 disabled = await self._note_failure(session, job, outcome, now)
             await session.commit()
+        webhook_attempted("retrying" if status == DeliveryStatus.PENDING else status.lower())
         if delay is not None and (self._next_retry is None or now + delay < self._next_retry):
             self._next_retry = now + delay
         if disabled:

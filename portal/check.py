@@ -49,7 +49,7 @@ async def check_database(settings: Settings) -> str:
 async def check_broker(settings: Settings) -> str:
     url = settings.broadcast_url
     if url.startswith("memory://"):
-        return "memory:// (one process only: use redis:// or postgres:// with several workers or hosts)"
+        return "memory://, for one process only: use redis:// or postgres:// with several workers or hosts"
     broadcast = Broadcast(url)
     await broadcast.connect()
     try:

@@ -12,6 +12,7 @@ from portal.models.invoices import get_invoice
 from portal.models.organizations import StaffUser
 from portal.models.projects import get_project, shown_only_with_projects
 from portal.models.rows import saved_id
+from portal.notifications import customer_updates as updates
 from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.projects import require_projects_shown
@@ -47,7 +48,8 @@ async def add_comment(ctx: Context, *, subject_id: str, body: str, visible_in_po
                           visible_in_portal=visible_in_portal)
     ctx.session.add(comment)
     await ctx.session.flush()
-    await events.comment_added(ctx.session, comment, subject)
+    await events.comment_added(ctx.session, comment, subject)  # before the update: the lock order of both counters
+    await updates.comment_added(ctx.session, comment, subject)
     await _tell_about_comment(ctx, comment, subject)
     return comment
 

@@ -7,6 +7,7 @@ from portal.models.customers import ContactPerson, get_customer
 from portal.models.documents import LineDraft, as_drafts
 from portal.models.estimates import Estimate, EstimateStatus, estimates_visible_to, get_estimate
 from portal.models.invoices import Invoice, InvoiceKind, create_invoice
+from portal.notifications import customer_updates as updates
 from portal.notifications import emails, events
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, newest_first
@@ -29,8 +30,11 @@ async def create_estimate(ctx: Context, *, customer_id: str, estimate_date: date
                           lines: list[LineDraft], send: bool) -> Estimate:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    return await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
+    estimate = await rules.create_estimate(ctx.session, customer, today=ctx.today, estimate_date=estimate_date,
                                            expiry_date=expiry_date, lines=lines, send=send)
+    if estimate.status != EstimateStatus.DRAFT:
+        await updates.document_sent(ctx.session, estimate)
+    return estimate
 
 
 async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, estimate_date: date | None,
@@ -38,15 +42,21 @@ async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, e
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
+    was = estimate.status
     await rules.update_estimate(ctx.session, estimate, customer, estimate_date=estimate_date,
                                 expiry_date=expiry_date, lines=lines)
+    if was != EstimateStatus.DRAFT:  # delivered only while the customer still sees it (a reworked one is a draft)
+        await updates.document_changed(ctx.session, estimate, "was reworked")
     return estimate
 
 
 async def send_estimate(ctx: Context, estimate_id: str) -> Estimate:
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
+    was_draft = estimate.status == EstimateStatus.DRAFT
     rules.send_estimate(estimate, today=ctx.today)
+    if was_draft:
+        await updates.document_sent(ctx.session, estimate)
     return estimate
 
 
@@ -54,6 +64,7 @@ async def convert_estimate_to_invoice(ctx: Context, estimate_id: str) -> Invoice
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     rules.mark_invoiced(estimate, today=ctx.today)
+    await updates.document_changed(ctx.session, estimate, "was converted to an invoice")
     customer = await get_customer(ctx.session, principal, estimate.customer_id)
     lines = as_drafts(await rules.estimate_lines(ctx.session, estimate))
     return await create_invoice(ctx.session, customer, today=ctx.today, kind=InvoiceKind.STANDARD,

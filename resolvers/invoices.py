@@ -15,6 +15,7 @@ from portal.models.invoices import (
     get_invoice,
     invoices_visible_to,
 )
+from portal.notifications import customer_updates as updates
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer
@@ -40,8 +41,12 @@ async def create_invoice(ctx: Context, *, customer_id: str, kind: InvoiceKind, i
                          payment_options: list[PaymentMethodKind] | None, send: bool) -> Invoice:
     principal = ctx.viewer
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    return await rules.create_invoice(ctx.session, customer, today=ctx.today, kind=kind, invoice_date=invoice_date,
-                                      due_date=due_date, lines=lines, payment_options=payment_options, send=send)
+    invoice = await rules.create_invoice(ctx.session, customer, today=ctx.today, kind=kind,
+                                         invoice_date=invoice_date, due_date=due_date, lines=lines,
+                                         payment_options=payment_options, send=send)
+    if invoice.status != InvoiceStatus.DRAFT:
+        await updates.document_sent(ctx.session, invoice)
+    return invoice
 
 
 async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:
@@ -50,8 +55,18 @@ async def _invoice_for_staff(ctx: Context, invoice_id: str) -> Invoice:
 
 
 async def send_invoice(ctx: Context, invoice_id: str) -> Invoice:
-    return rules.send_invoice(await _invoice_for_staff(ctx, invoice_id))
+    invoice = await _invoice_for_staff(ctx, invoice_id)
+    was_draft = invoice.status == InvoiceStatus.DRAFT
+    rules.send_invoice(invoice)
+    if was_draft:
+        await updates.document_sent(ctx.session, invoice)
+    return invoice
 
 
 async def void_invoice(ctx: Context, invoice_id: str) -> Invoice:
-    return rules.void_invoice(await _invoice_for_staff(ctx, invoice_id))
+    invoice = await _invoice_for_staff(ctx, invoice_id)
+    was = invoice.status
+    rules.void_invoice(invoice)
+    if was not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):  # a draft was never in the portal
+        await updates.document_changed(ctx.session, invoice, "was voided")
+    return invoice

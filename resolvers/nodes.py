@@ -45,6 +45,6 @@ def in_words(type_name: str) -> str:
 
 async def _check_projects_shown(ctx: Context, type_name: str, found: Any) -> None:
     """Projects, their tasks, time and comments disappear from the portal when the owner hides them."""
-    commented_type = found.row.subject_type if type_name == "Comment" else None
+    commented_type = found.row.subject_type if type_name in ("Comment", "PortalUpdate") else None
     if shown_only_with_projects(type_name, commented_type=commented_type):
         await require_projects_shown(ctx)

@@ -11,6 +11,7 @@ from portal.models.columns import utcnow
 from portal.models.invoices import get_invoice
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of
 from portal.models.payments import Payment, payments_visible_to, record_offline_payment
+from portal.notifications import customer_updates as updates
 from portal.resolvers.context import Context
 from portal.resolvers.paging import Page, newest_first
 from portal.resolvers.scope import narrowed_to_customer
@@ -28,8 +29,11 @@ async def record_payment(ctx: Context, *, invoice_id: str, amount: Decimal, paym
                          reference: str | None) -> Payment:
     principal = ctx.viewer
     invoice = await get_invoice(ctx.session, principal, decode_id(invoice_id, "Invoice"), for_update=True)
-    return await record_offline_payment(ctx.session, invoice, amount=amount,
-                                        payment_date=payment_date or ctx.today, reference=reference)
+    payment = await record_offline_payment(ctx.session, invoice, amount=amount,
+                                           payment_date=payment_date or ctx.today, reference=reference)
+    await updates.payment_recorded(ctx.session, payment, [invoice])
+    await updates.invoices_paid(ctx.session, [invoice])
+    return payment
 
 
 async def pay_invoices(ctx: Context, *, invoice_ids: Sequence[str], saved_payment_method_id: str | None,

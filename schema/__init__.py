@@ -22,6 +22,7 @@ from portal.schema import (
     node,
     organizations,
     payments,
+    portal_updates,
     projects,
     reviews,
     transactions,
@@ -45,7 +46,7 @@ Mutation = merge_types("Mutation", (
     webhooks.Mutation,
 ))
 
-Subscription = activity.Subscription
+Subscription = merge_types("Subscription", (activity.Subscription, portal_updates.Subscription))
 
 for mutation_field in get_object_definition(Mutation, strict=True).fields:
     mutation_field.extensions.append(CommitOnSuccess())

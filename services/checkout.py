@@ -43,6 +43,7 @@ from portal.models.payment_attempts import (
 )
 from portal.models.payment_methods import SavedPaymentMethod, payment_methods_of, remember_method
 from portal.models.payments import Payment, payment_total, record_allocated_payment, settlement_in_full
+from portal.notifications import customer_updates as updates
 from portal.notifications import emails, events
 from portal.notifications.publishing import commit_and_publish
 from portal.ops.metrics import PAYMENT_ATTEMPTS, PAYMENT_RECOVERIES
@@ -253,7 +254,10 @@ async def _record_success(session: AsyncSession, settings: Settings, organizatio
                                       reference=token_details.reusable_reference)
         attempt.saved_payment_method_id = saved.id
     await events.payment_received(session, payment, contact, ordered)
-    await emails.notify_payment_received(session, organization, payment, contact=contact, invoices=ordered)
+    # After the activity event: the lock order of both counters (notifications/customer_updates.py).
+    await updates.payment_recorded(session, payment, ordered)
+    await updates.invoices_paid(session, ordered)
+    await emails.notify_payment_received(session, settings, organization, payment, contact=contact, invoices=ordered)
     emails.queue_receipt(session, settings, organization, payment, contact=contact, invoices=ordered)
 
 

@@ -17,6 +17,7 @@ OWNER = StaffUser(id=2, organization_id=1, name="Olivia Owner", email="olivia@ac
 PAT = ContactPerson(id=5, organization_id=1, customer_id=1, first_name="Pat", last_name="Doe", email="pat@example.com")
 ANN = ContactPerson(id=6, organization_id=1, customer_id=1, first_name="Ann", email="ann@example.com")
 PORTAL = "https://portal.example.com/portal/acme"
+OWNER_PAGES = "https://portal.example.com/owner"
 
 
 @dataclass
@@ -103,7 +104,7 @@ async def test_a_contact_persons_comment_on_a_project_to_the_owner():
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe commented on project Relaunch",
                            "Pat Doe commented on project Relaunch:\n\n> Hi\n\n"
-                           f"Open it in the portal: {PORTAL}/projects/{to_global_id('Project', 3)}\n\n— Acme Books\n")
+                           f"Open it in the portal: {OWNER_PAGES}/\n\n— Acme Books\n")
 
 
 async def test_an_accepted_estimate_to_the_owner():
@@ -114,7 +115,8 @@ async def test_an_accepted_estimate_to_the_owner():
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe accepted estimate EST-00003",
                            "Pat Doe of Acme Corp accepted estimate EST-00003 (USD 100.00).\n\n"
-                           f"Open it in the portal: {PORTAL}/documents/{to_global_id('Estimate', 3)}\n\n— Acme Books\n")
+                           f"Open it in the portal: {OWNER_PAGES}/documents/{to_global_id('Estimate', 3)}\n\n"
+                           "— Acme Books\n")
 
 
 async def test_a_declined_estimate_to_the_owner_quotes_the_reason():
@@ -126,7 +128,8 @@ async def test_a_declined_estimate_to_the_owner_quotes_the_reason():
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe declined estimate EST-00003",
                            "Pat Doe of Acme Corp declined estimate EST-00003 (USD 1,100.00).\n\nTheir reason:\n\n"
-                           f"> Too dear\n\nOpen it in the portal: {PORTAL}/documents/{to_global_id('Estimate', 3)}\n\n"
+                           "> Too dear\n\n"
+                           f"Open it in the portal: {OWNER_PAGES}/documents/{to_global_id('Estimate', 3)}\n\n"
                            "— Acme Books\n")
 
 
@@ -143,7 +146,7 @@ async def test_updated_company_details_to_the_owner(changed, fields):
 
     assert outbox.only == ("olivia@acme.example.com", "Pat Doe updated the details of Acme Corp",
                            f"Pat Doe updated the company details of Acme Corp: {fields}.\n\n"
-                           f"Open it in the portal: {PORTAL}/account\n\n— Acme Books\n")
+                           f"Open it in the portal: {OWNER_PAGES}/\n\n— Acme Books\n")
 
 
 async def test_a_payment_to_the_owner_and_a_receipt_to_the_payer():
@@ -151,13 +154,14 @@ async def test_a_payment_to_the_owner_and_a_receipt_to_the_payer():
     paid = payment(number="PAY-00008", amount=Decimal("1250.5"), method="BANK_ACCOUNT", reference="ch_1")
     invoices = [invoice(id=4, number="INV-00004"), invoice(id=2, number="INV-00002")]
 
-    await emails.notify_payment_received(outbox, ACME, paid, contact=PAT, invoices=invoices)
+    await emails.notify_payment_received(outbox, Settings(), ACME, paid, contact=PAT, invoices=invoices)
     emails.queue_receipt(outbox, Settings(), ACME, paid, contact=PAT, invoices=invoices)
 
     notice, receipt = [(email.to_address, email.subject, email.text_body) for email in outbox.emails]
     assert notice == ("olivia@acme.example.com", "Payment received: USD 1,250.50 from Pat Doe",
                       "Pat Doe paid USD 1,250.50 by bank account for INV-00004, INV-00002 (PAY-00008, reference ch_1)."
-                      "\n\n— Acme Books\n")
+                      f"\n\nOpen it in the portal: {OWNER_PAGES}/documents/{to_global_id('Invoice', 4)}\n\n"
+                      "— Acme Books\n")
     assert receipt == ("pat@example.com", "Receipt for your payment PAY-00008 to Acme Books",
                        "Hello Pat Doe,\n\nThank you: Acme Books received USD 1,250.50 for INV-00004, INV-00002.\n\n"
                        "Payment PAY-00008, 2024-01-01, reference ch_1.\n\n"

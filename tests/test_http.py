@@ -93,7 +93,8 @@ async def test_subscriptions_are_served_only_over_the_websocket(client, business
     ("POST", {"json": [{"query": "{ viewer { __typename } }"}]}, 400),
     ("GET", {"params": {"query": "{ viewer { __typename } }", "variables": "{nope"}}, 400),
     ("GET", {"params": {"query": "{ viewer { __typename } }", "variables": "[1]"}}, 400),
-    ("GET", {"headers": {"accept": "text/html"}}, 400),
+    # A browser's (Accept: text/html) gets GraphiQL where PORTAL_GRAPHIQL allows it: test_web_pages.py.
+    ("GET", {"headers": {"accept": "application/json"}}, 400),
     ("GET", {"params": {"query": "query A { viewer { id } }", "operationName": "B"}}, 400),
     ("PUT", {"json": {"query": "{ viewer { __typename } }"}}, 405),
     ("DELETE", {}, 405),

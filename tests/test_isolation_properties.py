@@ -31,7 +31,7 @@ from portal.core.base64url import decode_base64url, encode_base64url
 from portal.core.ids import MAX_PK, from_global_id, to_global_id
 from portal.schema import schema
 
-TRIES_PER_ARGUMENT = 42  # x 32 id arguments: over 1,300 tries per backend
+TRIES_PER_ARGUMENT = 42  # x 37 id arguments (16 for login, which hashes): over 1,500 tries per backend
 SETTINGS = hypothesis_settings(derandomize=True, database=None, deadline=None, max_examples=TRIES_PER_ARGUMENT,
                                suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
 PRINTED: GraphQLSchema = build_schema(schema.as_str())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.core.ids import from_global_id, to_global_id
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
+from portal.models.customer_updates import CustomerUpdate
 from portal.resolvers.activity import relations
 from portal.resolvers.context import ConnectionContext
 from portal.schema import PortalSchema, schema
@@ -31,7 +32,7 @@ HIDE_PROJECTS = "mutation { updatePortalSettings(input: {showProjectsAndTimeshee
 
 HIDDEN_FROM_THE_OWNER = {"SavedPaymentMethod"}  # a contact person's cards are theirs alone
 HIDDEN_FROM_CONTACTS = {"StaffUser", "ActivityEvent"}
-PROJECT_MATTERS = ("Project", "ProjectTask", "TimeEntry", "ProjectComment")
+PROJECT_MATTERS = ("Project", "ProjectTask", "TimeEntry", "ProjectComment", "ProjectUpdate")
 
 
 def encoded(text: str) -> str:
@@ -48,8 +49,16 @@ def node_types_of_the_schema() -> set[str]:
     return {node_type.name for node_type in printed.get_possible_types(printed.get_type("Node"))}
 
 
+async def latest_portal_update(app, customer_id: str) -> str:
+    """The id of the customer's latest portal update: only subscriptions hand them out."""
+    async with app.state.services.session_factory() as session:
+        pk = await session.scalar(select(CustomerUpdate.id).where(
+            CustomerUpdate.customer_id == from_global_id(customer_id)[1]).order_by(CustomerUpdate.id.desc()))
+    return to_global_id("PortalUpdate", pk)
+
+
 @pytest.fixture
-async def every_node(business, mailbox) -> dict:
+async def every_node(app, business, mailbox) -> dict:
     """One object of every node type, of one customer whose contact person is signed in ("portal")."""
     customer = await business.customer()
     invoice = await business.invoice(customer["id"])
@@ -82,6 +91,7 @@ async def every_node(business, mailbox) -> dict:
         "ProjectComment": project_comment["addComment"]["id"],
         "Review": review["submitReview"]["id"],
         "ActivityEvent": (await business.staff.data(LATEST_EVENT))["activity"]["edges"][0]["node"]["id"],
+        "ProjectUpdate": await latest_portal_update(app, customer["id"]),  # the project comment's
     }
     return {"ids": ids, "portal": portal, "customer": customer}
 

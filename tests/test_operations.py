@@ -420,6 +420,7 @@ async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(thr
         comment_on = invoices[0]["id"]
 
         acknowledged_comments: list[str] = []
+        acknowledged_at: list[float] = []
         acknowledged_payments: list[str] = []
         readiness: list[tuple[float, int]] = []
         events: list[dict] = []
@@ -432,6 +433,7 @@ async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(thr
                 body = f"Outage comment {number}"
                 if await acknowledged(portal, COMMENT, id=comment_on, body=body):
                     acknowledged_comments.append(body)
+                    acknowledged_at.append(time.monotonic())
                 await asyncio.sleep(0.05)
 
         async def pay() -> None:
@@ -509,8 +511,10 @@ async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(thr
     down = [at for at, status in readiness if status == 503]
     back = [at for at, status in readiness if status == 200 and at > restarted]
     recovery = back[0] - restarted
+    first_write = min(at for at in acknowledged_at if at > restarted) - restarted
     print(f"\nPostgreSQL restart: {len(acknowledged_comments)} comments and {len(acknowledged_payments)} payments "
-          f"acknowledged; /readyz 503 for {len(down)} probes; 200 again {recovery:.2f} s after the restart")
+          f"acknowledged; /readyz 503 for {len(down)} probes; 200 again {recovery:.2f} s and a write acknowledged "
+          f"{first_write:.2f} s after the restart")
     assert down and back and recovery < 10
     assert set(acknowledged_comments) <= bodies
     assert set(acknowledged_payments) <= paid
@@ -673,9 +677,10 @@ def test_without_an_endpoint_opentelemetry_is_not_even_loaded(settings):
 
 
 async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, business, scene, tmp_path):
-    """Two servers behind a proxy that, like nginx's proxy_next_upstream, tries the other when one refuses the
-    connection; each is restarted in turn while comments flow and the owner follows live, resuming with `after`."""
-    env = environment(database_url, tmp_path, PORTAL_ACTIVITY_POLL_SECONDS="0.5")
+    """Two servers behind a proxy that health-checks /readyz every 0.1 s and, like nginx's proxy_next_upstream,
+    tries the other server when one refuses the connection; each is restarted in turn (SIGTERM: a 1 s drain with
+    /readyz 503, then stop) while comments flow and the owner follows live, resuming with `after`."""
+    env = environment(database_url, tmp_path, PORTAL_ACTIVITY_POLL_SECONDS="0.5", PORTAL_SHUTDOWN_DRAIN_SECONDS="1")
     invoice_id, token = scene["invoice"]["id"], scene["portal"].token
     async with portal_serving(env, env, log_dir=tmp_path) as servers:
         acknowledged_bodies: list[str] = []
@@ -684,8 +689,23 @@ async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, bus
         stop = asyncio.Event()
         turn = iter(range(1_000_000))
 
+        healthy = set(range(len(servers)))
+
+        async def health_checks() -> None:
+            async with httpx.AsyncClient() as probe_http:
+                while True:
+                    for index, server in enumerate(servers):
+                        try:
+                            ready = (await probe_http.get(f"{server.base}/readyz", timeout=1)).status_code == 200
+                        except httpx.TransportError:
+                            ready = False
+                        (healthy.add if ready else healthy.discard)(index)
+                    await asyncio.sleep(0.1)
+
         async def through_proxy(body: str) -> None:
             first = next(turn) % 2
+            if first not in healthy and 1 - first in healthy:
+                first = 1 - first
             for server in (servers[first], servers[1 - first]):
                 try:
                     await HttpGraphQL(server.base, token).data(COMMENT, id=invoice_id, body=body)
@@ -722,6 +742,7 @@ async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, bus
 
         subscribed = asyncio.Event()
         following = asyncio.create_task(follow())
+        checking = asyncio.create_task(health_checks())
         await asyncio.wait_for(subscribed.wait(), 10)
         await asyncio.sleep(0.3)
         writing = asyncio.create_task(write())
@@ -737,8 +758,9 @@ async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, bus
             if set(acknowledged_bodies) <= {event["comment"]["body"] for event in delivered if event.get("comment")}:
                 break
             await asyncio.sleep(0.2)
-        following.cancel()
-        await asyncio.gather(following, return_exceptions=True)
+        for task in (following, checking):
+            task.cancel()
+        await asyncio.gather(following, checking, return_exceptions=True)
     bodies = [event["comment"]["body"] for event in delivered if event.get("comment")]
     assert not lost
     assert len(acknowledged_bodies) > 20

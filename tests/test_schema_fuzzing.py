@@ -12,6 +12,8 @@ fuzzer's failed sign-ins count against no one else (the throttle counts per clie
 Every problem is collected (not raised at once, so the run keeps its budget and reports them all), then listed.
 """
 import asyncio
+import dataclasses
+import os
 import re
 import socket
 from dataclasses import dataclass, field
@@ -24,9 +26,18 @@ import httpx
 import pytest
 from conftest import GraphQLClient, Mailbox, unique
 from factories import CONTACT_PASSWORD, LOGIN, OWNER_PASSWORD, STAFF_LOGIN, Business, new_business
-from graphql import OperationDefinitionNode, build_schema, parse
+from graphql import (
+    FieldNode,
+    OperationDefinitionNode,
+    build_schema,
+    get_named_type,
+    parse,
+    print_ast,
+    value_from_ast_untyped,
+)
+from graphql.language import ArgumentNode, NameNode, VariableDefinitionNode, VariableNode, parse_type
 from helpers import count_try
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
@@ -39,8 +50,13 @@ CONTRACT = Path(__file__).parent.parent / "contract" / "portal.graphql"
 CODES = set(re.findall(r"[A-Z_]{4,}", re.search(r"extensions\.code, one of:(.*?)\. Anything else",
                                                  CONTRACT.read_text(), re.S).group(1)))
 SCHEMA = schema.as_str()
-OPERATIONS_PER_ROLE = {"anonymous": 150, "contact": 350, "owner": 350}
-SETTINGS = hypothesis_settings(derandomize=True, database=None, deadline=None,
+PRINTED = build_schema(SCHEMA)
+# CI runs the same operations every time; PORTAL_FUZZ_SEED=<n> PORTAL_FUZZ_SCALE=<x> explores other ones, longer.
+SEED = os.environ.get("PORTAL_FUZZ_SEED")
+SCALE = float(os.environ.get("PORTAL_FUZZ_SCALE", "1"))
+OPERATIONS_PER_ROLE = {role: round(count * SCALE) for role, count in
+                       {"anonymous": 150, "contact": 350, "owner": 350}.items()}
+SETTINGS = hypothesis_settings(derandomize=SEED is None, database=None, deadline=None,
                                suppress_health_check=list(HealthCheck))
 # Fields after which the role signs in again: they may end the session the fuzzer uses.
 SESSION_ENDING = {"logout", "changePassword", "disablePortalAccess", "acceptInvite", "updatePortalSettings"}
@@ -230,16 +246,18 @@ def unauthenticated(response: httpx.Response) -> bool:
     return any((error.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for error in errors)
 
 
-async def send(fuzzing: Fuzzing, role: Role, document: str) -> None:
+async def send(fuzzing: Fuzzing, role: Role, document: str, variables: dict) -> None:
     if role.sign_in is not None and role.token is None:
         role.token, role.sign_ins = await role.sign_in(), role.sign_ins + 1
     headers = {"Authorization": f"Bearer {role.token}"} if role.token else {}
-    response = await role.http.post("/graphql", json={"query": document}, headers=headers)
+    response = await role.http.post("/graphql", json={"query": document, "variables": variables}, headers=headers)
     role.operations += 1
     role.with_data += answered_data(response)
     fields = root_fields(document)
     for problem in problems_of(response):
-        fuzzing.problems.setdefault((role.name, tuple(fields), problem[:120]), document[:1500])
+        shown = {name: value if len(repr(value)) < 200 else f"{repr(value)[:60]}… ({len(repr(value))} characters)"
+                 for name, value in variables.items()}
+        fuzzing.problems.setdefault((role.name, tuple(fields), problem[:120]), f"{document[:1500]}\n    {shown}")
     if role.sign_in is not None and (SESSION_ENDING & set(fields) or unauthenticated(response)) \
             and not await still_signed_in(role):
         role.token = None  # a fresh session for the next operation
@@ -254,7 +272,7 @@ async def still_signed_in(role: Role) -> bool:
 def report(fuzzing: Fuzzing, role: str) -> str:
     found = [(fields, problem, document) for (name, fields, problem), document in fuzzing.problems.items()
              if name == role]
-    return "\n".join(f"- {', '.join(fields)}: {problem}\n    {document!r}" for fields, problem, document in found)
+    return "\n".join(f"- {', '.join(fields)}: {problem}\n    {document}" for fields, problem, document in found)
 
 
 AUDIENCES = {"anonymous": ("Public",), "contact": ("Public", "Contact persons only", "Staff and contact persons"),
@@ -268,8 +286,8 @@ def fields_for(root, role: str) -> list[str]:
 
 
 def documents(role: str, scalars: dict) -> st.SearchStrategy[str]:
-    """Mostly operations the role may call, also any operation, and a few invalid documents."""
-    printed = build_schema(SCHEMA)
+    """Mostly operations the role may call, also any operation, and a few invalid documents (literals only)."""
+    printed = PRINTED
     focused = [strategy(SCHEMA, fields=fields, custom_scalars=scalars)
                for strategy, root in ((queries, printed.query_type), (mutations, printed.mutation_type))
                if (fields := fields_for(root, role))]
@@ -279,8 +297,52 @@ def documents(role: str, scalars: dict) -> st.SearchStrategy[str]:
     return st.one_of(*focused, *focused, *every, invalid)
 
 
+# JSON that variables may carry instead of what the type asks: another JSON type, deep or long values.
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                         st.text(max_size=20))
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda children: st.lists(children, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), children, max_size=3), max_leaves=8)
+LONG_TEXTS = st.sampled_from(["x" * 60_000, "%_" * 30_000, "\u2028" * 20_000, "9" * 60_000])
+
+
+def hoisted(document: str, draw) -> tuple[str, dict]:
+    """The document with each argument of its root fields passed as a variable: mostly the generated value, also
+    JSON of another type, or a text too long for a document but not for a variable."""
+    tree = parse(document)
+    operation = next(node for node in tree.definitions if isinstance(node, OperationDefinitionNode))
+    root = PRINTED.mutation_type if operation.operation.value == "mutation" else PRINTED.query_type
+    definitions, variables, selections = [], {}, []
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value not in root.fields:
+            selections.append(selection)
+            continue
+        arguments = []
+        for argument in selection.arguments or ():
+            name = f"v{len(variables)}"
+            variable = VariableNode(name=NameNode(value=name))
+            argument_type = root.fields[selection.name.value].args[argument.name.value].type
+            generated = st.just(value_from_ast_untyped(argument.value))
+            variables[name] = draw(st.one_of(generated, LONG_TEXTS) if get_named_type(argument_type).name == "String"
+                                   else st.one_of(generated, generated, JSON_VALUES, LONG_TEXTS))
+            definitions.append(VariableDefinitionNode(variable=variable, type=parse_type(str(argument_type))))
+            arguments.append(ArgumentNode(name=argument.name, value=variable))
+        selections.append(dataclasses.replace(selection, arguments=tuple(arguments)))
+    selection_set = dataclasses.replace(operation.selection_set, selections=tuple(selections))
+    operation = dataclasses.replace(operation, variable_definitions=tuple(definitions), selection_set=selection_set)
+    return print_ast(dataclasses.replace(tree, definitions=(operation,))), variables
+
+
+@st.composite
+def requests(draw, role: str, scalars: dict) -> tuple[str, dict]:
+    """A generated document: as it is (literals) two times in three, else with its arguments as variables."""
+    document = draw(documents(role, scalars))
+    if draw(st.integers(0, 2)) or OperationDefinitionNode not in {type(node) for node in parse(document).definitions}:
+        return document, {}
+    return hoisted(document, draw)
+
+
 def test_every_root_field_says_who_may_call_it():
-    printed = build_schema(SCHEMA)
+    printed = PRINTED
     for root in (printed.query_type, printed.mutation_type):
         silent = [name for name, root_field in root.fields.items()
                   if not any((root_field.description or "").startswith(AUDIENCES[role]) for role in AUDIENCES)]
@@ -294,9 +356,12 @@ def test_generated_operations_answer_without_server_errors_and_masked(role, fuzz
     scalars = custom_scalars(own, [i for i in fuzzing.ids["anonymous"] if i not in own] or own)
 
     @hypothesis_settings(SETTINGS, max_examples=OPERATIONS_PER_ROLE[role])
-    @given(documents(role, scalars))
-    def operations(document):
-        fuzzing.run(send(fuzzing, fuzz_role, document))
+    @given(requests(role, scalars))
+    def operations(request):
+        fuzzing.run(send(fuzzing, fuzz_role, *request))
+
+    if SEED is not None:
+        operations = seed(int(SEED))(operations)
 
     before, before_with_data, before_sign_ins = fuzz_role.operations, fuzz_role.with_data, fuzz_role.sign_ins
     try:

@@ -46,3 +46,18 @@ def decode_activity_cursor(cursor: str, organization_id: int) -> int:
     except ValueError:
         pass
     raise BadUserInput("Unknown activity cursor.")
+
+
+def encode_update_cursor(customer_id: int, sequence: int) -> str:
+    return encode_base64url(f"update:{customer_id}:{sequence}".encode())
+
+
+def decode_update_cursor(cursor: str, customer_id: int) -> int:
+    """The sequence in a portal-update cursor of this customer; any other cursor is bad input."""
+    try:
+        label, customer, sequence = decode_base64url(cursor).decode().split(":")
+        if label == "update" and canonical_int(customer) == customer_id:
+            return bounded_int(canonical_int(sequence))
+    except ValueError:
+        pass
+    raise BadUserInput("Unknown update cursor.")

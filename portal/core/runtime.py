@@ -59,5 +59,7 @@ class Services:
     # Started by the lifespan, so None until the app runs.
     mail_sender: MailSender | None = None
     activity_feed: LiveActivity | None = None
+    # Customer updates for portalUpdates (`portal.notifications.update_feed.UpdateFeed`).
+    update_feed: LiveActivity | None = None
     # The webhook sender (`portal.notifications.webhook_sender.WebhookSender`): woken, as the mail sender is.
     webhook_sender: MailSender | None = None

@@ -2,7 +2,7 @@
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import PositiveFloat, PositiveInt, field_validator
+from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from portal.core.addresses import IPNetwork, networks, parse_proxies
@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     log_format: Literal["text", "json"] = "text"
     shutdown_grace_seconds: PositiveFloat = 20.0
+    shutdown_drain_seconds: NonNegativeFloat = 0.0  # on SIGTERM, serve on this long with /readyz 503 first
+    # GraphiQL at GET /graphql in a browser; unset: on with the embedded database (SQLite), off otherwise.
+    graphiql: bool | None = None
 
     @field_validator("webhook_retry_seconds", mode="before")
     @classmethod
@@ -78,6 +81,10 @@ class Settings(BaseSettings):
     @property
     def proxy_networks(self) -> list[IPNetwork]:
         return networks(self.trusted_proxies)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.database_url.startswith("sqlite")
 
     @property
     def base_origin(self) -> str:

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 # Attributes of every LogRecord: whatever else a record carries was passed as `extra` and is logged too.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+# uvicorn's `color_message` repeats the message with terminal colours: not for a log file.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName",
+                                                                          "color_message"}
 
 
 def new_request_id() -> str:

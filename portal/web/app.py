@@ -41,6 +41,7 @@ from portal.notifications.broadcast import Broker
 from portal.notifications.delivery import delivery_for
 from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
+from portal.notifications.update_feed import UpdateFeed
 from portal.notifications.webhook_sender import WebhookSender
 from portal.ops.outage import log_failure
 from portal.ops.pool import watch_pool
@@ -50,8 +51,10 @@ from portal.resolvers.context import ConnectionContext, Context, release_event_s
 from portal.schema import schema
 from portal.schema.errors import shape_errors
 from portal.services.checkout import recover_stale_attempts
+from portal.web import pages
 from portal.web.auth import authenticate
 from portal.web.body_limit import BodyLimit
+from portal.web.draining import Drain
 from portal.web.graphql_http import (
     HTTP_METHODS,
     OPERATIONS_BY_METHOD,
@@ -167,7 +170,11 @@ class PortalGraphQL(GraphQL[Context, None]):
         try:
             if scope["method"] not in HTTP_METHODS:
                 raise method_not_allowed(scope["method"])
-            response = await self.run(Request(scope, receive))
+            request = Request(scope, receive)
+            if self.services.settings.graphiql_enabled and pages.wants_graphiql(request):
+                await pages.graphiql_page()(scope, receive, send)
+                return
+            response = await self.run(request)
         except HTTPException as refusal:
             response = refusal_response(refusal)
         except Exception as error:
@@ -322,12 +329,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         read_session_factory=session_factory(read_engine) if is_sqlite else factory,
                         broadcast=broker, gateway=gateway_for(settings, factory))
     watch_pool(engine)
+    drain = Drain(settings.shutdown_drain_seconds)
     enable_tracing(schema, [engine] if read_engine is engine else [engine, read_engine])
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
     async def readyz(request: Request) -> JSONResponse:
+        if drain.draining:  # SIGTERM: a proxy stops sending here before the server stops accepting
+            return JSONResponse({"status": "stopping"}, status_code=503)
         try:
             async with factory() as session:
                 await session.execute(text("SELECT 1"))
@@ -341,6 +351,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Each part is stopped in the reverse order of its start, also when a later start fails.
         async with contextlib.AsyncExitStack() as running:
+            drain.install()
+            running.callback(drain.uninstall)
             running.push_async_callback(engine.dispose)
             if read_engine is not engine:
                 running.push_async_callback(read_engine.dispose)
@@ -352,6 +364,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             services.activity_feed = feed
             await feed.start()
             running.push_async_callback(feed.stop)
+            updates = UpdateFeed(broker, services.read_session_factory, queue_limit=settings.activity_queue_limit,
+                                 poll_seconds=settings.activity_poll_seconds)
+            services.update_feed = updates
+            await updates.start()
+            running.push_async_callback(updates.stop)
             sender = OutboxSender(factory, delivery_for(settings), mail_from=settings.mail_from,
                                   poll_seconds=settings.mail_poll_seconds,
                                   max_backoff_seconds=settings.mail_max_backoff_seconds)
@@ -375,6 +392,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *pdf_routes,
+            *pages.routes,
             *(sandbox_routes + ledger_routes if settings.payment_gateway == "sandbox" else []),
         ],
         # Browser apps on the allowed origins may call the API with their bearer token; no cookies are used.
