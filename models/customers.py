@@ -145,12 +145,20 @@ async def create_customer(session: AsyncSession, principal: Principal, *, displa
     return customer
 
 
+# The longest name a customer has: a longer search matches nothing (and SQLite refuses LIKE patterns over 50 KB).
+MAX_SEARCH = 200
+
+
 def search_customers(principal: Principal, search: str | None) -> Select[Customer]:
+    """Customers whose display or company name contains `search`, in any case; "%" and "_" are plain text."""
     query = customers_visible_to(principal)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(func.lower(Customer.display_name).like(pattern),
-                                func.lower(Customer.company_name).like(pattern)))
+        text = search.strip().lower()
+        if len(text) > MAX_SEARCH:
+            raise BadUserInput(f"A search has at most {MAX_SEARCH} characters.", field="search")
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(Customer.display_name).like(pattern, escape="\\"),
+                                func.lower(Customer.company_name).like(pattern, escape="\\")))
     return query
 
 

@@ -1,8 +1,9 @@
 """Recording what changed in a customer's portal (`portalUpdates`), in the transaction of its cause.
 
-One recorder per cause, called by the use case that records the cause. Lock order: a transaction
-that records both an activity event and an update records the activity event first (both counters
-stay locked until commit), so that two such transactions never wait on each other crosswise.
+One recorder per cause, called by the use case that records the cause. Lock order: counters stay
+locked until commit (models/sequences.py), so every transaction takes them in one order — document and
+payment numbers (EST, INV, PAY), then ACTIVITY, then UPDATE: record the update last, and two
+transactions never wait on each other crosswise on PostgreSQL.
 """
 from portal.core.database import AsyncSession
 from portal.models.comments import Comment, Commentable, shown_in_portal

@@ -46,7 +46,8 @@ async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, e
     await rules.update_estimate(ctx.session, estimate, customer, estimate_date=estimate_date,
                                 expiry_date=expiry_date, lines=lines)
     if was != EstimateStatus.DRAFT:  # delivered only while the customer still sees it (a reworked one is a draft)
-        await updates.document_changed(ctx.session, estimate, "was reworked")
+        await updates.document_changed(ctx.session, estimate,
+                                       "was reworked" if was == EstimateStatus.DECLINED else "was changed")
     return estimate
 
 
@@ -64,12 +65,13 @@ async def convert_estimate_to_invoice(ctx: Context, estimate_id: str) -> Invoice
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     rules.mark_invoiced(estimate, today=ctx.today)
-    await updates.document_changed(ctx.session, estimate, "was converted to an invoice")
     customer = await get_customer(ctx.session, principal, estimate.customer_id)
     lines = as_drafts(await rules.estimate_lines(ctx.session, estimate))
-    return await create_invoice(ctx.session, customer, today=ctx.today, kind=InvoiceKind.STANDARD,
+    invoice = await create_invoice(ctx.session, customer, today=ctx.today, kind=InvoiceKind.STANDARD,
                                    invoice_date=None, due_date=None, lines=lines, payment_options=None,
                                    send=False, estimate_id=estimate.id)
+    await updates.document_changed(ctx.session, estimate, "was converted to an invoice")  # after INV: lock order
+    return invoice
 
 
 async def _estimate_to_answer(ctx: Context, estimate_id: str) -> tuple[ContactPerson, Estimate]:

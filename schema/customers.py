@@ -175,7 +175,8 @@ class CompanyDetailsInput:
 
 
 CustomerSearch = Annotated[str | None, strawberry.argument(
-    description="Part of the display or company name, in any case; omitted: every customer.")]
+    description="Part of the display or company name, in any case, at most 200 characters; omitted: every "
+                "customer.")]
 
 
 @strawberry.type

@@ -369,3 +369,17 @@ async def test_an_id_out_of_range_answers_as_a_missing_one_does(business, mailbo
             assert [(e["message"], e["extensions"]) for e in beyond] == \
                 [(e["message"], e["extensions"]) for e in missing], (query[:40], type_name, pk)
         assert missing[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_customer_search_is_bounded_and_literal(business):
+    """Fuzz finding F3: a search beyond any name is BAD_USER_INPUT (SQLite refused the LIKE pattern: a 500)."""
+    await business.customer("Acme 100% Corp")
+    await business.customer("Globex")
+    search = "query($s: String) { customers(search: $s) { totalCount } }"
+
+    found = await errors(business.staff, search, s="x" * 100_000)
+
+    assert codes_and_fields(found) == [("BAD_USER_INPUT", "search")]
+    assert (await business.staff.data(search, s="0%"))["customers"]["totalCount"] == 1
+    assert (await business.staff.data(search, s="%"))["customers"]["totalCount"] == 1
+    assert (await business.staff.data(search, s="_"))["customers"]["totalCount"] == 0

@@ -292,7 +292,7 @@ async def test_sigterm_finishes_requests_in_flight_and_closes_websockets_with_10
                 "invoiceIds": [invoice_id], "idempotencyKey": uuid.uuid4().hex,
                 "paymentMethod": {"gatewayToken": "tok_visa"}}}}).encode()
             paying = asyncio.create_task(trickled_request(server.port, payment, signed_in, go_on))
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(1)  # both requests accepted, their bodies half sent
             os.killpg(server.process.pid, 15)
             close_code = await owner.close_code()
         await asyncio.sleep(0.5)

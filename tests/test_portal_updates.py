@@ -171,6 +171,24 @@ async def test_a_resumed_subscription_gets_exactly_what_it_missed_then_live_ones
     assert live["comment"]["body"] == "Live"
 
 
+async def test_a_sent_estimate_changed_arrives_and_a_refused_action_records_nothing(ws_url, app, business, scene):
+    customer_id, portal = scene["customer"]["id"], scene["portal"]
+    paid = await business.invoice(customer_id, LINES)
+    await business.staff.data(RECORD_PAYMENT, input={"invoiceId": paid["id"], "amount": "10.00"})
+    async with UpdateClient.connected(ws_url, portal.token) as contact:
+        before = await cursor_now(app, customer_id)
+        await contact.subscribe(after=before)
+        assert await business.staff.error_code(VOID_INVOICE, id=paid["id"]) == "CONFLICT"  # it has a payment
+        assert await cursor_now(app, customer_id) == before
+        await business.staff.data(UPDATE_ESTIMATE, id=scene["estimate"]["id"],
+                                  input={"customerId": customer_id, "lineItems": LINES})
+        changed = await contact.next_event()
+        assert await contact.nothing_more()
+
+    assert (changed["kind"], changed["subject"]["id"]) == ("DOCUMENT_CHANGED", scene["estimate"]["id"])
+    assert changed["summary"] == f"Estimate {scene['estimate']['number']} was changed"
+
+
 async def test_staff_may_not_subscribe_and_foreign_cursors_are_refused(ws_url, app, business, scene, mailbox):
     other = await business.customer("Other Inc")
     async with UpdateClient.connected(ws_url, business.staff.token) as owner:

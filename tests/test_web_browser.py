@@ -109,8 +109,9 @@ async def server(tmp_path_factory):
     try:
         await asyncio.to_thread(upgrade, url)
         await seed_demo(Settings(database_url=url, mail_dir=str(mail), base_url=base))
-        process = PagesServer({"PORTAL_DATABASE_URL": url, "PORTAL_MAIL_DIR": str(mail), "PORTAL_BASE_URL": base},
-                              folder, port)
+        environment = {"PORTAL_DATABASE_URL": url, "PORTAL_MAIL_DIR": str(mail), "PORTAL_BASE_URL": base,
+                       "PORTAL_GRAPHIQL": "true"}  # on by default only with the embedded database
+        process = PagesServer(environment, folder, port)
         process.mail = mail
         try:
             await process.ready()
@@ -259,7 +260,7 @@ async def test_a_customer_and_the_owner_live(server, browser, story):
         await expect(page.get_by_role("heading", name="Welcome, Erin")).to_be_visible()
         await customer.check("customer-dashboard")
 
-        await page.get_by_role("link", name="Invoices", exact=True).click()
+        await page.get_by_role("navigation", name="Portal").get_by_role("link", name="Invoices").click()
         await expect(page.get_by_role("link", name=paid["number"])).to_be_visible()
         await customer.check("customer-invoices")
 
@@ -348,3 +349,77 @@ async def test_a_customer_and_the_owner_live(server, browser, story):
     finally:
         await owner_context.close()
         await customer_context.close()
+
+
+NEW_ESTIMATE = """mutation($customer: ID!, $name: String!) { createEstimate(send: true, input: {customerId: $customer,
+  lineItems: [{name: $name, quantity: "1", rate: "900.00"}]}) { id number } }"""
+HIDDEN_NOTE = """mutation($id: ID!) { addComment(subjectId: $id, body: "Internal: chase them next week",
+  visibleInPortal: false) { id } }"""
+VOID = "mutation($id: ID!) { voidInvoice(id: $id) { status } }"
+RECORD = """mutation($id: ID!) { recordPayment(input: {invoiceId: $id, amount: "100.00", reference: "Wire 88"}) {
+  number } }"""
+
+
+async def test_estimates_forwarding_and_what_the_owner_does_shows_live(server, browser, story):
+    from playwright.async_api import expect
+
+    owner, base = story["owner"], f"/portal/{PORTAL_NAME}"
+    acme = (await graphql(server, ACME, owner))["customers"]["edges"][0]["node"]["id"]
+    accepted = (await graphql(server, NEW_ESTIMATE, owner, customer=acme, name="Brand refresh"))["createEstimate"]
+    declined = (await graphql(server, NEW_ESTIMATE, owner, customer=acme, name="Photo shoot"))["createEstimate"]
+    invoice = (await graphql(server, NEW_INVOICE, owner, customer=acme, name="Extra pages"))["createInvoice"]
+    voided = (await graphql(server, NEW_INVOICE, owner, customer=acme, name="Duplicate"))["createInvoice"]
+    context = await browser.new_context()
+    try:
+        customer = await Watched.new(context, server)
+        page = await customer.open(f"{base}/")
+        await page.get_by_label("Email").fill("alice@acme.example.com")
+        await page.get_by_label("Password").fill("demo-password")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Welcome, Alice")).to_be_visible()
+
+        await page.get_by_role("navigation", name="Portal").get_by_role("link", name="Estimates").click()
+        await page.get_by_role("link", name=accepted["number"]).click()
+        await page.get_by_role("button", name="Accept estimate").click()
+        await expect(page.get_by_test_id("facts")).to_contain_text("Accepted")
+        await customer.check("customer-estimate-accepted")
+
+        await customer.open(f"{base}/documents/{declined['id']}")
+        await page.get_by_text("Decline…").click()
+        await page.get_by_label("Reason for declining (optional)").fill("Over our budget this quarter.")
+        await page.get_by_role("button", name="Decline estimate").click()
+        await expect(page.get_by_test_id("facts")).to_contain_text("Declined")
+        await expect(page.get_by_test_id("facts")).to_contain_text("Over our budget this quarter.")
+
+        # Forwarding the invoice to a colleague.
+        await customer.open(f"{base}/documents/{invoice['id']}")
+        await page.get_by_text("Forward to a colleague").click()
+        await page.get_by_label("Their email").fill("frank@acme.example.com")
+        await page.get_by_label("Their name (optional)").fill("Frank Fisher")
+        await page.get_by_role("button", name="Forward").click()
+        await expect(page.get_by_text("Sent to frank@acme.example.com.")).to_be_visible()
+
+        # While a page is open the owner records a payment, writes a hidden note, voids an invoice:
+        # the payment and the void show without a reload, the hidden note never.
+        await page.evaluate("window.__sameDocument = true")
+        await graphql(server, RECORD, owner, id=invoice["id"])
+        await expect(page.get_by_test_id("facts")).to_contain_text("Partially paid")
+        await page.get_by_role("navigation", name="Portal").get_by_role("link", name="Invoices").click()
+        await page.get_by_role("link", name=voided["number"]).click()
+        await expect(page.get_by_role("heading", name=f"Invoice {voided['number']}")).to_be_visible()
+        await graphql(server, HIDDEN_NOTE, owner, id=voided["id"])
+        await graphql(server, VOID, owner, id=voided["id"])
+        await expect(page.get_by_test_id("facts")).to_contain_text("Void")
+        await expect(page.get_by_text("Internal: chase them next week")).to_have_count(0)
+        assert await page.evaluate("window.__sameDocument") is True
+        await customer.check("customer-document-void")
+
+        # GraphiQL at GET /graphql, all of it served by the portal under its own CSP.
+        ide = await Watched.new(context, server)
+        await ide.open("/graphql")
+        await expect(ide.page.locator(".graphiql-container")).to_be_visible()
+        await ide.page.wait_for_load_state("networkidle")
+        await ide.page.screenshot(path=str(ARTIFACTS / "graphiql.png"))
+        assert ide.problems == []
+    finally:
+        await context.close()

@@ -23,6 +23,7 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
   const comments = h("div", {});
   const liveNote = h("p", { class: "muted small", role: "status", "aria-live": "polite" });
   let current: DocumentData | null = null;
+  let actionsFor = ""; // what the buttons were drawn for: redrawn only when it changes, keeping what is typed
 
   const load = async () => {
     const { node } = await c.api.request<{ node: DocumentData | null }>(DOCUMENT, { id });
@@ -31,7 +32,11 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
     c.setTitle(documentTitle(node));
     heading.textContent = documentTitle(node);
     replace(summary, facts(node));
-    replace(actions, ...documentActions(c, node, refresh));
+    const state = `${statusOf(node)} ${node.balanceDue ?? ""}`;
+    if (state !== actionsFor) {
+      actionsFor = state;
+      replace(actions, ...documentActions(c, node, refresh));
+    }
     replace(body, lines(node), payments(node));
     replace(comments, commentList(node.comments));
   };
