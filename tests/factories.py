@@ -103,3 +103,26 @@ async def new_business(settings, gql, portal_name: str, owner_email: str) -> Bus
     data = await gql.data(STAFF_LOGIN, email=owner_email, password=OWNER_PASSWORD)
     return Business(portal_name=portal_name, owner_email=owner_email, organization_id=organization_id,
                     staff=gql.as_(data["staffLogin"]["token"]))
+
+
+WEBHOOK_INPUT = {"url": "https://hooks.example.com/portal", "kinds": ["REVIEW_SUBMITTED"]}
+
+
+async def webhook_with_a_settled_delivery(app, business: Business, portal) -> dict[str, str]:
+    """An endpoint with one delivery, tried already and given up at once (no retries): nothing is due later,
+    so no attempt writes while a test compares the database before and after."""
+    create = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }"
+    endpoint = (await business.staff.data(create, i=WEBHOOK_INPUT))["createWebhookEndpoint"]["endpoint"]["id"]
+    services = app.state.services
+    retries = services.settings.webhook_retry_seconds
+    services.settings.webhook_retry_seconds = []
+    try:
+        await portal.data("mutation { submitReview(rating: 4) { id } }")
+        await services.webhook_sender.drain()
+    finally:
+        services.settings.webhook_retry_seconds = retries
+    deliveries = ("query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries { edges { node { id status "
+                  "} } } } } }")
+    [edge] = (await business.staff.data(deliveries, id=endpoint))["node"]["deliveries"]["edges"]
+    assert edge["node"]["status"] != "PENDING"
+    return {"webhook_endpoint": endpoint, "webhook_delivery": edge["node"]["id"]}

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 from conftest import GraphQLClient, Mailbox, unique
-from factories import CONTACT_PASSWORD, ENABLE_PORTAL, OWNER_PASSWORD, Business, invite_token, new_business
+from factories import (
+    CONTACT_PASSWORD,
+    ENABLE_PORTAL,
+    OWNER_PASSWORD,
+    WEBHOOK_INPUT,
+    Business,
+    invite_token,
+    new_business,
+    webhook_with_a_settled_delivery,
+)
 from helpers import contents, quiet, row_counts
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -324,30 +333,7 @@ async def one_of_each(settings, app, client) -> OneOfEach:
         accepted_estimate=accepted["id"],
         saved_method=(await portal.data(SAVED_METHODS))["savedPaymentMethods"][0]["id"],
         project=project, task=(await business.staff.data(TASK, p=project))["addProjectTask"]["id"],
-        **await _webhook_with_a_settled_delivery(app, business, portal))
-
-
-WEBHOOK_INPUT = {"url": "https://hooks.example.com/portal", "kinds": ["REVIEW_SUBMITTED"]}
-
-
-async def _webhook_with_a_settled_delivery(app, business: Business, portal: GraphQLClient) -> dict[str, str]:
-    """An endpoint with one delivery, tried already and given up at once (no retries): nothing is due later,
-    so no attempt writes while a test compares the database before and after."""
-    create = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }"
-    endpoint = (await business.staff.data(create, i=WEBHOOK_INPUT))["createWebhookEndpoint"]["endpoint"]["id"]
-    services = app.state.services
-    retries = services.settings.webhook_retry_seconds
-    services.settings.webhook_retry_seconds = []
-    try:
-        await portal.data("mutation { submitReview(rating: 4) { id } }")
-        await services.webhook_sender.drain()
-    finally:
-        services.settings.webhook_retry_seconds = retries
-    deliveries = ("query($id: ID!) { node(id: $id) { ... on WebhookEndpoint { deliveries { edges { node { id status "
-                  "} } } } } }")
-    [edge] = (await business.staff.data(deliveries, id=endpoint))["node"]["deliveries"]["edges"]
-    assert edge["node"]["status"] != "PENDING"
-    return {"webhook_endpoint": endpoint, "webhook_delivery": edge["node"]["id"]}
+        **await webhook_with_a_settled_delivery(app, business, portal))
 
 
 async def test_the_contents_cover_every_table_of_the_database(app):

@@ -5,6 +5,7 @@ import uuid
 import pytest
 import strawberry
 from conftest import StatementCounter
+from factories import webhook_with_a_settled_delivery
 from graphql import build_schema
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ SAVED = "{ savedPaymentMethods { id } }"
 HIDE_PROJECTS = "mutation { updatePortalSettings(input: {showProjectsAndTimesheets: false}) { portalName } }"
 
 HIDDEN_FROM_THE_OWNER = {"SavedPaymentMethod"}  # a contact person's cards are theirs alone
-HIDDEN_FROM_CONTACTS = {"StaffUser", "ActivityEvent"}
+HIDDEN_FROM_CONTACTS = {"StaffUser", "ActivityEvent", "WebhookEndpoint", "WebhookDelivery"}
 PROJECT_MATTERS = ("Project", "ProjectTask", "TimeEntry", "ProjectComment", "ProjectUpdate")
 
 
@@ -93,6 +94,8 @@ async def every_node(app, business, mailbox) -> dict:
         "ActivityEvent": (await business.staff.data(LATEST_EVENT))["activity"]["edges"][0]["node"]["id"],
         "ProjectUpdate": await latest_portal_update(app, customer["id"]),  # the project comment's
     }
+    webhook = await webhook_with_a_settled_delivery(app, business, portal)
+    ids |= {"WebhookEndpoint": webhook["webhook_endpoint"], "WebhookDelivery": webhook["webhook_delivery"]}
     return {"ids": ids, "portal": portal, "customer": customer}
 
 
