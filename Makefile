@@ -31,13 +31,14 @@ $(WEB_STAMP): web/node_modules/.installed $(WEB_SOURCES)
 
 web: $(WEB_STAMP)
 
-demo: $(STAMP) web
+# Without npm the API still serves; the pages then answer 503 saying how to build them.
+demo: $(STAMP) $(if $(shell command -v npm),web)
 	$(BIN)/portal demo
 
-serve: $(STAMP) web
+serve: $(STAMP) $(if $(shell command -v npm),web)
 	$(BIN)/portal serve
 
-test: check web $(if $(shell command -v npm),$(NODE_STAMP))
+test: check $(if $(shell command -v npm),web $(NODE_STAMP))
 	$(BIN)/python -m pytest -q
 
 # The shape of the code: lint, imports pointing one way (import-linter), types (mypy).

@@ -234,7 +234,16 @@ async def pay(portal: GraphQLClient, invoice_id: str, token: str = "tok_visa") -
     return paid["payInvoices"]["payment"]["id"]
 
 
-async def customer_objects(business: Business, mailbox: Mailbox, name: str) -> CustomerObjects:
+async def portal_updates(app, customer_id: str) -> set[str]:
+    """The ids of the customer's latest portal updates (delivered over the WebSocket only), read from the database."""
+    _, pk = from_global_id(customer_id)
+    async with app.state.services.session_factory() as session:
+        rows = await session.execute(
+            text("SELECT id FROM customer_updates WHERE customer_id = :pk ORDER BY id DESC LIMIT 3"), {"pk": pk})
+        return {to_global_id("PortalUpdate", row[0]) for row in rows}
+
+
+async def customer_objects(app, business: Business, mailbox: Mailbox, name: str) -> CustomerObjects:
     """A customer with one of each thing, and its contact person signed in."""
     customer = (await business.customer(f"{name} Ltd"))["id"]
     unpaid, paid = (await business.invoice(customer))["id"], (await business.invoice(customer))["id"]
@@ -254,7 +263,7 @@ async def customer_objects(business: Business, mailbox: Mailbox, name: str) -> C
         portal=portal, email=contact["email"], customer=customer, unpaid_invoice=unpaid,
         draft_estimate=draft_estimate, saved_method=saved,
         seen_by_contact={customer, contact["id"], unpaid, paid, estimate, payment, saved, comment, project, task,
-                         entry, project_comment, review},
+                         entry, project_comment, review, *await portal_updates(app, customer)},
         hidden_from_contact={draft, draft_estimate})
 
 
@@ -297,7 +306,7 @@ async def organization_to_delete(settings, app, gql: GraphQLClient, mailbox: Mai
     name = unique("gone")
     business = await new_business(settings, gql, name, f"owner@{name}.example.com")
     endpoint = await open_webhook(business)
-    objects = await customer_objects(business, mailbox, "gone")
+    objects = await customer_objects(app, business, mailbox, "gone")
     ids = (objects.seen_by_contact | objects.hidden_from_contact | await organization_ids(business)
            | await closed_webhook(app, business, endpoint))
     return business.organization_id, sorted(ids)
@@ -309,7 +318,7 @@ async def organization_world(settings, app, gql: GraphQLClient, mailbox: Mailbox
     name = unique(f"iso{letter.lower()}")
     business = await new_business(settings, gql, name, f"owner@{name}.example.com")
     endpoint = await open_webhook(business)
-    customers = [await customer_objects(business, mailbox, f"c{number}") for number in (1, 2)]
+    customers = [await customer_objects(app, business, mailbox, f"c{number}") for number in (1, 2)]
     # a saved method the first contact person will remove: deleted, though of their own
     second_invoice = (await business.invoice(customers[0].customer))["id"]
     await pay(customers[0].portal, second_invoice, "tok_mastercard")

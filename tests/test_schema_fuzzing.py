@@ -4,10 +4,12 @@ with every error masked: each carries an `extensions.code` the contract lists, n
 (that means something unexpected happened), and no answer shows a stack trace.
 
 Scalars come from strategies of ours, so that documents pass validation and reach the resolvers: ids of the
-scenario (own and another organization's) and malformed ones, decimal and date strings, right and wrong.
-An operation that may end the fuzzer's own session (logout, changePassword, disabling access) — or any answer
-UNAUTHENTICATED — is followed by a fresh sign-in. Each role signs in from its own loopback address, so that the
-fuzzer's failed sign-ins count against no one else (the throttle counts per client address).
+scenario (own and another organization's) and malformed ones, decimal and date strings, right and wrong; a third
+of the documents pass their arguments as variables, some of them JSON of another type or texts too long for a
+document. After an operation that may end the fuzzer's own session (logout, changePassword, disabling access) —
+or any answer UNAUTHENTICATED — the session is checked, and the role signs in afresh if it ended. Each role
+signs in from its own loopback address, so that the fuzzer's failed sign-ins count against no one else (the
+throttle counts per client address).
 
 Every problem is collected (not raised at once, so the run keeps its budget and reports them all), then listed.
 """
@@ -370,6 +372,6 @@ def test_generated_operations_answer_without_server_errors_and_masked(role, fuzz
         count_try(f"fuzzing operations as {role}", fuzzing.backend, fuzz_role.operations - before)
         count_try(f"fuzzing operations as {role}, answered with data", fuzzing.backend,
                   fuzz_role.with_data - before_with_data)
-        count_try(f"fuzzing sign-ins as {role} (a fresh session after one ended)", fuzzing.backend,
+        count_try(f"fuzzing sign-ins as {role} (the first, then after a session ended)", fuzzing.backend,
                   fuzz_role.sign_ins - before_sign_ins)
     assert report(fuzzing, role) == "", f"{role}: unmasked errors or server errors:\n{report(fuzzing, role)}"

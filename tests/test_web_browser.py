@@ -35,6 +35,10 @@ POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@
 BACKENDS = os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "Harbour-lights-7-violet"
 
+LOGIN = """mutation($portal: String!, $email: String!, $password: String!) {
+  login(portalName: $portal, email: $email, password: $password) { token } }"""
+COMMENT = "mutation($id: ID!, $body: String!) { addComment(subjectId: $id, body: $body) { id } }"
+SINCE = "query($after: String) { activity(after: $after, first: 100) { edges { cursor } } }"
 STAFF_LOGIN = "mutation($e: String!, $p: String!) { staffLogin(email: $e, password: $p) { token } }"
 ACME = '{ customers(search: "Acme") { edges { node { id displayName } } } }'
 ADD_CONTACT = """mutation($customer: ID!) { addContactPerson(customerId: $customer,
@@ -42,9 +46,6 @@ ADD_CONTACT = """mutation($customer: ID!) { addContactPerson(customerId: $custom
 ENABLE = "mutation($ids: [ID!]!) { enablePortalAccess(contactPersonIds: $ids) { id portalAccess } }"
 NEW_INVOICE = """mutation($customer: ID!, $name: String!) { createInvoice(send: true, input: {customerId: $customer,
   lineItems: [{name: $name, quantity: "2", rate: "120.00", taxPercent: "10"}]}) { id number } }"""
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def chromium_or_skip() -> None:
     if Path(CHROMIUM).exists():
@@ -262,6 +263,11 @@ async def test_a_customer_and_the_owner_live(server, browser, story):
 
         await page.get_by_role("navigation", name="Portal").get_by_role("link", name="Invoices").click()
         await expect(page.get_by_role("link", name=paid["number"])).to_be_visible()
+        await expect(page.get_by_role("button", name="Show more")).to_be_hidden()  # all fit on one page
+        await page.get_by_label("Status").select_option(label="Paid")
+        await expect(page.get_by_role("link", name=paid["number"])).to_have_count(0)
+        await page.get_by_label("Status").select_option(label="Outstanding")
+        await expect(page.get_by_role("link", name=paid["number"])).to_be_visible()
         await customer.check("customer-invoices")
 
         # Opens the invoice: the owner's feed shows VIEWED within a second.
@@ -324,13 +330,19 @@ async def test_a_customer_and_the_owner_live(server, browser, story):
         await page.get_by_label("Your comment").fill("While you were away")
         await page.get_by_role("button", name="Add comment").click()
         await expect(page.locator("#comments-list")).to_contain_text("While you were away")
+        erin = (await graphql(server, LOGIN, portal=PORTAL_NAME, email="erin@acme.example.com",
+                              password=PASSWORD))["login"]["token"]
+        for number in range(60):  # more than the latest page the feed opens with
+            await graphql(server, COMMENT, erin, id=declined["id"], body=f"Away note {number}")
         feed = (await Watched.new(owner_context, server)).page
         await feed.goto(f"{server.base}/owner/")
         await expect(feed.locator(".event-commented", has_text="While you were away")).to_have_count(1)
+        await expect(feed.locator(".event-commented", has_text="Away note")).to_have_count(60)
         after = await feed_cursors(feed)
         assert len(after) == len(set(after))
-        assert set(before[:40]) <= set(after), "the latest events from before the reload are still shown"
-        assert set(after) - set(before), "the event made while the page was closed is shown"
+        since = (await graphql(server, SINCE, story["owner"], after=before[0]))["activity"]
+        missed = {edge["cursor"] for edge in since["edges"]}
+        assert len(missed) >= 62 and missed <= set(after), "every event since the page was closed is shown"
 
         # The other main pages.
         for path, heading, name in [("/estimates", "Estimates", "customer-estimates"),
@@ -342,6 +354,10 @@ async def test_a_customer_and_the_owner_live(server, browser, story):
             await customer.open(f"{base}{path}")
             await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
             await customer.check(name)
+        await customer.open(f"{base}/projects")
+        await page.get_by_role("link", name="Website relaunch").click()
+        await expect(page.get_by_role("heading", name="Timesheets")).to_be_visible()
+        await customer.check("customer-project")
         await page.set_viewport_size({"width": 360, "height": 740})
         await customer.open(f"{base}/documents/{paid['id']}")
         await expect(page.get_by_role("heading", name=f"Invoice {paid['number']}")).to_be_visible()
@@ -414,6 +430,43 @@ async def test_estimates_forwarding_and_what_the_owner_does_shows_live(server, b
         assert await page.evaluate("window.__sameDocument") is True
         await customer.check("customer-document-void")
 
+        # Paying the rest with a card saved for later, then another invoice with the saved card.
+        await customer.open(f"{base}/pay?invoice={invoice['id']}")
+        await page.get_by_label("Name on card").fill("Alice Anders")
+        await page.get_by_label("Card number").fill("4242424242424242")
+        await page.get_by_label("CVC").fill("321")
+        await page.get_by_label("Save this card for later").check()
+        await page.get_by_role("button", name="Pay", exact=True).click()
+        await expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        await customer.open(f"{base}/account")
+        await expect(page.get_by_text("Visa ending 4242")).to_be_visible()
+        again = (await graphql(server, NEW_INVOICE, owner, customer=acme, name="Second audit"))["createInvoice"]
+        await customer.open(f"{base}/pay?invoice={again['id']}")
+        await page.get_by_label("Visa ending 4242").check()
+        await expect(page.get_by_label("Card number")).to_be_hidden()
+        await page.get_by_role("button", name="Pay", exact=True).click()
+        await expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+
+        # PDFs are fetched with the bearer token and opened from blob: URLs.
+        for path, button in [(f"/documents/{voided['id']}", "Download PDF"), ("/statement", "Download statement PDF")]:
+            await customer.open(f"{base}{path}")
+            async with page.expect_popup() as opened:
+                await page.get_by_role("button", name=button).click()
+            pdf = await opened.value
+            await pdf.wait_for_url(re.compile(r"^blob:"))
+            await pdf.close()
+
+        # My account and a review.
+        await customer.open(f"{base}/account")
+        await page.get_by_label("Mobile").fill("+1 555 0199")
+        await page.get_by_role("button", name="Save my details").click()
+        await expect(page.get_by_text("Your details are saved.")).to_be_visible()
+        await page.get_by_role("link", name="Rate and review us").click()
+        await page.get_by_label("5 of 5").check()
+        await page.get_by_label("Your review (optional)").fill("Quick and friendly.")
+        await page.get_by_role("button", name="Submit review").click()
+        await expect(page.get_by_text("Your review was sent to Northwind Studio.")).to_be_visible()
+
         # GraphiQL at GET /graphql, all of it served by the portal under its own CSP.
         ide = await Watched.new(context, server)
         await ide.open("/graphql")
@@ -421,5 +474,37 @@ async def test_estimates_forwarding_and_what_the_owner_does_shows_live(server, b
         await ide.page.wait_for_load_state("networkidle")
         await ide.page.screenshot(path=str(ARTIFACTS / "graphiql.png"))
         assert ide.problems == []
+    finally:
+        await context.close()
+
+
+async def test_the_owner_feed_resumes_after_the_server_restarts(server, browser, story):
+    from playwright.async_api import expect
+
+    alice = (await graphql(server, LOGIN, portal=PORTAL_NAME, email="alice@acme.example.com",
+                           password="demo-password"))["login"]["token"]
+    context = await browser.new_context()
+    try:
+        owner = await Watched.new(context, server)
+        feed = await owner.open("/owner/")
+        await feed.get_by_label("Email").fill(OWNER_EMAIL)
+        await feed.get_by_label("Password").fill(OWNER_PASSWORD)
+        await feed.get_by_role("button", name="Sign in").click()
+        await expect(feed.get_by_text("Live: new events appear")).to_be_visible()
+
+        await server.stop()
+        await expect(feed.get_by_text("Reconnecting")).to_be_visible()
+        server.start()
+        await server.ready()
+        # Made before the page is back on the WebSocket: it comes with the replay from `after`.
+        await graphql(server, COMMENT, alice, id=story["paid"]["id"], body="Made while you reconnected")
+        await graphql(server, COMMENT, alice, id=story["paid"]["id"], body="And one more")
+
+        await expect(feed.get_by_text("Live: new events appear")).to_be_visible(timeout=20_000)
+        await expect(feed.locator(".event-commented", has_text="Made while you reconnected")).to_have_count(1)
+        await expect(feed.locator(".event-commented", has_text="And one more")).to_have_count(1)
+        cursors = await feed_cursors(feed)
+        assert len(cursors) == len(set(cursors))
+        assert owner.problems == []
     finally:
         await context.close()

@@ -195,8 +195,8 @@ function signInPage(root: HTMLElement, api: Api, portalName: string, business: N
 function acceptInvitePage(root: HTMLElement, api: Api, businessName: string, base: string, setTitle: (t: string) => void): void {
   setTitle("Accept your invitation");
   const token = new URLSearchParams(location.search).get("token") ?? "";
-  const password = h("input", { type: "password", name: "new-password", autocomplete: "new-password", required: true, minlength: 8 });
-  const again = h("input", { type: "password", name: "confirm-password", autocomplete: "new-password", required: true, minlength: 8 });
+  const password = h("input", { type: "password", name: "new-password", autocomplete: "new-password", required: true, minlength: 10 });
+  const again = h("input", { type: "password", name: "confirm-password", autocomplete: "new-password", required: true, minlength: 10 });
   const status = statusLine();
   const form = h(
     "form",

@@ -214,7 +214,7 @@ export async function accountPage(c: Customer, main: HTMLElement): Promise<void>
   );
 
   const current = h("input", { type: "password", name: "current-password", autocomplete: "current-password", required: true });
-  const next = h("input", { type: "password", name: "new-password", autocomplete: "new-password", required: true });
+  const next = h("input", { type: "password", name: "new-password", autocomplete: "new-password", required: true, minlength: 10 });
   const pwStatus = statusLine();
   const pwForm = h("form", { class: "stack card", "aria-labelledby": "pw-h" }, h("h2", { id: "pw-h" }, "Password"), field("Current password", current), field("New password", next), h("button", { type: "submit", class: "primary" }, "Change password"), pwStatus);
   onSubmit(pwForm, pwStatus, async () => {

@@ -105,7 +105,7 @@ async function feed(api: Api, main: HTMLElement, organizationId: string, setTitl
   const problem = statusLine();
   const drawCounts = () =>
     replace(countList, Object.entries(COUNTED).map(([kind, label]) => h("div", { class: "count" }, h("dt", {}, `${label} today`), h("dd", { "data-kind": kind }, String(counts[kind])))));
-  const add = (event: Event, live: boolean) => {
+  const add = (event: Event, live: boolean, older = false) => {
     if (seen.has(event.cursor)) return;
     seen.add(event.cursor);
     if (live && event.kind in counts && today(event.occurredAt)) counts[event.kind]! += 1;
@@ -118,6 +118,10 @@ async function feed(api: Api, main: HTMLElement, organizationId: string, setTitl
       event.comment ? h("blockquote", {}, event.comment.body) : null,
       h("p", { class: "muted small" }, h("time", { datetime: event.occurredAt }, moment(event.occurredAt))),
     );
+    if (older) {
+      list.append(item); // below what is shown: an older event
+      return;
+    }
     list.prepend(item); // newest first
     localStorage.setItem(cursorKey, event.cursor);
     drawCounts();
@@ -126,11 +130,15 @@ async function feed(api: Api, main: HTMLElement, organizationId: string, setTitl
   replace(main, h("h1", {}, "Portal activity"), h("section", { "aria-labelledby": "today-h" }, h("h2", { id: "today-h" }, "Today"), countList), h("section", { "aria-labelledby": "feed-h" }, h("h2", { id: "feed-h" }, "Latest events"), connection, problem, list));
   drawCounts();
 
-  type Page = { edges: { node: Event }[]; pageInfo: { hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null } };
-  let after: string | null = localStorage.getItem(cursorKey);
+  type Page = { edges: { node: Event }[]; pageInfo: { hasPreviousPage: boolean; hasNextPage?: boolean; startCursor: string | null; endCursor: string | null } };
+  const lastSeen = localStorage.getItem(cursorKey);
+  let after: string | null = lastSeen;
   try {
     const { activity } = await api.request<{ activity: Page }>(`query Latest { activity(last: 50) { edges { node { ${EVENT_FIELDS} } } pageInfo { hasPreviousPage startCursor endCursor } } }`);
     for (const { node } of activity.edges) add(node, false);
+    if (activity.edges.at(-1)) localStorage.setItem(cursorKey, activity.edges.at(-1)!.node.cursor);
+    // Back after a while: what happened since the last event this browser showed, when more than the latest page.
+    if (lastSeen && activity.edges.length && !seen.has(lastSeen)) await showMissed(lastSeen);
     after = activity.pageInfo.endCursor ?? activity.edges.at(-1)?.node.cursor ?? after;
     // Today's counts, from the activity query: this page, then back through older pages while they are today's.
     let page = activity;
@@ -144,6 +152,22 @@ async function feed(api: Api, main: HTMLElement, organizationId: string, setTitl
     if (!activity.edges.length) list.replaceWith(h("div", {}, h("p", { class: "muted", id: "empty-feed" }, "No activity yet. Events appear here as they happen."), list));
   } catch (error) {
     problem.say(explain(error), "error");
+  }
+
+  async function showMissed(since: string): Promise<void> {
+    const missed: Event[] = [];
+    let from: string | null = since;
+    for (let pages = 0; from && pages < 10; pages += 1) {
+      const { activity }: { activity: Page } = await api.request<{ activity: Page }>(
+        `query Since($after: String) { activity(after: $after, first: 100) { edges { node { ${EVENT_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+        { after: from },
+      );
+      const fresh = activity.edges.map((edge) => edge.node).filter((event) => !seen.has(event.cursor));
+      missed.push(...fresh);
+      if (fresh.length < activity.edges.length || !activity.pageInfo.hasNextPage) break;
+      from = activity.pageInfo.endCursor;
+    }
+    for (const event of missed.reverse()) add(event, false, true);
   }
 
   let client: Client | null = null;
