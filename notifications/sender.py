@@ -29,6 +29,7 @@ from portal.models.columns import utcnow
 from portal.models.outbox import FAILED_FOR_GOOD, OutboxEmail
 from portal.models.rows import saved_id
 from portal.notifications.delivery import Delivery, UnbuildableEmail, build_message
+from portal.ops.outage import PassFailures, log_failure
 
 logger = logging.getLogger("portal.mail")
 MAX_BACKOFF_SECONDS = 30.0
@@ -70,12 +71,15 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
+        failures = PassFailures(logger, "outbox pass failed")
         while True:
             try:
                 while await self.send_due() == BATCH:
                     pass
             except Exception:  # a database hiccup must not stop the sender for good
-                logger.exception("outbox pass failed")
+                failures.failed()
+            else:
+                failures.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
@@ -105,7 +109,7 @@ class OutboxSender:
                                       .execution_options(synchronize_session=False))
                 await session.commit()
         except Exception:  # the lease runs out in the end: they are late, not lost
-            logger.exception("could not release %d claimed emails", len(emails))
+            log_failure(logger, "could not release %d claimed emails", len(emails))
 
     async def _claim_due(self) -> list[OutboxEmail]:
         now = utcnow()

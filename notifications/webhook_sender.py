@@ -39,6 +39,7 @@ from portal.notifications.emails import notify_webhook_endpoint_disabled
 from portal.notifications.webhook_signing import webhook_headers
 from portal.notifications.webhook_targets import IPAddress, Target, UnsafeTarget, checked_target
 from portal.ops.metrics import webhook_attempted
+from portal.ops.outage import PassFailures, log_failure
 
 logger = logging.getLogger("portal.webhooks")
 TIMEOUT_SECONDS = 10.0  # a 2xx answer within this is success (OPERATIONS.md)
@@ -164,12 +165,15 @@ class WebhookSender:
         self._wake.set()
 
     async def run(self) -> None:
+        failures = PassFailures(logger, "webhook pass failed")
         try:
             while True:
                 try:
                     await self.start_due()
                 except Exception:  # a database hiccup must not stop the sender for good
-                    logger.exception("webhook pass failed")
+                    failures.failed()
+                else:
+                    failures.succeeded()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._pause())
                 self._wake.clear()
@@ -288,7 +292,7 @@ class WebhookSender:
         try:
             await asyncio.shield(self._record(job, outcome))
         except Exception:  # the claim runs out and the delivery is tried again: late, not lost
-            logger.exception("could not record webhook attempt %s", job.delivery_id)
+            log_failure(logger, "could not record webhook attempt %s", job.delivery_id)
 
     async def _record(self, job: Job, outcome: Outcome) -> None:
         now = utcnow()
@@ -349,7 +353,7 @@ class WebhookSender:
                     .values(claimed_until=None).execution_options(synchronize_session=False))
                 await session.commit()
         except Exception:  # the claims run out in the end: late, not lost
-            logger.exception("could not release %d claimed webhook deliveries", len(ids))
+            log_failure(logger, "could not release %d claimed webhook deliveries", len(ids))
 
     async def _stop_attempts(self) -> None:
         attempts = list(self._attempts)

@@ -1,10 +1,12 @@
 """Whether an error says the database could not be reached (restarting, failing over), and logging it so.
 
 Such errors are expected during an outage, every request and every background pass meets them: one
-warning line each, without a traceback, keeps the log readable; anything else keeps its traceback.
+warning line each, without a traceback, keeps the log readable; anything else keeps its traceback. A loop
+that runs every second (the mail and webhook senders) logs an outage once, and its end (`PassFailures`).
 """
 import logging
 import sys
+import time
 
 from sqlalchemy.exc import DBAPIError
 
@@ -35,3 +37,33 @@ def log_failure(logger: logging.Logger, message: str, *arguments: object) -> Non
         logger.warning(message + " (the database is unreachable: %s)", *arguments, type(error).__name__)
     else:
         logger.exception(message, *arguments)
+
+
+class PassFailures:
+    """How a background loop (a sender's pass each second, in every worker) logs its failures.
+
+    While the database is unreachable every pass fails alike: the first failure is one warning line, the
+    rest are not logged, and the first pass that works again says so in one line. Any other error keeps its
+    traceback, every time.
+    """
+
+    def __init__(self, logger: logging.Logger, message: str) -> None:
+        self.logger, self.message = logger, message
+        self._unreachable_since: float | None = None
+
+    def failed(self) -> None:
+        """Log the exception being handled, as the class says."""
+        error = sys.exc_info()[1]
+        if error is None or not database_unreachable(error):
+            self.logger.exception(self.message)
+        elif self._unreachable_since is None:
+            self._unreachable_since = time.monotonic()
+            self.logger.warning("%s (the database is unreachable: %s); quiet until it is back", self.message,
+                                type(error).__name__)
+
+    def succeeded(self) -> None:
+        """A pass went through: if the database was unreachable, say that it is back."""
+        if self._unreachable_since is not None:
+            seconds = time.monotonic() - self._unreachable_since
+            self._unreachable_since = None
+            self.logger.info("%s: the database is reachable again after %.1f s", self.message, seconds)
