@@ -47,8 +47,14 @@ check: $(STAMP)
 	.ci/lint-imports
 	.ci/typecheck
 
-bench: $(STAMP)
-	$(BIN)/python bench/run.py
+# BENCH=all (default), scenarios, scale or profile (bench/run.py); PostGraphile comes from bench/package-lock.json.
+BENCH ?= all
+bench: $(STAMP) $(if $(shell command -v npm),bench/node_modules/.installed)
+	$(BIN)/python bench/run.py $(BENCH)
+
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	touch $@
 
 # Refresh the lock after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -26,7 +26,7 @@ class LoadResult:
 
 def request_bytes(host: str, port: int, query: str, token: str | None) -> bytes:
     body = json.dumps({"query": query}).encode()
-    headers = [f"POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+    headers = ["POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
                "Accept: application/json", f"Content-Length: {len(body)}"]
     if token:
         headers.append(f"Authorization: Bearer {token}")
@@ -65,7 +65,7 @@ class Checker:
         self.check, self.right = check, set()
 
     def __call__(self, status: int, body: bytes) -> bool:
-        if body in self.right:
+        if status == 200 and body in self.right:
             return True
         try:
             ok = status == 200 and self.check(json.loads(body))

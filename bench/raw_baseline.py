@@ -87,7 +87,7 @@ def refused(message: str, reason: str | None = None) -> dict:
 
 
 class Viewer:
-    __slots__ = ("organization_id", "customer_id", "today")
+    __slots__ = ("customer_id", "organization_id", "today")
 
     def __init__(self, organization_id: int, customer_id: int, today: date) -> None:
         self.organization_id, self.customer_id, self.today = organization_id, customer_id, today
@@ -168,7 +168,7 @@ def create_app(database_url: str) -> Starlette:
     pool: list[asyncpg.Pool] = []
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):  # noqa: ANN202, ARG001
+    async def lifespan(app: Starlette):
         pool.append(await asyncpg.create_pool(database_url, min_size=2, max_size=10))
         yield
         await pool[0].close()
@@ -179,7 +179,7 @@ def create_app(database_url: str) -> Starlette:
             result = await answer(connection, request.headers.get("authorization"), body.get("query", ""))
         return JSONResponse(result)
 
-    async def readyz(request: Request) -> Response:  # noqa: ARG001
+    async def readyz(request: Request) -> Response:
         return Response("ok")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"]), Route("/readyz", readyz)],

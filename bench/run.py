@@ -2,6 +2,10 @@
 
 Writes bench/results.md (and .json). Targets are checked here, never in unit tests.
 Run: make bench   (PostgreSQL at 127.0.0.1:5432 as in the README; BENCH_DATABASE=sqlite for the embedded one)
+     make bench BENCH=scenarios   only the scenarios below (latency, payments, PDFs, activity)
+     make bench BENCH=scale       only the scale comparison of issue 11 (scale.py: raw baseline, PostGraphile)
+     make bench BENCH=profile     profile the service under the scale benchmark (into bench/profiles/)
+Each part rewrites its own section of results.md and keeps the rest.
 """
 import asyncio
 import json
@@ -21,6 +25,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from results_file import write_section
 from scenarios import SCENARIOS
 
 # p95 latency, one client at a time unless the name says otherwise; the client runs on the same machine.
@@ -106,7 +111,7 @@ def descendants(pid: int) -> list[int]:
 
 
 def report(results: dict, rss: dict[int, float], database: str) -> str:
-    lines = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, {database}, {WORKERS} worker(s), "
+    lines = [f"## Latency scenarios ({time.strftime('%Y-%m-%d %H:%M')}, {database}, {WORKERS} worker(s), "
              f"{os.cpu_count()} cores, client on the same machine)", "",
              "| measurement | n | p50 ms | p95 ms | p99 ms | per second | target | ok |",
              "|---|---|---|---|---|---|---|---|"]
@@ -139,7 +144,7 @@ async def main() -> int:
         await drop_database(name)
     database = "SQLite" if not name else "PostgreSQL"
     text = report(results, rss, database)
-    (HERE / "results.md").write_text(text)
+    write_section("scenarios", text)
     (HERE / "results.json").write_text(json.dumps({"results": results, "rss_mb": list(rss.values()),
                                                    "database": database},
                                                   indent=2))
@@ -148,5 +153,20 @@ async def main() -> int:
     return 1 if failed or max(rss.values()) > TARGET_RSS_MB else 0
 
 
+def run(mode: str) -> int:
+    """`all` (the default): the scenarios, then the scale comparison; or one of them; or the profile."""
+    import scale
+
+    if mode not in ("all", "scenarios", "scale", "profile"):
+        print(f"BENCH is all, scenarios, scale or profile, not {mode!r}")
+        return 2
+    failed = 0
+    if mode in ("all", "scenarios"):
+        failed |= asyncio.run(main())
+    if mode in ("all", "scale", "profile"):
+        failed |= asyncio.run(scale.main(profile=mode == "profile"))
+    return failed
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(run(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else "all"))

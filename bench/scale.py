@@ -10,7 +10,8 @@ it is the stable figure on a shared machine, where requests per second are not.
 Run: .venv/bin/python bench/scale.py           (writes its section of bench/results.md)
      .venv/bin/python bench/scale.py --profile (cProfile of the service and PostgreSQL statements a request,
                                                 into bench/profiles/; results.md is left alone)
-Environment: BENCH_SECONDS (10), BENCH_WARMUP (3), BENCH_CONCURRENCY (20), BENCH_KEEP_DATABASE=1.
+Environment: BENCH_SECONDS (8), BENCH_WARMUP (2), BENCH_ROUNDS (2), BENCH_CONCURRENCY (20),
+BENCH_KEEP_DATABASE=1.
 """
 import asyncio
 import json
@@ -29,15 +30,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import Checker, LoadResult, request_bytes, run_load, run_sequence  # noqa: E402
-from raw_baseline import DASHBOARD, INVOICES  # noqa: E402
-from results_file import write_section  # noqa: E402
-from scale_seed import Seeded, drop_database, seed  # noqa: E402
-from stats import summarize  # noqa: E402
+from loadgen import Checker, LoadResult, request_bytes, run_load, run_sequence
+from raw_baseline import DASHBOARD, INVOICES
+from results_file import write_section
+from scale_seed import Seeded, drop_database, seed
+from stats import summarize
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "20"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 SERVER_CORE, CLIENT_CORE = 0, 1
 TICKS = os.sysconf("SC_CLK_TCK")
 # Server CPU a request, as a multiple of the raw baseline's in the same run (issue 11's targets).
@@ -69,7 +71,8 @@ class Target:
 
 
 def start(name: str, command: list[str], port: int, env: dict | None = None, token: str | None = None) -> Target:
-    log = open(HERE / f"{name}.log", "wb")  # noqa: SIM115 - the server owns it
+    (HERE / "logs").mkdir(exist_ok=True)
+    log = open(HERE / "logs" / f"{name}.log", "wb")  # noqa: SIM115 - the server owns it
     process = subprocess.Popen(pinned(command), env={**os.environ, **(env or {})}, stdout=log,
                                stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     return Target(name=name, process=process, port=port, token=token)
@@ -101,7 +104,7 @@ async def wait_ready(target: Target, query: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if target.process.poll() is not None:
-            raise RuntimeError(f"{target.name} exited; see bench/{target.name}.log")
+            raise RuntimeError(f"{target.name} exited; see bench/logs/{target.name}.log")
         try:
             status, _ = await ask(target, query)
             if status == 200:
@@ -109,7 +112,7 @@ async def wait_ready(target: Target, query: str, seconds: float = 90) -> None:
         except (OSError, ValueError, asyncio.IncompleteReadError):
             pass
         await asyncio.sleep(0.3)
-    raise RuntimeError(f"{target.name} did not answer in {seconds:.0f} s; see bench/{target.name}.log")
+    raise RuntimeError(f"{target.name} did not answer in {seconds:.0f} s; see bench/logs/{target.name}.log")
 
 
 def process_tree(pid: int) -> list[int]:
@@ -159,9 +162,29 @@ def spent(before: dict[int, float], after: dict[int, float]) -> float:
 
 @dataclass
 class Measured:
+    """One target's load over all rounds: CPU seconds summed, so that a figure is CPU over all its requests."""
+
     load: LoadResult
-    server_cpu_ms: float
-    postgres_cpu_ms: float
+    server_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+
+    @property
+    def server_cpu_ms(self) -> float:
+        return self.server_cpu * 1000 / max(self.load.requests, 1)
+
+    @property
+    def postgres_cpu_ms(self) -> float:
+        return self.postgres_cpu * 1000 / max(self.load.requests, 1)
+
+    def add(self, other: "Measured") -> "Measured":
+        load = self.load
+        load.requests += other.load.requests
+        load.seconds += other.load.seconds
+        load.latencies += other.load.latencies
+        load.wrong += other.load.wrong
+        load.first_wrong = load.first_wrong or other.load.first_wrong
+        return Measured(load=load, server_cpu=self.server_cpu + other.server_cpu,
+                        postgres_cpu=self.postgres_cpu + other.postgres_cpu)
 
 
 async def measure(target: Target, query: str, checker: Checker, database: str) -> Measured:
@@ -174,9 +197,8 @@ async def measure(target: Target, query: str, checker: Checker, database: str) -
                           checker=checker)
     server_after = cpu_seconds(servers)
     postgres_after = cpu_seconds(postgres_backends(database))
-    requests = max(load.requests, 1)
-    return Measured(load=load, server_cpu_ms=spent(server_before, server_after) * 1000 / requests,
-                    postgres_cpu_ms=spent(postgres_before, postgres_after) * 1000 / requests)
+    return Measured(load=load, server_cpu=spent(server_before, server_after),
+                    postgres_cpu=spent(postgres_before, postgres_after))
 
 
 def postgraphile_projection(answer: object) -> object:
@@ -223,11 +245,9 @@ def start_servers(seeded: Seeded, profile_prefix: Path | None) -> dict[str, Targ
         service_command = [str(ROOT / ".venv/bin/python"), str(HERE / "profiled_serve.py"), str(service_port),
                            str(profile_prefix)]
     targets = {"service": start("service", service_command, service_port, env, seeded.token)}
-    if profile_prefix is not None:
-        return targets
     targets["raw"] = start("raw_baseline", [str(ROOT / ".venv/bin/python"), str(HERE / "raw_baseline.py"),
                                             seeded.url, str(raw_port)], raw_port, token=seeded.token)
-    if POSTGRAPHILE_BIN.exists() and shutil.which("node"):
+    if POSTGRAPHILE_BIN.exists() and shutil.which("node") and profile_prefix is None:
         targets["postgraphile"] = start(
             "postgraphile", [str(POSTGRAPHILE_BIN), "-c", seeded.url, "--schema", "public", "--host", "127.0.0.1",
                              "--port", str(postgraphile_port), "--disable-query-log", "--disable-graphiql"],
@@ -242,13 +262,16 @@ def ratio(numerator: float, denominator: float) -> float:
 def report(seeded: Seeded, rows: dict[str, dict[str, Measured]], skipped: str | None) -> tuple[str, bool]:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [f"## Scale: this service vs a raw baseline and PostGraphile ({when})", "",
-             f"PostgreSQL {seeded.database}: 1 organization, 1,000 customers with a contact person signed in, "
+             "A fresh PostgreSQL database (dropped afterwards): 1 organization, 1,000 customers with a contact person "
+             "signed in, "
              f"100,000 invoices of 3 lines, 30 % paid, seeded in {seeded.seconds} s. `portal serve` (1 process), "
              f"the raw baseline and PostGraphile on core {SERVER_CORE}, the load generator on core {CLIENT_CORE}; "
-             f"{CONCURRENCY} clients, {WARMUP:g} s warm-up, {SECONDS:g} s measured per target, every answer "
-             "checked. Server CPU is the server process tree's utime + stime over the measured requests; "
+             f"{CONCURRENCY} clients; {ROUNDS} rounds taking the targets in turn, each a {WARMUP:g} s warm-up and "
+             f"{SECONDS:g} s measured; every answer checked. Server CPU is the server process tree's utime + stime "
+             "over the measured requests; "
              "PostgreSQL CPU that of the database's backends.", "",
-             "| scenario | server | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | answers | wrong |",
+             "| scenario | server | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | answers "
+             "| wrong |",
              "|---|---|---|---|---|---|---|---|---|"]
     ok = True
     for scenario, measured in rows.items():
@@ -274,6 +297,8 @@ def report(seeded: Seeded, rows: dict[str, dict[str, Measured]], skipped: str | 
         lines.append(f"| `{scenario}` | {cpu:.1f}× | ≤ {TARGET_RATIOS[scenario]:g}× | "
                      f"{ratio(raw.load.per_second, service.load.per_second):.1f}× | {p99[0]} / {p99[1]} | "
                      f"**{verdict}** |")
+    lines += ["", "Documents, as a contact person (bearer token): `" + " ".join(INVOICES.split()) + "` and `"
+              + " ".join(DASHBOARD.split()) + "`."]
     if skipped:
         lines += ["", f"PostGraphile: {skipped}"]
     else:
@@ -301,14 +326,20 @@ async def compare(seeded: Seeded, targets: dict[str, Target]) -> tuple[dict[str,
     rows: dict[str, dict[str, Measured]] = {}
     for scenario, query in (("invoices(first: 20)", INVOICES), ("dashboard", DASHBOARD)):
         wanted = expected[scenario]
-        checker = Checker(lambda answer, wanted=wanted: answer == wanted)
-        rows[scenario] = {"this service": await measure(service, query, checker, seeded.database),
-                          "raw baseline": await measure(raw, query, Checker(checker.check), seeded.database)}
-        if scenario.startswith("invoices") and postgraphile is not None:
-            projected = expected_projection(wanted)
-            rows[scenario]["PostGraphile v4"] = await measure(
-                postgraphile, postgraphile_query,
-                Checker(lambda answer: postgraphile_projection(answer) == projected), seeded.database)
+        projected = expected_projection(wanted) if scenario.startswith("invoices") else None
+        runs = [("this service", service, query, Checker(lambda answer, wanted=wanted: answer == wanted)),
+                ("raw baseline", raw, query, Checker(lambda answer, wanted=wanted: answer == wanted))]
+        if projected is not None and postgraphile is not None:
+            runs.append(("PostGraphile v4", postgraphile, postgraphile_query,
+                         Checker(lambda answer, projected=projected: postgraphile_projection(answer) == projected)))
+        rows[scenario] = {}
+        for round_number in range(ROUNDS):  # the targets in turn, so that a busy spell of the machine hits all
+            for server, target, sent, checker in runs:
+                measured = await measure(target, sent, checker, seeded.database)
+                print(f"  round {round_number + 1}: {scenario} {server}: {measured.load.per_second:,.0f} req/s, "
+                      f"CPU {measured.server_cpu_ms:.3f} ms/req", flush=True)
+                rows[scenario][server] = rows[scenario][server].add(measured) if server in rows[scenario] \
+                    else measured
         for server, result in rows[scenario].items():
             print(f"{scenario:22} {server:16} {result.load.per_second:8,.0f} req/s  "
                   f"CPU {result.server_cpu_ms:.3f} ms/req  PostgreSQL {result.postgres_cpu_ms:.3f} ms/req  "
@@ -324,17 +355,20 @@ async def main(profile: bool) -> int:
     print(f"seeded {seeded.database} in {seeded.seconds} s", flush=True)
     prefix = None
     if profile:
+        from profile_report import log_statements
+
+        await log_statements(seeded)  # before the servers connect: the setting applies to new sessions
         (HERE / "profiles").mkdir(exist_ok=True)
         prefix = HERE / "profiles" / "service"
     targets = start_servers(seeded, prefix)
     try:
         await wait_ready(targets["service"], DASHBOARD)
+        await wait_ready(targets["raw"], DASHBOARD)
         if profile:
             from profile_report import profile_service
 
-            await profile_service(seeded, targets["service"])
+            await profile_service(seeded, targets["service"], targets["raw"])
             return 0
-        await wait_ready(targets["raw"], DASHBOARD)
         rows, skipped = await compare(seeded, targets)
     finally:
         for target in targets.values():

@@ -64,7 +64,8 @@ SELECT c, 1, c, 'Contact', lpad(c::text, 4, '0'), 'contact' || c || '@customer' 
 FROM generate_series(1, {CUSTOMERS}) AS c;
 
 -- Invoice i is the k-th (k = (i - 1) / {CUSTOMERS}) of customer (i - 1) % {CUSTOMERS} + 1, dated about i / 100 days
--- into the period; of each customer's invoices one in ten is a retainer and three in ten are paid in full. Its lines are priced as build_lines prices them.
+-- into the period; of each customer's invoices one in ten is a retainer and three in ten are paid in full.
+-- Its lines are priced as build_lines prices them.
 CREATE TEMP TABLE bench_lines ON COMMIT DROP AS
 SELECT i AS invoice_id, p AS position, q AS quantity, r AS rate, t AS tax_percent,
        round(q * r, 2) AS amount, round(round(q * r, 2) * t / 100, 2) AS tax
@@ -176,7 +177,7 @@ async def fill(url: str, password_hash: str) -> tuple[int, str]:
     return 1, tokens[0]
 
 
-def _now(days: int = 0):  # noqa: ANN202 - a datetime
+def _now(days: int = 0):
     from datetime import UTC, datetime, timedelta
 
     return datetime.now(UTC) + timedelta(days=days)

@@ -198,13 +198,18 @@ async def issue_invitation(session: AsyncSession, *, organization_id: int, conta
     return token
 
 
-async def redeem_invitation(session: AsyncSession, token: str) -> Invitation:
-    """Use an invitation once; an unknown, used, revoked or expired token is refused alike."""
-    invitation = await session.scalar(
-        select(Invitation).where(col(Invitation.token_hash) == hash_token(token)).with_for_update()
-    )
+async def usable_invitation(session: AsyncSession, token: str, *, lock: bool = False) -> Invitation:
+    """The invitation of a token that may still be used; an unknown, used, revoked or expired token is refused alike."""
+    query = select(Invitation).where(col(Invitation.token_hash) == hash_token(token))
+    invitation = await session.scalar(query.with_for_update() if lock else query)
     if invitation is None or invitation.used_at or invitation.revoked_at or invitation.expires_at <= utcnow():
         raise Unauthenticated("This invitation link is invalid or has expired.")
+    return invitation
+
+
+async def redeem_invitation(session: AsyncSession, token: str) -> Invitation:
+    """Use an invitation once, checked again under its row lock: of parallel uses, one succeeds."""
+    invitation = await usable_invitation(session, token, lock=True)
     invitation.used_at = utcnow()
     return invitation
 

@@ -68,9 +68,14 @@ class ContactPerson(SQLModel, table=True):
 
 
 def normalize_email(email: str) -> str:
+    """The address as stored and compared. The part before @ must be ASCII: mail to any other needs SMTPUTF8,
+    which the mail we build does not use, so such an address would be accepted and then never reached."""
     try:
-        return validate_email(email.strip(), check_deliverability=False, globally_deliverable=False).normalized.lower()
+        return validate_email(email.strip(), check_deliverability=False, globally_deliverable=False,
+                              allow_smtputf8=False).normalized.lower()
     except EmailNotValidError:
+        if not email.strip().rpartition("@")[0].isascii():
+            raise BadUserInput(f"Not a valid email address: {email!r}: the part before @ must be ASCII.") from None
         raise BadUserInput(f"Not a valid email address: {email!r}.") from None
 
 

@@ -10,7 +10,8 @@ identifier and client address together, under the identifier, and under the addr
   its owner at home — still signs in with the right password;
 - its address has PER_ADDRESS failures across all identifiers: a bar against credential stuffing, high
   enough for an office behind one NAT address.
-Tries still running in this worker count as failures, so parallel guesses gain nothing.
+A try counts as a failure from before its check until its password verifies, in the table every worker reads,
+so parallel guesses gain nothing, however many workers share them (attempt()).
 The identifier is normalised before it is hashed (portal_key), so that spellings of one email that
 sign in to the same account share one count.
 """
@@ -19,12 +20,11 @@ import hashlib
 import logging
 import math
 import unicodedata
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, SQLModel, col
 
@@ -91,94 +91,116 @@ def secret_keys(kind: str, secret: str, address: str) -> AttemptKeys:
     return AttemptKeys.of(f"{kind}\x1f{hashlib.sha256(secret.encode()).hexdigest()}", address)
 
 
-_in_flight: Counter[str] = Counter()  # keys of the tries this worker is checking a password for
+@dataclass
+class Attempt:
+    """A try let through: its failure rows are written already; `fail()` keeps them, else they go at its end."""
+
+    keys: AttemptKeys
+    row_ids: list[int]
+    failed: bool = False
+
+    def fail(self) -> None:
+        self.failed = True
+
+
+SessionFactory = Callable[[], AsyncSession]
 
 
 @contextlib.asynccontextmanager
-async def attempt(session: AsyncSession, keys: AttemptKeys) -> AsyncIterator[None]:
-    """Check that a try may go ahead (else RATE_LIMITED), and count it as a failure while it runs.
+async def attempt(session_factory: SessionFactory, keys: AttemptKeys) -> AsyncIterator[Attempt]:
+    """Check that a try may go ahead (else RATE_LIMITED), counting it as a failure, in the shared table, while it runs.
 
-    A failure must be noted (note_failure) inside the block, so that no moment passes uncounted. The try
-    counts as running before it is checked: of parallel tries, none can pass unseen by the others.
+    The try's three rows are committed before the check reads the others' (each in a transaction of its own, an
+    exception to the one-commit-per-mutation rule, schema/commit.py): of parallel tries in any number of workers,
+    the n-th to commit sees the n - 1 before it, so no more than the limit get past. A refused try deletes its rows
+    (it cost no hash); a try let through keeps them only if it calls `fail()` — a right password leaves no failure.
     """
-    with _running(keys):
-        await check_not_throttled(session, keys)
-        yield
-
-
-def _others_running(key: str) -> int:
-    """Tries under `key` running in this worker besides the one being checked."""
-    return max(0, _in_flight[key] - 1)
-
-
-@contextlib.contextmanager
-def _running(keys: AttemptKeys) -> Iterator[None]:
-    _in_flight.update(keys.all())
-    try:
-        yield
-    finally:
-        _in_flight.subtract(keys.all())
-        for key in keys.all():
-            if _in_flight[key] <= 0:
-                del _in_flight[key]
-
-
-async def check_not_throttled(session: AsyncSession, keys: AttemptKeys) -> None:
     now = utcnow()
-    waits = [wait for wait in (await _pair_wait(session, keys, now), await _address_wait(session, keys, now))
-             if wait is not None]
+    row_ids = await _note_running(session_factory, keys, now)
+    try:
+        await _check_not_throttled(session_factory, keys, row_ids, now)
+    except BaseException:
+        await _delete_rows(session_factory, row_ids)
+        raise
+    running = Attempt(keys, row_ids)
+    try:
+        yield running
+    finally:
+        if running.failed:
+            await _forget_old_failures(session_factory, now)
+        else:
+            await _delete_rows(session_factory, row_ids)
+
+
+async def _note_running(session_factory: SessionFactory, keys: AttemptKeys, now: datetime) -> list[int]:
+    async with session_factory() as session:
+        rows = [FailedSignIn(account_key=key, failed_at=now) for key in keys.all()]
+        session.add_all(rows)
+        await session.flush()
+        row_ids = [row.id for row in rows if row.id is not None]
+        await session.commit()
+    return row_ids
+
+
+async def _delete_rows(session_factory: SessionFactory, row_ids: list[int]) -> None:
+    """Take back a try's rows; should that fail (the database went away), they stay as a failure would."""
+    try:
+        async with session_factory() as session:
+            await session.execute(delete(FailedSignIn).where(col(FailedSignIn.id).in_(row_ids)))
+            await session.commit()
+    except DBAPIError:
+        logger.info("a sign-in try's rows were not deleted; they count as a failure", exc_info=True)
+
+
+async def _check_not_throttled(session_factory: SessionFactory, keys: AttemptKeys, mine: list[int],
+                               now: datetime) -> None:
+    async with session_factory() as session:
+        counts = Counts(session, mine, now)
+        waits = [wait for wait in (await _pair_wait(counts, keys), await _address_wait(counts, keys))
+                 if wait is not None]
     if waits:
         raise RateLimited(REFUSAL, retry_after=max(waits))
 
 
-async def _pair_wait(session: AsyncSession, keys: AttemptKeys, now: datetime) -> int | None:
+@dataclass
+class Counts:
+    """The failures (and tries still running) in the window, all but the asking try's own rows."""
+
+    session: AsyncSession
+    mine: list[int]
+    now: datetime
+
+    def _under(self, key: str) -> Select[tuple[datetime]]:
+        return (select(col(FailedSignIn.failed_at))
+                .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > self.now - WINDOW,
+                       col(FailedSignIn.id).not_in(self.mine))
+                .order_by(col(FailedSignIn.failed_at).desc()))
+
+    async def latest(self, key: str, limit: int) -> list[datetime]:
+        return list(await self.session.scalars(self._under(key).limit(limit)))
+
+    async def nth_latest(self, key: str, n: int) -> datetime | None:
+        """The n-th latest failure under `key` in the window: while it is there, so are n failures."""
+        return await self.session.scalar(self._under(key).offset(n - 1).limit(1))
+
+
+async def _pair_wait(counts: Counts, keys: AttemptKeys) -> int | None:
     """Seconds until this identifier may be tried from this address again; None: now."""
-    running = _others_running(keys.pair)
-    failures = await _latest(session, keys.pair, now, PER_PAIR)
-    if running + len(failures) >= PER_PAIR:
-        return _wait(failures, PER_PAIR - running, now)
-    if running + len(failures) == 0:
+    failures = await counts.latest(keys.pair, PER_PAIR)
+    if len(failures) >= PER_PAIR:
+        return seconds_until_retry(failures[PER_PAIR - 1], counts.now)
+    if not failures:
         return None
-    others = _others_running(keys.identifier)
-    attacked = await _latest_nth(session, keys.identifier, UNDER_ATTACK - others, now)
-    if attacked is None and others < UNDER_ATTACK:
+    attacked = await counts.nth_latest(keys.identifier, UNDER_ATTACK)
+    if attacked is None:
         return None
     # Through when either lifts: this address's failures on it leave the window, or the attack subsides.
-    mine = _wait(failures, 1, now) if failures else 1
-    return min(mine, seconds_until_retry(attacked, now) if attacked else 1)
+    return min(seconds_until_retry(failures[0], counts.now), seconds_until_retry(attacked, counts.now))
 
 
-async def _address_wait(session: AsyncSession, keys: AttemptKeys, now: datetime) -> int | None:
-    running = _others_running(keys.address)
-    if running >= PER_ADDRESS:
-        return 1
-    blocking = await _latest_nth(session, keys.address, PER_ADDRESS - running, now)
-    return None if blocking is None else seconds_until_retry(blocking, now)
-
-
-def _wait(failures: list[datetime], needed: int, now: datetime) -> int:
-    """Seconds until fewer than `needed` of these failures (latest first) are in the window; 1 while the
-    refusal rests on tries still running."""
-    if needed <= 0 or len(failures) < needed:
-        return 1
-    return seconds_until_retry(failures[needed - 1], now)
-
-
-async def _latest(session: AsyncSession, key: str, now: datetime, limit: int) -> list[datetime]:
-    return list(await session.scalars(
-        select(col(FailedSignIn.failed_at))
-        .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > now - WINDOW)
-        .order_by(col(FailedSignIn.failed_at).desc()).limit(limit)))
-
-
-async def _latest_nth(session: AsyncSession, key: str, n: int, now: datetime) -> datetime | None:
-    """The n-th latest failure under `key` in the window: while it is there, so are n failures."""
-    if n <= 0:
-        return None
-    return await session.scalar(
-        select(col(FailedSignIn.failed_at))
-        .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > now - WINDOW)
-        .order_by(col(FailedSignIn.failed_at).desc()).offset(n - 1).limit(1))
+async def _address_wait(counts: Counts, keys: AttemptKeys) -> int | None:
+    blocking = await counts.nth_latest(keys.address, PER_ADDRESS)
+    return None if blocking is None else seconds_until_retry(blocking, counts.now)
 
 
 def seconds_until_retry(blocking: datetime, now: datetime) -> int:
@@ -186,17 +208,7 @@ def seconds_until_retry(blocking: datetime, now: datetime) -> int:
     return max(1, math.ceil((blocking + WINDOW - now).total_seconds()))
 
 
-async def note_failure(session_factory: Callable[[], AsyncSession], keys: AttemptKeys) -> None:
-    """Kept in a transaction of its own, an exception to the one-commit-per-mutation rule
-    (schema/commit.py): the failed try's own transaction is rolled back, and the note must stay."""
-    now = utcnow()
-    async with session_factory() as session:
-        session.add_all([FailedSignIn(account_key=key, failed_at=now) for key in keys.all()])
-        await session.commit()
-    await _forget_old_failures(session_factory, now)
-
-
-async def _forget_old_failures(session_factory: Callable[[], AsyncSession], now: datetime) -> None:
+async def _forget_old_failures(session_factory: SessionFactory, now: datetime) -> None:
     """Housekeeping, apart from the note: parallel failures deleting the same old rows may collide (a
     deadlock on PostgreSQL), and losing that race must neither lose a note nor fail the answer."""
     try:

@@ -47,6 +47,18 @@ async def document_changed(session: AsyncSession, document: Estimate | Invoice, 
                                  f"{document_label(document)} {what}")
 
 
+async def estimate_withdrawn(session: AsyncSession, estimate: Estimate, *, customer_id: int) -> CustomerUpdate:
+    """The estimate left `customer_id`'s portal (reworked into a draft, or moved to another customer).
+
+    Told with the number their contacts saw, and nothing of what it is becoming: delivered with no subject
+    (resolvers/portal_updates.py), since they may no longer load it.
+    """
+    return await record_update(
+        session, organization_id=estimate.organization_id, customer_id=customer_id,
+        kind=PortalUpdateKind.DOCUMENT_CHANGED, subject_type="Estimate", subject_id=saved_id(estimate),
+        summary=f"{document_label(estimate)} is being revised")
+
+
 async def invoices_paid(session: AsyncSession, invoices: list[Invoice]) -> None:
     """After a payment: each invoice it went to is paid or partly paid."""
     for invoice in invoices:

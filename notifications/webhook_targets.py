@@ -41,11 +41,38 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packets end up at: IPv4-mapped, IPv4-translated (SIIT),
+# NAT64's well-known prefix and the deprecated IPv4-compatible form (which also holds :: and ::1).
+LOW_32_IS_IPV4 = tuple(ipaddress.IPv6Network(prefix) for prefix in
+                       ("::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "::/96"))
+GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")  # every public IPv6 address is in here
+# "Global" to Python 3.11 yet never a public server: IETF protocol assignments, the 6to4 relay anycast, Teredo
+# (its client's IPv4 address hidden inside), IPv6 documentation, NAT64's local-use prefix.
+NEVER_PUBLIC = tuple(ipaddress.ip_network(prefix) for prefix in
+                     ("192.0.0.0/24", "192.88.99.0/24", "2001::/32", "3fff::/20", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one leads to (6to4, NAT64, mapped, compatible); None for a plain IPv6 address."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in prefix for prefix in LOW_32_IS_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
-    """Globally routable unicast: no loopback, private, link-local (cloud metadata), shared, reserved or multicast."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
-    return address.is_global and not address.is_multicast
+    """Globally routable unicast: no loopback, private, link-local (cloud metadata), shared, reserved or multicast,
+    also not when written inside an IPv6 address (NAT64 `64:ff9b::a9fe:a9fe` is 169.254.169.254)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return is_public(inner)
+        if address not in GLOBAL_UNICAST_V6:
+            return False
+    if any(address in prefix for prefix in NEVER_PUBLIC):
+        return False
+    return address.is_global and not address.is_multicast and not address.is_reserved
 
 
 def parsed_url(url: str, *, allow_private: bool) -> SplitResult:

@@ -60,6 +60,8 @@ def _logins(settings: Settings, invite_link: str | None) -> str:
         f" / {CONTACT_PASSWORD}",
         "  invited, not yet active: bob@acme.example.com",
         f"  GraphQL: {settings.base_url}/graphql",
+        f"  Customer pages: {settings.link(f'/portal/{PORTAL_NAME}/')}  (a business's: /portal/<portalName>/)",
+        f"  Owner page: {settings.link('/owner/')}",
     ]
     if invite_link:
         lines.append(f"  Bob's invitation link: {invite_link}")

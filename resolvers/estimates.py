@@ -42,12 +42,17 @@ async def update_estimate(ctx: Context, estimate_id: str, *, customer_id: str, e
     principal = ctx.viewer
     estimate = await get_estimate(ctx.session, principal, decode_id(estimate_id, "Estimate"), for_update=True)
     customer = await get_customer(ctx.session, principal, decode_id(customer_id, "Customer"))
-    was = estimate.status
+    was, shown_to = estimate.status, estimate.customer_id
     await rules.update_estimate(ctx.session, estimate, customer, estimate_date=estimate_date,
                                 expiry_date=expiry_date, lines=lines)
-    if was != EstimateStatus.DRAFT:  # delivered only while the customer still sees it (a reworked one is a draft)
-        await updates.document_changed(ctx.session, estimate,
-                                       "was reworked" if was == EstimateStatus.DECLINED else "was changed")
+    if was == EstimateStatus.DRAFT:  # never in a portal
+        return estimate
+    if estimate.status == EstimateStatus.DRAFT or estimate.customer_id != shown_to:  # gone from where it was
+        await updates.estimate_withdrawn(ctx.session, estimate, customer_id=shown_to)
+        if estimate.status != EstimateStatus.DRAFT:
+            await updates.document_sent(ctx.session, estimate)  # now in the other customer's portal
+    else:
+        await updates.document_changed(ctx.session, estimate, "was changed")
     return estimate
 
 

@@ -2,7 +2,9 @@
 
 Each update is checked when it is delivered, with the portal settings of that moment: its subject
 (and comment) must load through the contact person's visibility rules (their customer's, no drafts,
-no hidden comments), and what lives with projects is dropped while the portal hides projects.
+no hidden comments), and what lives with projects is dropped while the portal hides projects. One
+exception: a document that left their portal (an estimate reworked into a draft) is announced with
+no subject, so that an open page learns it is gone without learning what it became.
 """
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
@@ -13,7 +15,7 @@ from typing import Any
 from portal.core.cursors import decode_update_cursor
 from portal.core.errors import BadUserInput, Unauthenticated
 from portal.models.auth import Principal
-from portal.models.customer_updates import CustomerUpdate
+from portal.models.customer_updates import CustomerUpdate, PortalUpdateKind
 from portal.models.projects import shown_only_with_projects
 from portal.notifications.subscriptions import SubscriberEnded, feed_stream, live_sessions
 from portal.notifications.update_feed import check_update_cursor_exists, running_update_feed
@@ -74,10 +76,22 @@ async def _seen(ctx: Context, principal: Principal, row: CustomerUpdate,
     if shown_only_with_projects(row.subject_type) and not (await ctx.portal_settings()).show_projects_and_timesheets:
         return None
     subject = await _load(ctx, principal, loaders, row.subject_type, row.subject_id)
+    if subject is None and _withdrawn(row):
+        return DeliveredUpdate(row=row, subject=None, comment=None)
     comment = None if row.comment_id is None else await _load(ctx, principal, loaders, "Comment", row.comment_id)
     if subject is None or (row.comment_id is not None and comment is None):
         return None
     return DeliveredUpdate(row=row, subject=subject, comment=comment)
+
+
+def _withdrawn(row: CustomerUpdate) -> bool:
+    """A document change whose document the contact person may no longer load: it left their portal.
+
+    DOCUMENT_CHANGED is only recorded about a document the customer sees at that moment (never a draft), so
+    it is theirs to hear about — its summary names the number they saw — but not what it has become.
+    """
+    return (row.kind == PortalUpdateKind.DOCUMENT_CHANGED and row.comment_id is None
+            and row.subject_type in ("Estimate", "Invoice"))
 
 
 async def _load(ctx: Context, principal: Principal, loaders: Mapping[str, nodes.LoadVisible], type_name: str,

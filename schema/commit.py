@@ -3,7 +3,8 @@
 Per field, so that in `mutation { a b }` a failing `b` rolls back only what `b` wrote and keeps
 `a`, as its answer reported. A commit that fails becomes that field's error. The exceptions live
 where they are named: the payment flow (services/checkout.py) commits each of its steps, and
-failed sign-ins note their failures in a session of their own (models/throttle.py).
+sign-in tries note themselves as failures, and take that back when the password verifies, in sessions
+of their own (models/throttle.py).
 """
 from typing import Any
 

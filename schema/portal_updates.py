@@ -42,7 +42,8 @@ class PortalUpdate(Node):
     summary: str = strawberry.field(description="One line for people: what changed.")
 
     @strawberry.field(description="The estimate, invoice, payment or project concerned, as the contact person may "
-                                  "see it.")
+                                  "see it; null for DOCUMENT_CHANGED when the document left their portal (an "
+                                  "estimate being revised is a draft again until it is sent).")
     async def subject(self, info: Info) -> Node | None:
         if self.delivered is not None:
             return self.delivered.subject

@@ -3,6 +3,8 @@ import asyncio
 import contextvars
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -19,23 +21,35 @@ POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@
 BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
-        await asyncio.to_thread(upgrade, url)
-        yield url
+@asynccontextmanager
+async def database_of_its_own(backend: str, folder: Path, prefix: str) -> AsyncIterator[str]:
+    """The URL of an empty database on the backend of `backend` (a URL, or "sqlite"/"postgresql"): a SQLite
+    file in `folder`, or a PostgreSQL database dropped at the end."""
+    if backend.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{folder / f'{prefix}.db'}"
         return
-    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     server = await asyncpg.connect(POSTGRES_SERVER)
     await server.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     try:
-        await asyncio.to_thread(upgrade, url)
-        yield url
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     finally:
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request, tmp_path_factory):
+    async with database_of_its_own(request.param, tmp_path_factory.mktemp("db"), "portal_test") as url:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+
+
+@pytest.fixture
+async def fresh_database_url(database_url, tmp_path):
+    """An empty database of this test's own, on the run's backend: no other server or sender touches it."""
+    async with database_of_its_own(database_url, tmp_path, "portal_own") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

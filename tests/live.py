@@ -64,6 +64,18 @@ async def uvicorn_serving(app):
         await task
 
 
+def http_base(ws_url: str) -> str:
+    """The http://host:port of the server whose GraphQL WebSocket URL this is."""
+    return ws_url.replace("ws://", "http://").removesuffix("/graphql")
+
+
+@asynccontextmanager
+async def uvicorn_http(app):
+    """As `uvicorn_serving`, yielding the server's http://host:port instead."""
+    async with uvicorn_serving(app) as ws_url:
+        yield http_base(ws_url)
+
+
 class PortalProcess:
     """`portal serve` in its own process group, logging to a file."""
 

@@ -8,11 +8,10 @@ import json
 import os
 import re
 import shutil
-import uuid
 from pathlib import Path
 
-import asyncpg
 import pytest
+from conftest import BACKENDS, database_of_its_own
 from live import HttpGraphQL, portal_serving
 
 from portal.core.settings import Settings
@@ -23,8 +22,6 @@ ROOT = Path(__file__).parent.parent
 CLIENTS = ROOT / "clients"
 DOCS = ROOT / "docs" / "clients.md"
 NODE_BIN = CLIENTS / "node_modules" / ".bin"
-POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-BACKENDS = os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 LOGIN = """mutation($portal: String!, $email: String!, $password: String!) {
   login(portalName: $portal, email: $email, password: $password) { token } }"""
@@ -69,21 +66,10 @@ async def node_modules():
 async def demo_database(tmp_path_factory):
     """A fresh database with the demo business in it."""
     folder = tmp_path_factory.mktemp("clients-db")
-    if "postgresql" not in BACKENDS:
-        url = f"sqlite+aiosqlite:///{folder / 'portal.db'}"
+    backend = "postgresql" if "postgresql" in BACKENDS else "sqlite"
+    async with database_of_its_own(backend, folder, "portal_clients") as url:
         await _seed(url, folder)
         yield url
-        return
-    name = f"portal_clients_{uuid.uuid4().hex[:12]}"
-    server = await asyncpg.connect(POSTGRES_SERVER)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        await _seed(url, folder)
-        yield url
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()
 
 
 async def _seed(url: str, folder: Path) -> None:

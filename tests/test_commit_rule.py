@@ -50,8 +50,18 @@ def _note_writes(conn, cursor, statement: str, *args) -> None:
         seen.append(statement)
 
 
+def _throttle_bookkeeping(seen: list[str], session) -> bool:
+    """The sign-in throttle's own transactions (models/throttle.py): a try's rows are written before its
+    password is checked and taken back after, apart from the field's commit on purpose."""
+    pending = session.new or session.dirty or session.deleted
+    return bool(seen) and not pending and all("failed_sign_ins" in statement for statement in seen)
+
+
 def _refuse_commit_after_writes(session) -> None:
     seen = WRITES.get()
+    if seen is not None and _throttle_bookkeeping(seen, session):
+        seen.clear()
+        return
     if seen is not None and (seen or session.new or session.dirty or session.deleted):
         seen.clear()
         passing = PASSING.get()

@@ -6,14 +6,13 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from conftest import POSTGRES_SERVER, GraphQLClient
+from conftest import GraphQLClient
 from factories import ACCEPT_INVITE, ADD_CONTACT, CONTACT_PASSWORD, ENABLE_PORTAL, invite_token
-from live import uvicorn_serving
+from live import uvicorn_http
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.migrations import alembic_config
@@ -37,8 +36,8 @@ SHAPE = ("lastName", "phone", "mobile", "portalAccess")
 
 @pytest.fixture(scope="module")
 async def http_base(app):
-    async with uvicorn_serving(app) as url:
-        yield url.replace("ws://", "http://").removesuffix("/graphql")
+    async with uvicorn_http(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -248,21 +247,25 @@ async def test_staff_add_one_email_to_two_customers_but_not_twice_to_one(shop):
     assert (await contact_of(shop, globex["id"], email))["portalAccess"] == "DISABLED"
 
 
-# The migration, on a database of its own.
+async def test_an_address_no_mail_can_reach_is_refused_at_input(shop, mailbox):
+    """A local part beyond ASCII needs SMTPUTF8: accepted, its invitation or copy could never be sent."""
+    acme = await shop.customer("Acme")
+    invoice = await shop.invoice(acme["id"])
+    pat, _ = await shop.portal_user(acme["id"], others("pat"), mailbox)
+    email = f"jöe-{uuid.uuid4().hex[:6]}@elsewhere.example.com"
 
-@pytest.fixture
-async def empty_database_url(database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migration.db'}"
-        return
-    name = f"portal_mig_{uuid.uuid4().hex[:12]}"
-    server = await asyncpg.connect(POSTGRES_SERVER)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()
+    added = await shop.staff.request(ADD_CONTACT, customerId=acme["id"], input={"firstName": "Jöe", "email": email})
+    forwarded = await pat.request(FORWARD, id=invoice["id"], email=email)
+
+    for body, field in ((added, "input.email"), (forwarded, "email")):
+        [error] = body["errors"]
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field), error
+        assert "before @ must be ASCII" in error["message"]
+    assert email not in [contact["email"] for contact in (await shop.staff.data(CUSTOMER_CONTACTS, id=acme["id"]))[
+        "node"]["contactPersons"]]
+
+
+# The migration, on a database of its own (conftest's fresh_database_url).
 
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -281,10 +284,10 @@ def contact_row(contact_id: int, customer_id: int, email: str) -> dict:
             "portal_access": "ACTIVE", "password_hash": f"hash-{contact_id}", "created_at": NOW}
 
 
-async def test_the_migration_keeps_every_contact_and_allows_one_email_per_customer(empty_database_url):
-    config = alembic_config(empty_database_url)
+async def test_the_migration_keeps_every_contact_and_allows_one_email_per_customer(fresh_database_url):
+    config = alembic_config(fresh_database_url)
     await asyncio.to_thread(command.upgrade, config, "0004")
-    engine = create_async_engine(empty_database_url)
+    engine = create_async_engine(fresh_database_url)
     try:
         async with engine.begin() as connection:
             await connection.execute(ORGANIZATIONS.insert().values(id=1, name="N", portal_name="n", time_zone="UTC",

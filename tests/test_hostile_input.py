@@ -12,7 +12,7 @@ import httpx
 import pytest
 from conftest import GraphQLClient
 from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, invite_token
-from live import PORTAL_ACTIVITY, ActivityClient, uvicorn_serving
+from live import PORTAL_ACTIVITY, ActivityClient, uvicorn_http
 
 from portal.core.ids import from_global_id, to_global_id
 
@@ -38,8 +38,8 @@ BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029\x00\x1b\x9f"
 
 @pytest.fixture(scope="module")
 async def base_url(app):
-    async with uvicorn_serving(app) as url:
-        yield url.replace("ws://", "http://").removesuffix("/graphql")
+    async with uvicorn_http(app) as url:
+        yield url
 
 
 @pytest.fixture

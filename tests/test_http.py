@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from factories import LOGIN, OWNER_PASSWORD, STAFF_LOGIN
-from live import ActivityClient, HttpGraphQL, free_port, portal_serving, uvicorn_serving
+from live import ActivityClient, HttpGraphQL, free_port, http_base, portal_serving, uvicorn_serving
 from sqlalchemy import update
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -188,7 +188,7 @@ async def test_allowed_origins_as_a_developer_writes_them(settings, monkeypatch,
     app = create_app(Settings(database_url=settings.database_url, mail_dir=settings.mail_dir,
                               base_url="http://portal.test/"))
     async with app.router.lifespan_context(app), uvicorn_serving(app) as url:
-        async with httpx.AsyncClient(base_url=url.replace("ws://", "http://").removesuffix("/graphql")) as http:
+        async with httpx.AsyncClient(base_url=http_base(url)) as http:
             origins = ["http://localhost:5173", "https://app.example.com", "http://portal.test"]
             preflights = [await http.options("/graphql", headers={
                 "Origin": origin, "Access-Control-Request-Method": "POST",
@@ -354,5 +354,7 @@ def test_portal_demo_prints_links_with_its_port(tmp_path):
 
     text = "".join(printed)
     assert f"GraphQL: http://127.0.0.1:{port}/graphql" in text
+    assert f"Customer pages: http://127.0.0.1:{port}/portal/demo/ " in text
+    assert f"Owner page: http://127.0.0.1:{port}/owner/\n" in text
     assert f"http://127.0.0.1:{port}/portal/demo/accept-invite?token=" in text
     assert answer == {"data": {"portalSettings": {"portalUrl": f"http://127.0.0.1:{port}/portal/demo"}}}

@@ -1,12 +1,8 @@
 """Email through a real SMTP server (aiosmtpd) that is down for a while: every message arrives, once."""
 import asyncio
-import uuid
 from email import message_from_bytes, policy
 
-import asyncpg
-import pytest
 from aiosmtpd.controller import Controller
-from conftest import POSTGRES_SERVER
 from factories import ADD_CONTACT, CREATE_CUSTOMER, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN
 from live import HttpGraphQL, free_port, portal_serving
 
@@ -26,22 +22,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-async def fresh_database_url(database_url, tmp_path):
-    """A database of this test's own: no other sender may take its emails."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'mail.db'}"
-        return
-    name = f"portal_mail_{uuid.uuid4().hex[:12]}"
-    server = await asyncpg.connect(POSTGRES_SERVER)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()
 
 
 async def queue_invitations(base: str, database_url: str, count: int) -> None:

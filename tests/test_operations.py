@@ -119,6 +119,25 @@ async def test_metrics_answer_only_direct_loopback_requests_without_a_token(app,
         assert (await http.get("/metrics")).status_code == 403
 
 
+async def test_metrics_refuse_a_trusted_proxy_on_this_machine_that_adds_no_forwarding_header(settings):
+    """A proxy at 127.0.0.1 (PORTAL_TRUSTED_PROXIES) configured without X-Forwarded-For: its requests are
+    forwarded, not direct, so they need the token; another loopback peer is still direct."""
+    behind_proxy = settings.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+
+    async def status(app, peer: str, **headers: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+            return (await http.get("/metrics", headers=headers)).status_code
+
+    proxied = create_app(behind_proxy)
+    assert await status(proxied, "127.0.0.1") == 403
+    assert await status(proxied, "::ffff:127.0.0.1") == 403
+    assert await status(proxied, "127.0.0.2") == 200
+    guarded = create_app(behind_proxy.model_copy(update={"metrics_token": "scrape-me-please"}))
+    assert await status(guarded, "127.0.0.1") == 401
+    assert await status(guarded, "127.0.0.1", Authorization="Bearer scrape-me-please") == 200
+
+
 async def test_metrics_token_is_required_when_set(settings):
     guarded = create_app(settings.model_copy(update={"metrics_token": "scrape-me-please"}))
     transport = httpx.ASGITransport(app=guarded, client=("10.1.2.3", 40000))
@@ -391,19 +410,77 @@ def throwaway_postgres(postgres_only):
         shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(throwaway_postgres, tmp_path):
+async def migrated_database(cluster: ThrowawayPostgres) -> str:
+    """The URL of a database "portal" in the cluster, migrated to the latest schema."""
     import asyncpg
-    from conftest import GraphQLClient
-    from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, invite_token, new_business
 
     from portal.migrations import upgrade
 
-    cluster = throwaway_postgres
     server_admin = await asyncpg.connect(cluster.url("postgres", "postgresql"))
     await server_admin.execute("CREATE DATABASE portal")
     await server_admin.close()
     url = cluster.url("portal")
     await asyncio.to_thread(upgrade, url)
+    return url
+
+
+def test_a_failing_pass_keeps_its_traceback_every_time(caplog):
+    from portal.ops.outage import PassFailures
+
+    failures = PassFailures(logging.getLogger("portal.test"), "pass failed")
+    for _ in range(2):
+        try:
+            raise ValueError("a bug, not an outage")
+        except ValueError:
+            failures.failed()
+    assert [(record.levelname, bool(record.exc_info)) for record in caplog.records] == [("ERROR", True)] * 2
+
+
+async def test_senders_log_a_database_outage_once_and_its_end_once(throwaway_postgres, tmp_path, caplog):
+    """The mail and webhook senders pass every 0.1 s while PostgreSQL is down for 3 s: each logs one warning
+    line without a traceback when the outage starts, and one line when the database is back."""
+    from portal.core.database import create_engine, session_factory
+    from portal.notifications.delivery import FileDelivery
+    from portal.notifications.sender import OutboxSender
+    from portal.notifications.webhook_sender import WebhookSender
+
+    cluster = throwaway_postgres
+    url = await migrated_database(cluster)
+    engine = create_engine(url)
+    factory = session_factory(engine)
+    senders = [OutboxSender(factory, FileDelivery(str(tmp_path)), mail_from="portal@outage.example.com",
+                            poll_seconds=0.1),
+               WebhookSender(factory, factory, Settings(database_url=url, mail_dir=str(tmp_path)), poll_seconds=0.1)]
+    caplog.set_level(logging.INFO, logger="portal")
+    running = [asyncio.create_task(sender.run()) for sender in senders]
+    try:
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(cluster.stop)
+        await asyncio.sleep(3)
+        await asyncio.to_thread(cluster.start)
+        await asyncio.sleep(2)
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await engine.dispose()
+
+    for name, message in (("portal.mail", "outbox pass failed"), ("portal.webhooks", "webhook pass failed")):
+        lines = [record for record in caplog.records if record.name == name]
+        assert [(record.levelname, record.getMessage().split(" (")[0].split(":")[0]) for record in lines] == [
+            ("WARNING", message), ("INFO", message)], [record.getMessage() for record in lines]
+        assert "the database is unreachable" in lines[0].getMessage()
+        assert "the database is reachable again" in lines[1].getMessage()
+        assert not any(record.exc_info for record in lines)
+
+
+async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(throwaway_postgres, tmp_path):
+    import asyncpg
+    from conftest import GraphQLClient
+    from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, invite_token, new_business
+
+    cluster = throwaway_postgres
+    url = await migrated_database(cluster)
     mail_dir = tmp_path / "mail"
     env = environment(url, mail_dir, PORTAL_ACTIVITY_POLL_SECONDS="1")
     async with portal_serving(env, log_dir=tmp_path) as (server,), httpx.AsyncClient(base_url=server.base) as http:
@@ -463,24 +540,9 @@ async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(thr
                     readiness.append((time.monotonic(), status))
                     await asyncio.sleep(0.1)
 
-        async def follow() -> None:
-            """The owner's live activity, resumed with `after` whenever the connection drops."""
-            after = None
-            while not stop.is_set():
-                try:
-                    async with ActivityClient.connected(server.ws_url, business.staff.token) as owner:
-                        await (owner.subscribe(after=after) if after else owner.subscribe())
-                        await asyncio.sleep(0.3)
-                        subscribed.set()
-                        while True:
-                            event = await owner.next_event(timeout=60)
-                            events.append(event)
-                            after = event["cursor"]
-                except Exception:
-                    await asyncio.sleep(0.2)
-
         subscribed = asyncio.Event()
-        following = asyncio.create_task(follow())
+        following = asyncio.create_task(
+            follow_activity([server.ws_url], business.staff.token, events, subscribed, settle=0.3))
         await asyncio.wait_for(subscribed.wait(), 10)
         tasks = [asyncio.create_task(work()) for work in (write_comments, pay, probe)]
         await asyncio.sleep(2)
@@ -524,6 +586,26 @@ async def test_postgresql_restarted_under_writes_loses_no_acknowledged_write(thr
     delivered = [event["comment"]["body"] for event in events if event.get("comment")]
     assert len(delivered) == len(set(delivered)), "an event came twice"
     assert acknowledged_comments and acknowledged_payments
+
+
+async def follow_activity(ws_urls: list[str], token: str, into: list[dict], subscribed: asyncio.Event, *,
+                          settle: float = 0.0) -> None:
+    """The owner's live activity into `into`, resumed with `after` on the next server whenever the connection
+    drops; `subscribed` is set once a subscription is `settle` seconds old. Runs until cancelled."""
+    after, which = None, 0
+    while True:
+        try:
+            async with ActivityClient.connected(ws_urls[which % len(ws_urls)], token) as owner:
+                await (owner.subscribe(after=after) if after else owner.subscribe())
+                await asyncio.sleep(settle)
+                subscribed.set()
+                while True:
+                    event = await owner.next_event(timeout=60)
+                    into.append(event)
+                    after = event["cursor"]
+        except Exception:
+            which += 1
+            await asyncio.sleep(0.1)
 
 
 async def acknowledged(client, query: str, **variables) -> dict | None:
@@ -725,23 +807,9 @@ async def test_a_rolling_restart_loses_no_request_and_no_event(database_url, bus
                     lost.append(f"Rolling {number}: {error!r}")
                 await asyncio.sleep(0.05)
 
-        async def follow() -> None:
-            after, which = None, 0
-            while True:
-                try:
-                    async with ActivityClient.connected(servers[which].ws_url, business.staff.token) as owner:
-                        await (owner.subscribe(after=after) if after else owner.subscribe())
-                        subscribed.set()
-                        while True:
-                            event = await owner.next_event(timeout=60)
-                            delivered.append(event)
-                            after = event["cursor"]
-                except Exception:
-                    which = 1 - which
-                    await asyncio.sleep(0.1)
-
         subscribed = asyncio.Event()
-        following = asyncio.create_task(follow())
+        following = asyncio.create_task(
+            follow_activity([server.ws_url for server in servers], business.staff.token, delivered, subscribed))
         checking = asyncio.create_task(health_checks())
         await asyncio.wait_for(subscribed.wait(), 10)
         await asyncio.sleep(0.3)

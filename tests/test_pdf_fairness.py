@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from live import uvicorn_serving
+from live import uvicorn_http
 
 from portal.pdf.fair_share import FairShare, QueueFull, TooManyWaiting
 from portal.pdf.rendering import render_pool
@@ -18,8 +18,8 @@ INVOICE_PDF_URL = "query($id: ID!) { node(id: $id) { ... on Invoice { pdfUrl } }
 
 @pytest.fixture(scope="module")
 async def server(app):
-    async with uvicorn_serving(app) as url:
-        yield url.replace("ws://", "http://").removesuffix("/graphql")
+    async with uvicorn_http(app) as url:
+        yield url
 
 
 async def pdf_path(staff, invoice_id: str) -> str:

@@ -37,6 +37,7 @@ LOGOUT = "mutation { logout }"
 LOGIN = """mutation($portal: String!, $email: String!, $password: String!) {
   login(portalName: $portal, email: $email, password: $password) { token } }"""
 LINES = [{"name": "Design", "quantity": "1", "rate": "100.00", "taxPercent": "0"}]
+REWORKED = [{"name": "Redesign", "quantity": "1", "rate": "80.00", "taxPercent": "0"}]
 
 
 class UpdateClient(ActivityClient):
@@ -116,14 +117,39 @@ async def test_voids_and_estimate_changes_arrive_but_drafts_never(ws_url, app, b
         await contact.next_event()
         await portal.data(DECLINE, id=declined["id"])
         await business.staff.data(UPDATE_ESTIMATE, id=declined["id"],
-                                  input={"customerId": customer_id, "lineItems": LINES})
+                                  input={"customerId": customer_id, "lineItems": REWORKED})
+        reworked = await contact.next_event()  # a draft again: told it is gone, not what it becomes
         await business.staff.data(SEND_ESTIMATE, id=declined["id"])
-        resent = await contact.next_event()  # the rework made a draft: only its sending again shows
+        resent = await contact.next_event()
         assert await contact.nothing_more()
 
     assert (void["kind"], void["subject"]["status"]) == ("DOCUMENT_CHANGED", "VOID")
     assert (converted["kind"], converted["subject"]["estimateStatus"]) == ("DOCUMENT_CHANGED", "INVOICED")
+    assert reworked["kind"] == "DOCUMENT_CHANGED" and reworked["subject"] is None
+    assert reworked["summary"] == f"Estimate {declined['number']} is being revised"
+    assert "Redesign" not in str(reworked)
     assert (resent["kind"], resent["subject"]["number"]) == ("DOCUMENT_SENT", declined["number"])
+
+
+async def test_an_estimate_moved_to_another_customer_leaves_one_portal_and_arrives_in_the_other(
+        ws_url, app, business, scene, mailbox):
+    customer_id, portal = scene["customer"]["id"], scene["portal"]
+    other = await business.customer("Other Inc")
+    other_portal, _ = await business.portal_user(other["id"], "omar@other.example.com", mailbox)
+    estimate = await business.estimate(customer_id, LINES)
+    async with UpdateClient.connected(ws_url, portal.token) as contact, \
+            UpdateClient.connected(ws_url, other_portal.token) as newcomer:
+        await contact.subscribe(after=await cursor_now(app, customer_id))
+        await newcomer.subscribe(after=await cursor_now(app, other["id"]))
+        await business.staff.data(UPDATE_ESTIMATE, id=estimate["id"],
+                                  input={"customerId": other["id"], "lineItems": REWORKED})
+        gone = await contact.next_event()
+        arrived = await newcomer.next_event()
+        assert await contact.nothing_more() and await newcomer.nothing_more()
+
+    assert (gone["kind"], gone["subject"]) == ("DOCUMENT_CHANGED", None)
+    assert gone["summary"] == f"Estimate {estimate['number']} is being revised"
+    assert (arrived["kind"], arrived["subject"]["number"]) == ("DOCUMENT_SENT", estimate["number"])
 
 
 async def test_hidden_comments_hidden_projects_and_other_customers_never_arrive(ws_url, app, business, scene, mailbox):

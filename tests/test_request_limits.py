@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from live import ActivityClient, portal_serving, uvicorn_serving
+from live import ActivityClient, http_base, portal_serving, uvicorn_serving
 from starlette.routing import Route
 from test_payments import PAY, pay_input
 
@@ -33,10 +33,6 @@ INVOICE_PDF_URL = "query($id: ID!) { node(id: $id) { ... on Invoice { pdfUrl } }
 async def server(app):
     async with uvicorn_serving(app) as url:
         yield url
-
-
-def http_base(ws_url: str) -> str:
-    return ws_url.replace("ws://", "http://").removesuffix("/graphql")
 
 
 def fragments_document(count: int) -> str:

@@ -43,7 +43,7 @@ from hypothesis import HealthCheck, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
-from live import uvicorn_serving
+from live import uvicorn_http
 
 from portal.core.ids import MAX_PK, to_global_id
 from portal.schema import schema
@@ -184,8 +184,7 @@ async def fuzzing(settings, app, client) -> Fuzzing:
     business_y = await new_business(settings, gql, name_y, f"owner@{name_y}.example.com")
     ids_x, contact_email = await business_ids(business_x, mailbox, f"pat@{name_x}.example.com")
     ids_y, _ = await business_ids(business_y, mailbox, f"pat@{name_y}.example.com")
-    async with uvicorn_serving(app) as ws_url:
-        base = ws_url.replace("ws://", "http://").removesuffix("/graphql")
+    async with uvicorn_http(app) as base:
 
         def http_from(role: str) -> httpx.AsyncClient:
             transport = httpx.AsyncHTTPTransport(local_address=bindable(ADDRESSES[role]))

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from factories import ACCEPT_INVITE, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN, invite_token
-from live import PROTOCOL, ActivityClient, connection_init, uvicorn_serving
+from live import PROTOCOL, ActivityClient, connection_init, http_base, portal_serving, uvicorn_serving
 from websockets.asyncio.client import connect
 
 from portal.core.addresses import client_address, networks, parse_proxies
@@ -64,7 +64,7 @@ async def proxied(settings):
     app = create_app(settings.model_copy(update={"trusted_proxies": parse_proxies("127.0.0.1, ::1"),
                                                  "activity_poll_seconds": POLL_SECONDS}))
     async with app.router.lifespan_context(app), uvicorn_serving(app) as ws_url:
-        yield Proxied(base=ws_url.replace("ws://", "http://").removesuffix("/graphql"), ws_url=ws_url)
+        yield Proxied(base=http_base(ws_url), ws_url=ws_url)
 
 
 def client_net() -> str:
@@ -219,6 +219,35 @@ async def test_parallel_guesses_gain_nothing(business, proxied, hashes):
     codes = [error(answer)["extensions"]["code"] for answer in answers]
     assert codes.count("UNAUTHENTICATED") <= throttle.PER_PAIR
     assert len(hashes.threads) <= throttle.PER_PAIR
+
+
+async def test_parallel_guesses_gain_nothing_with_two_workers(business, settings, tmp_path):
+    """Each worker used to count only its own running tries: two of them let through up to twice the limit."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("several processes share a PostgreSQL database")
+    environment = {"PORTAL_DATABASE_URL": settings.database_url, "PORTAL_MAIL_DIR": str(tmp_path),
+                   "PORTAL_BASE_URL": "http://portal.test", "PORTAL_TRUSTED_PROXIES": "127.0.0.1"}
+    client = f"{client_net()}.1"
+    async with portal_serving(environment, log_dir=tmp_path, workers=2) as (server,):
+        proxied = Proxied(base=server.base, ws_url=server.ws_url)  # a new connection per call: either worker
+        answers = await asyncio.gather(*(proxied.staff_login(business.owner_email, "guess-guess-1", client=client)
+                                         for _ in range(4 * throttle.PER_PAIR)))
+        owner = await proxied.staff_login(business.owner_email, OWNER_PASSWORD, client=f"{client_net()}.1")
+
+    codes = [error(answer)["extensions"]["code"] for answer in answers]
+    assert set(codes) <= {"UNAUTHENTICATED", "RATE_LIMITED"} and "RATE_LIMITED" in codes, codes
+    assert codes.count("UNAUTHENTICATED") <= throttle.PER_PAIR  # each one a password check
+    assert owner["data"]["staffLogin"]["token"], owner  # from a clean address, still
+
+
+async def test_a_right_password_leaves_no_failure(business, proxied):
+    client = f"{client_net()}.1"
+    for _ in range(throttle.PER_PAIR - 1):
+        assert error(await proxied.staff_login(business.owner_email, "guess-guess-1", client=client))[
+            "extensions"]["code"] == "UNAUTHENTICATED"
+    for _ in range(throttle.PER_PAIR):  # had each try stayed counted, the second would be refused
+        assert (await proxied.staff_login(business.owner_email, OWNER_PASSWORD, client=client))["data"][
+            "staffLogin"]["token"]
 
 
 async def test_invitation_guesses_are_throttled_per_token_and_address(proxied, hashes):

@@ -508,3 +508,88 @@ async def test_the_owner_feed_resumes_after_the_server_restarts(server, browser,
         assert owner.problems == []
     finally:
         await context.close()
+
+
+REWORK = """mutation($id: ID!, $customer: ID!) { updateEstimate(id: $id, input: {customerId: $customer,
+  lineItems: [{name: "Photo shoot, half day", quantity: "1", rate: "450.00"}]}) { status } }"""
+SEND_ESTIMATE = "mutation($id: ID!) { sendEstimate(id: $id) { status } }"
+DECLINE = "mutation($id: ID!) { declineEstimate(id: $id, reason: \"Too dear\") { status } }"
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+async def test_landing_page_a_payment_whose_answer_is_lost_and_an_estimate_being_revised(server, browser, story):
+    from playwright.async_api import expect
+
+    owner, base = story["owner"], f"/portal/{PORTAL_NAME}"
+    acme = (await graphql(server, ACME, owner))["customers"]["edges"][0]["node"]["id"]
+    invoice = (await graphql(server, NEW_INVOICE, owner, customer=acme, name="Lost answer"))["createInvoice"]
+    estimate = (await graphql(server, NEW_ESTIMATE, owner, customer=acme, name="Photo shoot"))["createEstimate"]
+    context = await browser.new_context()
+    # As on http://<LAN address>, not a secure context: no crypto.randomUUID.
+    await context.add_init_script("Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined })")
+    try:
+        # The base URL: where the customer and owner pages are.
+        visitor = await Watched.new(context, server)
+        page = await visitor.open("/")
+        await expect(page.get_by_role("heading", name="Customer portal")).to_be_visible()
+        await expect(page.get_by_text(f"{server.base}/portal/<portal name>/")).to_be_visible()
+        await visitor.check("landing")
+        await page.get_by_role("link", name="The owner's page").click()
+        await expect(page.get_by_role("heading", name="Business owner sign-in")).to_be_visible()
+
+        page = await visitor.open(f"{base}/")
+        await page.get_by_label("Email").fill("alice@acme.example.com")
+        await page.get_by_label("Password").fill("demo-password")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Welcome, Alice")).to_be_visible()
+
+        # The server pays, the answer is lost on the way; paying again gets that same payment, not a second one.
+        sent, lost = [], []
+
+        async def lose_the_first_answer(route) -> None:
+            body = route.request.post_data_json if route.request.method == "POST" else None
+            if body and "payInvoices" in body["query"]:
+                sent.append(body["variables"]["input"])
+                if not lost:
+                    lost.append(await (await route.fetch()).json())
+                    await route.abort("connectionreset")
+                    return
+            await route.continue_()
+
+        await page.route("**/graphql", lose_the_first_answer)
+        await visitor.open(f"{base}/pay?invoice={invoice['id']}")
+        await page.get_by_label("Name on card").fill("Alice Anders")
+        await page.get_by_label("Card number").fill("4242 4242 4242 4242")
+        await page.get_by_label("CVC").fill("123")
+        await page.get_by_role("button", name="Pay", exact=True).click()
+        await expect(page.get_by_text("The portal cannot be reached")).to_be_visible()
+        await page.get_by_role("button", name="Pay", exact=True).click()
+        await expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        await page.unroute("**/graphql")
+
+        first = lost[0]["data"]["payInvoices"]
+        assert first["status"] == "SUCCEEDED"
+        await expect(page.get_by_text(f"Payment {first['payment']['number']} of")).to_be_visible()
+        assert len(sent) == 2 and sent[0] == sent[1], "the retry is the same request: key and card token"
+        assert UUID4.fullmatch(sent[0]["idempotencyKey"])
+
+        # The estimate open in the portal is reworked by the owner: the page says it is being revised,
+        # without its new content, and shows it again once it is sent.
+        alice = (await graphql(server, LOGIN, portal=PORTAL_NAME, email="alice@acme.example.com",
+                               password="demo-password"))["login"]["token"]
+        await visitor.open(f"{base}/documents/{estimate['id']}")
+        await expect(page.get_by_role("heading", name=f"Estimate {estimate['number']}")).to_be_visible()
+        await page.evaluate("window.__sameDocument = true")
+        await graphql(server, DECLINE, alice, id=estimate["id"])
+        await graphql(server, REWORK, owner, id=estimate["id"], customer=acme)
+        await expect(page.get_by_text("is no longer shown in your portal: the business is revising it")).to_be_visible()
+        await expect(page.get_by_role("button", name="Download PDF")).to_be_hidden()
+        await expect(page.get_by_text("Photo shoot, half day")).to_have_count(0)
+        await visitor.check("customer-estimate-being-revised")
+        await graphql(server, SEND_ESTIMATE, owner, id=estimate["id"])
+        await expect(page.get_by_text("Photo shoot, half day")).to_be_visible()
+        await expect(page.get_by_text("is no longer shown in your portal")).to_be_hidden()
+        await expect(page.get_by_role("button", name="Accept estimate")).to_be_visible()
+        assert await page.evaluate("window.__sameDocument") is True
+    finally:
+        await context.close()

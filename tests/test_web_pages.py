@@ -46,7 +46,7 @@ def graphiql(app, monkeypatch):
     return switch
 
 
-@pytest.mark.parametrize("path", ["/portal/acme/", "/portal/acme", "/portal/acme/documents/SW52b2ljZTox",
+@pytest.mark.parametrize("path", ["/", "/portal/acme/", "/portal/acme", "/portal/acme/documents/SW52b2ljZTox",
                                   "/portal/acme/accept-invite?token=abc", "/owner/", "/owner",
                                   "/owner/documents/SW52b2ljZTox"])
 async def test_every_page_path_answers_the_single_page_app_uncached(client, built_client, path):
@@ -57,6 +57,22 @@ async def test_every_page_path_answers_the_single_page_app_uncached(client, buil
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
     assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_without_a_built_client_the_base_url_says_how_to_build_it(client, no_client):
+    unbuilt = await client.get("/", headers=HTML)
+
+    assert unbuilt.status_code == 503 and "make web" in unbuilt.text
+
+
+async def test_the_base_url_answers_head_with_the_landing_page_headers(client, built_client):
+    response = await client.head("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_hashed_assets_are_cached_for_good_and_unknown_ones_are_404(client, built_client):

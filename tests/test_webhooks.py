@@ -13,15 +13,13 @@ import shutil
 import ssl
 import subprocess
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
-from conftest import POSTGRES_SERVER, GraphQLClient, Mailbox, unique
+from conftest import GraphQLClient, Mailbox, database_of_its_own, unique
 from factories import new_business
 from live import COMMENT, MARK_VIEWED, HttpGraphQL, free_port, portal_serving
 from sqlalchemy import update
@@ -161,21 +159,9 @@ async def until(condition, timeout: float = 20, what: str = "the condition"):
 
 @pytest.fixture(scope="module")
 async def hook_settings(database_url, tmp_path_factory):
-    if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('webhooks-db') / 'portal.db'}"
+    async with database_of_its_own(database_url, tmp_path_factory.mktemp("webhooks-db"), "portal_hooks") as url:
         await asyncio.to_thread(upgrade, url)
         yield _settings(url, tmp_path_factory)
-        return
-    name = f"portal_test_hooks_{uuid.uuid4().hex[:10]}"
-    server = await asyncpg.connect(POSTGRES_SERVER)
-    await server.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    try:
-        await asyncio.to_thread(upgrade, url)
-        yield _settings(url, tmp_path_factory)
-    finally:
-        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await server.close()
 
 
 def _settings(url: str, tmp_path_factory) -> Settings:
@@ -524,9 +510,15 @@ def test_only_public_addresses_are_public():
     import ipaddress
 
     for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-                    "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "224.0.0.1"):
+                    "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "224.0.0.1",
+                    # an internal IPv4 address inside an IPv6 one: NAT64 (well-known and local-use), 6to4,
+                    # IPv4-compatible, IPv4-translated, Teredo; and ranges Python 3.11 calls global
+                    "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b:1::a00:1", "2002:a00:1::1", "2002:7f00:1::",
+                    "::a9fe:a9fe", "::10.0.0.1", "::ffff:0:a00:1", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+                    "192.0.0.9", "192.88.99.1", "fec0::1", "3fff::1", "5f00::1", "ff0e::1"):
         assert not is_public(ipaddress.ip_address(address)), address
-    for address in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34"):
+    for address in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34",
+                    "64:ff9b::5db8:d822", "2002:5db8:d822::1"):  # a public IPv4 address through NAT64 or 6to4
         assert is_public(ipaddress.ip_address(address)), address
 
 
@@ -534,6 +526,7 @@ def test_only_public_addresses_are_public():
 
 PRIVATE_URLS = ["http://127.0.0.1:8080/hook", "https://127.0.0.1/hook", "https://localhost/hook",
                 "https://169.254.169.254/latest/meta-data", "https://[::1]/hook", "https://10.0.0.5/hook",
+                "https://[64:ff9b::a9fe:a9fe]/latest/meta-data", "https://[2002:a00:1::1]/hook",
                 "http://hooks.example.com/hook", "ftp://hooks.example.com/hook", "https:///nohost"]
 
 

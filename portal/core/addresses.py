@@ -53,6 +53,12 @@ def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
     return any(address.version == network.version and address in network for network in proxies)
 
 
+def is_trusted_proxy(peer: str | None, proxies: Sequence[IPNetwork]) -> bool:
+    """Whether the socket peer is one of PORTAL_TRUSTED_PROXIES, i.e. the request was forwarded."""
+    address = _address(peer) if peer else None
+    return address is not None and _trusted(address, proxies)
+
+
 def client_address(peer: str | None, forwarded_for: list[str], proxies: Sequence[IPNetwork]) -> str:
     """The address a client is counted by: an IPv4 address, an IPv6 /64, or UNKNOWN."""
     nearest = _address(peer) if peer else None

@@ -33,31 +33,35 @@ def decode_page_cursor(cursor: str, parsers: list[Callable[[Any], Any]]) -> tupl
         raise BadUserInput("Invalid cursor.") from None
 
 
+def _encode_scoped(label: str, scope_id: int, sequence: int) -> str:
+    """A position in a feed of one scope (an organization, a customer): `label:scope:sequence`, base64."""
+    return encode_base64url(f"{label}:{scope_id}:{sequence}".encode())
+
+
+def _decode_scoped(label: str, cursor: str, scope_id: int) -> int:
+    """The sequence in a cursor `_encode_scoped` wrote with this label and scope; any other is bad input."""
+    try:
+        written_label, scope, sequence = decode_base64url(cursor).decode().split(":")
+        if written_label == label and canonical_int(scope) == scope_id:
+            return bounded_int(canonical_int(sequence))
+    except ValueError:
+        pass
+    raise BadUserInput(f"Unknown {label} cursor.")
+
+
 def encode_activity_cursor(organization_id: int, sequence: int) -> str:
-    return encode_base64url(f"activity:{organization_id}:{sequence}".encode())
+    return _encode_scoped("activity", organization_id, sequence)
 
 
 def decode_activity_cursor(cursor: str, organization_id: int) -> int:
     """The sequence in an activity cursor of this organization; any other cursor is bad input."""
-    try:
-        label, organization, sequence = decode_base64url(cursor).decode().split(":")
-        if label == "activity" and canonical_int(organization) == organization_id:
-            return bounded_int(canonical_int(sequence))
-    except ValueError:
-        pass
-    raise BadUserInput("Unknown activity cursor.")
+    return _decode_scoped("activity", cursor, organization_id)
 
 
 def encode_update_cursor(customer_id: int, sequence: int) -> str:
-    return encode_base64url(f"update:{customer_id}:{sequence}".encode())
+    return _encode_scoped("update", customer_id, sequence)
 
 
 def decode_update_cursor(cursor: str, customer_id: int) -> int:
     """The sequence in a portal-update cursor of this customer; any other cursor is bad input."""
-    try:
-        label, customer, sequence = decode_base64url(cursor).decode().split(":")
-        if label == "update" and canonical_int(customer) == customer_id:
-            return bounded_int(canonical_int(sequence))
-    except ValueError:
-        pass
-    raise BadUserInput("Unknown update cursor.")
+    return _decode_scoped("update", cursor, customer_id)

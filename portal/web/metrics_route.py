@@ -2,14 +2,16 @@
 
 Without a token only a direct request from this machine is answered: its peer is a loopback address and it
 carries no X-Forwarded-For, Forwarded or X-Real-IP header (a request a local proxy forwarded is not
-"loopback"). With one, `Authorization: Bearer <token>` is required. What lives in the database (the email
-outbox, webhook deliveries) is counted at each scrape, with a short timeout.
+"loopback"). A peer listed in PORTAL_TRUSTED_PROXIES is a proxy, so whatever it sends was forwarded, even
+without those headers (a same-host proxy configured not to add them). With a token, `Authorization: Bearer
+<token>` is required. What lives in the database (the email outbox, webhook deliveries) is counted at each
+scrape, with a short timeout.
 """
 import asyncio
 import hmac
 import ipaddress
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -20,6 +22,7 @@ from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from portal.core.addresses import IPNetwork, is_trusted_proxy
 from portal.core.database import SerialSession
 from portal.core.runtime import Services
 from portal.models.columns import utcnow
@@ -32,14 +35,17 @@ FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 QUERY_TIMEOUT_SECONDS = 2.0
 
 
-def admitted(request: Request, token: str | None) -> bool:
+def admitted(request: Request, token: str | None, proxies: Sequence[IPNetwork]) -> bool:
     if token is not None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
     if any(name in request.headers for name in FORWARDING_HEADERS):
         return False
+    peer = request.client.host if request.client is not None else None
+    if peer is None or is_trusted_proxy(peer, proxies):
+        return False
     try:
-        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+        return ipaddress.ip_address(peer).is_loopback
     except ValueError:
         return False
 
@@ -95,7 +101,7 @@ async def scrape(services: Services) -> bytes:
 async def metrics(request: Request) -> Response:
     services: Services = request.app.state.services
     token = services.settings.metrics_token or None  # set but empty: as unset, never "Bearer "
-    if not admitted(request, token):
+    if not admitted(request, token, services.settings.proxy_networks):
         if token is None:
             return PlainTextResponse("/metrics answers only direct requests from this machine; set "
                                      "PORTAL_METRICS_TOKEN to read it from elsewhere.\n", status_code=403)

@@ -1,6 +1,7 @@
 """The reference web client's pages (built from web/ by `make web` into portal/web/client/) and GraphiQL.
 
-Every page path (OPERATIONS.md "Pages") answers the client's one index.html, which routes in the browser;
+Every page path (OPERATIONS.md "Pages"), and the base URL itself (a landing page naming the others),
+answers the client's one index.html, which routes in the browser;
 its scripts and styles are under /assets/ with content hashes in their names, so they are cached for good
 while index.html is never cached (a new build is picked up at the next load). Everything is served from
 this origin: the Content-Security-Policy allows nothing else.
@@ -62,6 +63,7 @@ async def assets(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 routes = [
+    Route("/", index, methods=["GET", "HEAD"]),  # the client's landing page: where the customer and owner pages are
     Route("/portal/{portal_name}", index, methods=["GET", "HEAD"]),
     Route("/portal/{portal_name}/{page:path}", index, methods=["GET", "HEAD"]),
     Route("/owner", index, methods=["GET", "HEAD"]),

@@ -23,8 +23,12 @@ async function render(): Promise<void> {
         "main",
         { id: "main", class: "narrow" },
         h("h1", {}, "Customer portal"),
-        h("p", {}, "Open the link your business sent you, or go to "),
-        h("ul", {}, h("li", {}, h("a", { href: "/owner/", "data-nav": true }, "the business owner's page")), h("li", {}, h("a", { href: "/graphql" }, "the API explorer (GraphiQL)"))),
+        h("h2", {}, "Customers"),
+        h("p", {}, "Open the link your business sent you (in their invitation or any of their emails). Each business has its own portal at"),
+        h("p", {}, h("code", {}, `${location.origin}/portal/<portal name>/`)),
+        h("p", {}, "where the portal name is the one the business chose; ask them for it if you have no link."),
+        h("h2", {}, "The business"),
+        h("ul", {}, h("li", {}, h("a", { href: "/owner/", "data-nav": true }, "The owner's page")), h("li", {}, h("a", { href: "/graphql" }, "The API explorer (GraphiQL)"), ", where the server turns it on")),
       ),
     );
   }

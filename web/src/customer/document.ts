@@ -1,5 +1,6 @@
 // One estimate or invoice: opening it marks it viewed; comments, accept/decline, pay, forward, PDF;
-// the owner's replies, payments and voids arrive live through portalUpdates.
+// the owner's replies, payments and voids arrive live through portalUpdates, and so does an estimate
+// leaving the portal to be revised (an update with no subject): the page then says so, until it is sent again.
 import { explain } from "../api";
 import { commentList, documentTitle, facts, lines, payments } from "../document-view";
 import { field, h, replace, statusLine, onSubmit } from "../dom";
@@ -13,6 +14,9 @@ const PORTAL_UPDATES = `subscription PortalUpdates($after: String) {
 }`;
 type Update = { cursor: string; kind: string; summary: string; subject: { id: string } | null; comment: { id: string } | null };
 
+/** The document cannot be loaded (any more): not this contact's to see, or withdrawn from the portal. */
+class Gone extends Error {}
+
 export async function documentPage(c: Customer, main: HTMLElement, id: string): Promise<() => void> {
   loadingInto(main, "Document");
   let stop = () => {};
@@ -22,13 +26,17 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
   const body = h("div", {});
   const comments = h("div", {});
   const liveNote = h("p", { class: "muted small", role: "status", "aria-live": "polite" });
+  const withdrawn = h("p", { class: "status status-info", role: "status", hidden: true });
+  let shown: HTMLElement[] = []; // what is hidden while the document is withdrawn
   let current: DocumentData | null = null;
   let actionsFor = ""; // what the buttons were drawn for: redrawn only when it changes, keeping what is typed
 
   const load = async () => {
     const { node } = await c.api.request<{ node: DocumentData | null }>(DOCUMENT, { id });
-    if (!node || (node.__typename !== "Invoice" && node.__typename !== "Estimate")) throw new Error("This document does not exist or is not yours to see.");
+    if (!node || (node.__typename !== "Invoice" && node.__typename !== "Estimate")) throw new Gone("This document does not exist or is not yours to see.");
     current = node;
+    withdrawn.hidden = true;
+    shown.forEach((part) => (part.hidden = false));
     c.setTitle(documentTitle(node));
     heading.textContent = documentTitle(node);
     replace(summary, facts(node));
@@ -44,8 +52,15 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
     try {
       await load();
     } catch (error) {
+      if (error instanceof Gone && current) return showWithdrawn(current);
       liveNote.textContent = explain(error);
     }
+  };
+  const showWithdrawn = (was: DocumentData) => {
+    shown.forEach((part) => (part.hidden = true));
+    withdrawn.hidden = false;
+    withdrawn.textContent = `${documentTitle(was)} is no longer shown in your portal: the business is revising it. It will be back here once they send it again.`;
+    liveNote.textContent = "";
   };
 
   try {
@@ -76,15 +91,19 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
     explain,
   );
 
+  const commentSection = h("section", { "aria-labelledby": "comments-h" }, h("h2", { id: "comments-h" }, "Comments"), comments, commentForm);
+  const forward = c.capabilities.allowForwarding ? forwardSection(c, id) : null;
+  shown = [summary, actions, body, commentSection, ...(forward ? [forward] : [])];
   replace(
     main,
     h("p", { class: "crumbs" }, h("a", { href: `${c.base}/${current!.__typename === "Invoice" ? "invoices" : "estimates"}`, "data-nav": true }, current!.__typename === "Invoice" ? "Invoices" : "Estimates")),
     heading,
+    withdrawn,
     summary,
     actions,
     body,
-    h("section", { "aria-labelledby": "comments-h" }, h("h2", { id: "comments-h" }, "Comments"), comments, commentForm),
-    c.capabilities.allowForwarding ? forwardSection(c, id) : null,
+    commentSection,
+    forward,
     liveNote,
   );
 
@@ -96,6 +115,7 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
       "portalUpdates",
       null,
       (update) => {
+        if (update.kind === "DOCUMENT_CHANGED" && update.subject === null) return void refresh(); // this one gone?
         if (update.subject?.id !== id) return;
         liveNote.textContent = update.summary;
         void refresh();

@@ -2,11 +2,14 @@
 // then payInvoices with the token and an idempotency key; a decline is a message, not a crash.
 import { explain } from "../api";
 import { day, field, h, money, onSubmit, replace, statusLine } from "../dom";
+import { newKey } from "../idempotency";
 import type { Customer } from "./context";
 import { failed, loadingInto } from "./lists";
 
 type Outstanding = { id: string; number: string; dueDate: string; balanceDue: string; currency: string; status: string; paymentOptions: string[] };
 type Saved = { id: string; kind: string; brand: string | null; last4: string; expMonth: number | null; expYear: number | null };
+type PaymentMethod = { gatewayToken: string } | { savedPaymentMethodId: string };
+type Attempt = { key: string; paymentMethod?: PaymentMethod };
 type PayResult = { status: "SUCCEEDED" | "FAILED"; failureReason: string | null; payment: { number: string; amount: string; currency: string } | null };
 
 export async function payPage(c: Customer, main: HTMLElement): Promise<void> {
@@ -85,9 +88,28 @@ export async function payPage(c: Customer, main: HTMLElement): Promise<void> {
   radios.forEach((r) => r.addEventListener("change", showCard));
   showCard();
 
+  /** A new card becomes a gateway token (the card goes to the gateway only); a saved method is its id. */
+  const paymentMethodOf = async (method: string): Promise<PaymentMethod> => {
+    if (method !== "new") return { savedPaymentMethodId: method };
+    const answer = await fetch("/sandbox-gateway/tokens", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ number: number.value.replace(/\s+/g, ""), expMonth: Number(expMonth.value), expYear: Number(expYear.value), cvc: cvc.value.trim(), name: name.value.trim(), country: country.value.trim() || null, address: null }),
+    });
+    const token = (await answer.json().catch(() => ({}))) as { token?: string; error?: string };
+    if (!answer.ok || !token.token) throw new Error(token.error ?? "The card could not be checked. Please try again.");
+    return { gatewayToken: token.token };
+  };
+
   const status = statusLine();
   const form = h("form", { class: "stack pay-form" }, list, total, methods, card, h("button", { type: "submit", class: "primary" }, "Pay"), status);
-  let idempotencyKey = crypto.randomUUID();
+  // One attempt is one idempotency key and, for a new card, one gateway token: retried after a lost answer,
+  // it sends both again and the server answers with the first result (a new token under the same key would
+  // be a different request: CONFLICT). Changing anything in the form, or an answer, starts a new attempt.
+  let attempt: Attempt = { key: newKey() };
+  const startOver = () => (attempt = { key: newKey() });
+  form.addEventListener("input", startOver);
+  form.addEventListener("change", startOver);
   onSubmit(
     form,
     status,
@@ -95,24 +117,13 @@ export async function payPage(c: Customer, main: HTMLElement): Promise<void> {
       const invoiceIds = invoices.filter((_, i) => boxes[i]!.checked).map((i) => i.id);
       if (!invoiceIds.length) throw new Error("Choose at least one invoice to pay.");
       const method = radios.find((r) => r.checked)!.value;
-      let paymentMethod: Record<string, string>;
-      if (method === "new") {
-        const answer = await fetch("/sandbox-gateway/tokens", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ number: number.value.replace(/\s+/g, ""), expMonth: Number(expMonth.value), expYear: Number(expYear.value), cvc: cvc.value.trim(), name: name.value.trim(), country: country.value.trim() || null, address: null }),
-        });
-        const token = (await answer.json().catch(() => ({}))) as { token?: string; error?: string };
-        if (!answer.ok || !token.token) throw new Error(token.error ?? "The card could not be checked. Please try again.");
-        paymentMethod = { gatewayToken: token.token };
-      } else {
-        paymentMethod = { savedPaymentMethodId: method };
-      }
+      const current = attempt;
+      current.paymentMethod ??= await paymentMethodOf(method);
       const { payInvoices } = await c.api.request<{ payInvoices: PayResult }>(
         `mutation Pay($input: PayInvoicesInput!) { payInvoices(input: $input) { status failureReason failureCode payment { number amount currency } } }`,
-        { input: { invoiceIds, paymentMethod, savePaymentMethod: method === "new" && save.checked, idempotencyKey } },
+        { input: { invoiceIds, paymentMethod: current.paymentMethod, savePaymentMethod: method === "new" && save.checked, idempotencyKey: current.key } },
       );
-      idempotencyKey = crypto.randomUUID(); // a new attempt from here on
+      startOver(); // answered: a new attempt from here on
       if (payInvoices.status === "FAILED") {
         status.say(`The payment did not go through: ${payInvoices.failureReason ?? "the card was declined"}`, "error");
         return;
