@@ -1,6 +1,7 @@
 """User-written text: checked once on the way in, so that nothing too long or multi-line reaches a column or a
 header."""
 import re
+import unicodedata
 from typing import Literal, overload
 
 from portal.core.errors import BadUserInput
@@ -13,6 +14,12 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 def one_line(text: str) -> str:
     """The text on one line: each run of control characters and separators becomes a space."""
     return CONTROL.sub(" ", text).strip()
+
+
+def header_text(text: str) -> str:
+    """For an email header: on one line, and without format characters (Unicode category Cf: U+202E RIGHT-TO-LEFT
+    OVERRIDE, the zero-width ones, U+2066-2069 isolates), which make a name in a subject read as other words."""
+    return one_line("".join(char for char in text if unicodedata.category(char) != "Cf"))
 
 
 @overload

@@ -170,7 +170,7 @@ class Counts:
     mine: list[int]
     now: datetime
 
-    def _under(self, key: str) -> Select[tuple[datetime]]:
+    def _under(self, key: str) -> Select[datetime]:
         return (select(col(FailedSignIn.failed_at))
                 .where(col(FailedSignIn.account_key) == key, col(FailedSignIn.failed_at) > self.now - WINDOW,
                        col(FailedSignIn.id).not_in(self.mine))

@@ -11,7 +11,7 @@ import aiosmtplib
 
 from portal.core.settings import Settings
 from portal.models.outbox import OutboxEmail
-from portal.models.text import one_line
+from portal.models.text import header_text
 
 
 class UnbuildableEmail(ValueError):
@@ -32,11 +32,12 @@ def _message(row: OutboxEmail, *, mail_from: str) -> EmailMessage:
     message = EmailMessage()
     message["Message-ID"] = row.message_id  # stable across retries, so receivers can drop duplicates
     message["Date"] = format_datetime(row.created_at)
-    message["From"] = one_line(mail_from)
+    message["From"] = header_text(mail_from)
     # Headers are one line: names and subjects come from user text, cleaned of every control character and
-    # line or paragraph separator (U+2028 too), which would otherwise make the message unsendable for ever.
-    message["To"] = formataddr((one_line(row.to_name or ""), ascii_domain(row.to_address)))
-    message["Subject"] = one_line(row.subject)
+    # line or paragraph separator (U+2028 too), which would otherwise make the message unsendable for ever,
+    # and of the invisible format characters that would make them read as something else.
+    message["To"] = formataddr((header_text(row.to_name or ""), ascii_domain(row.to_address)))
+    message["Subject"] = header_text(row.subject)
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
     return message

@@ -189,10 +189,6 @@ class WebhookSender:
             self._next_retry = None
         return max(0.0, min(wait, self.poll_seconds))
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._attempts)
-
     async def start_due(self) -> int:
         """Claim the due deliveries this worker has room for and start their attempts; how many started."""
         async with self._one_pass:

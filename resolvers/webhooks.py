@@ -83,8 +83,9 @@ async def visible_endpoint(ctx: Context, global_id: str) -> WebhookEndpoint:
 
 async def update_webhook_endpoint(ctx: Context, global_id: str, given: EndpointInput,
                                   enabled: bool | None) -> WebhookEndpoint:
+    checked = await checked_input(ctx, given)  # resolves the host (seconds, at worst): before the row is locked
     endpoint = await visible_endpoint(ctx, global_id)
-    endpoint.url, endpoint.description, endpoint.kinds = await checked_input(ctx, given)
+    endpoint.url, endpoint.description, endpoint.kinds = checked
     if enabled is True and not endpoint.enabled:
         # A fresh start: it is judged on the deliveries from now on.
         endpoint.enabled, endpoint.disabled_reason, endpoint.failing_since = True, None, None

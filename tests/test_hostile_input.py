@@ -6,6 +6,7 @@ INTERNAL_SERVER_ERROR, and nothing is changed; mail built from hostile text stil
 import base64
 import json
 import re
+import unicodedata
 import uuid
 
 import httpx
@@ -265,6 +266,25 @@ async def test_separators_in_names_never_break_a_header(business, mailbox):
                                         "{ firstName email } } } }", id=customer["id"])
     first_names = [person["firstName"] for person in details["node"]["contactPersons"] if person["email"] == email]
     assert first_names == ["Eve Bcc: x@evil.example.com"]
+
+
+async def test_format_characters_in_names_never_reach_a_header(business, mailbox):
+    """U+202E and friends would make "Eve commented" in an owner's inbox read as something else."""
+    formats = "\u202e\u202d\u200b\u200e\u200f\u2066\u2067\u2068\u2069\ufeff\u00ad"
+    customer = await business.customer(f"Acme{formats}Corp")
+    portal, email = await contact_signed_in(business, mailbox, customer["id"], first_name=f"Eve{formats}moc.evil")
+    invoice = await business.invoice(customer["id"])
+
+    await portal.data(ADD_COMMENT, s=invoice["id"], b="Hi")
+    await business.staff.data(ADD_COMMENT, s=invoice["id"], b="Noted")
+
+    mail = [m for m in await mailbox.to(business.owner_email) + await mailbox.to(email) if "commented" in m["Subject"]]
+    assert len(mail) >= 2
+    for message in mail:
+        for header in ("Subject", "To", "From"):
+            value = str(message[header])
+            assert not any(unicodedata.category(char) == "Cf" for char in value), (header, ascii(value))
+    assert any("Evemoc.evil" in str(message["Subject"]) for message in mail)
 
 
 # Item 13: hidden projects are not mailed about.

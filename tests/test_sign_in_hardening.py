@@ -17,16 +17,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import ACCEPT_INVITE, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN, invite_token
+from factories import ACCEPT_INVITE, CONTACT_PASSWORD, ENABLE_PORTAL, OWNER_PASSWORD, STAFF_LOGIN, invite_token
 from live import PROTOCOL, ActivityClient, connection_init, http_base, portal_serving, uvicorn_serving
+from sqlalchemy import update as sa_update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import connect
 
 from portal.core.addresses import client_address, networks, parse_proxies
+from portal.core.ids import from_global_id
 from portal.models import auth, throttle
+from portal.models.auth import Invitation
+from portal.models.customers import ContactPerson
 from portal.models.passwords import check_new_password
 from portal.web.app import create_app
 
 POLL_SECONDS = 0.3
+STAGGER_SECONDS = 0.02
 CHANGE_PASSWORD = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
 DISABLE = "mutation($ids: [ID!]!) { disablePortalAccess(contactPersonIds: $ids) { id } }"
 
@@ -228,10 +235,14 @@ async def test_parallel_guesses_gain_nothing_with_two_workers(business, settings
     environment = {"PORTAL_DATABASE_URL": settings.database_url, "PORTAL_MAIL_DIR": str(tmp_path),
                    "PORTAL_BASE_URL": "http://portal.test", "PORTAL_TRUSTED_PROXIES": "127.0.0.1"}
     client = f"{client_net()}.1"
+
+    async def guess(proxied: Proxied, number: int) -> dict:
+        await asyncio.sleep(number * STAGGER_SECONDS)  # one after the other, each while the earlier ones still hash
+        return await proxied.staff_login(business.owner_email, "guess-guess-1", client=client)
+
     async with portal_serving(environment, log_dir=tmp_path, workers=2) as (server,):
         proxied = Proxied(base=server.base, ws_url=server.ws_url)  # a new connection per call: either worker
-        answers = await asyncio.gather(*(proxied.staff_login(business.owner_email, "guess-guess-1", client=client)
-                                         for _ in range(4 * throttle.PER_PAIR)))
+        answers = await asyncio.gather(*(guess(proxied, number) for number in range(4 * throttle.PER_PAIR)))
         owner = await proxied.staff_login(business.owner_email, OWNER_PASSWORD, client=f"{client_net()}.1")
 
     codes = [error(answer)["extensions"]["code"] for answer in answers]
@@ -276,6 +287,58 @@ async def test_accepting_a_new_invitation_ends_older_sessions(business, mailbox,
     assert error(await proxied.call("{ viewer { __typename } }", client=f"{net}.1", bearer=old_portal.token))[
         "extensions"]["code"] == "UNAUTHENTICATED"
     assert (await proxied.call("{ viewer { __typename } }", client=f"{net}.1", bearer=new_token))["data"]["viewer"]
+
+
+async def rows_are_free(database_url: str, contact_pk: int) -> bool:
+    """Whether another connection may write a contact person's row and invitations now (at most a second's wait):
+    no transaction holds their locks, nor SQLite's write lock."""
+    options = {"timeout": 1} if database_url.startswith("sqlite") else {"server_settings": {"lock_timeout": "1000"}}
+    engine = create_async_engine(database_url, connect_args=options)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa_update(ContactPerson).where(ContactPerson.id == contact_pk)
+                                     .values(first_name=ContactPerson.first_name))
+            await connection.execute(sa_update(Invitation).where(Invitation.contact_person_id == contact_pk)
+                                     .values(expires_at=Invitation.expires_at))
+            await connection.rollback()
+        return True
+    except DBAPIError:
+        return False
+    finally:
+        await engine.dispose()
+
+
+class ProbingHasher(RecordingHasher):
+    """argon2 as it is; before each new hash, notes whether the person's rows are free."""
+
+    def __init__(self, real: object, database_url: str) -> None:
+        super().__init__(real)
+        self.database_url, self.contact_pk, self.free = database_url, 0, []
+
+    def hash(self, password: str) -> str:
+        self.free.append(asyncio.run(rows_are_free(self.database_url, self.contact_pk)))  # in the hashing thread
+        return super().hash(password)
+
+
+# Issue 12 item 3: no transaction (a pooled connection, row locks, SQLite's write lock) waits on a hash.
+async def test_accepting_an_invitation_and_changing_a_password_hash_outside_any_transaction(
+        business, mailbox, proxied, settings, monkeypatch):
+    customer = await business.customer()
+    email = f"hash-{uuid.uuid4().hex[:6]}@client.example.com"
+    contact = await business.contact(customer["id"], email)
+    await business.staff.data(ENABLE_PORTAL, ids=[contact["id"]])
+    hasher = ProbingHasher(auth._hasher, settings.database_url)
+    hasher.contact_pk = from_global_id(contact["id"])[1]
+    monkeypatch.setattr(auth, "_hasher", hasher)
+    client = f"{client_net()}.1"
+
+    accepted = await proxied.call(ACCEPT_INVITE, client=client, token=invite_token((await mailbox.to(email))[-1]),
+                                  password=CONTACT_PASSWORD)
+    changed = await proxied.call(CHANGE_PASSWORD, client=client, bearer=accepted["data"]["acceptInvite"]["token"],
+                                 c=CONTACT_PASSWORD, n="a-brand-new-password")
+
+    assert changed["data"]["changePassword"] is True, changed
+    assert hasher.free == [True, True]
 
 
 # Item 10: a WebSocket connection lives only as long as its session, with or without a subscription.

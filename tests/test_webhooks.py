@@ -7,6 +7,7 @@ listen on 127.0.0.1), with retry delays of a fraction of a second; the refusal o
 tested against the shared app, which has the setting off.
 """
 import asyncio
+import ipaddress
 import itertools
 import json
 import shutil
@@ -23,13 +24,16 @@ from conftest import GraphQLClient, Mailbox, database_of_its_own, unique
 from factories import new_business
 from live import COMMENT, MARK_VIEWED, HttpGraphQL, free_port, portal_serving
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from portal.core.ids import to_global_id
+from portal.core.ids import from_global_id, to_global_id
 from portal.core.settings import Settings
 from portal.migrations import upgrade
 from portal.models.columns import utcnow
 from portal.models.webhooks import WebhookEndpoint, retry_delay
+from portal.notifications import webhook_targets
 from portal.notifications.webhook_sender import Job, post
 from portal.notifications.webhook_targets import is_public
 from portal.web.app import create_app
@@ -507,8 +511,6 @@ async def test_redirects_are_not_followed(receiver):
 
 
 def test_only_public_addresses_are_public():
-    import ipaddress
-
     for address in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
                     "::1", "fe80::1", "fc00::1", "::ffff:10.0.0.1", "224.0.0.1",
                     # an internal IPv4 address inside an IPv6 one: NAT64 (well-known and local-use), 6to4,
@@ -544,6 +546,37 @@ async def test_a_private_or_plain_http_url_is_refused_without_the_setting(busine
     refused = await business.staff.request(UPDATE, id=endpoint["id"], input={"url": "https://127.0.0.1/hook"})
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     await business.staff.data(DELETE, id=endpoint["id"])
+
+
+async def row_is_free(database_url: str, pk: int) -> bool:
+    """Whether another connection may write an endpoint's row now (waiting two seconds at most)."""
+    options = {"timeout": 2} if database_url.startswith("sqlite") else {"server_settings": {"lock_timeout": "2000"}}
+    engine = create_async_engine(database_url, connect_args=options)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == pk).values(description="x"))
+            await connection.rollback()
+        return True
+    except DBAPIError:
+        return False
+    finally:
+        await engine.dispose()
+
+
+async def test_the_url_is_resolved_before_the_endpoint_is_locked(business, settings, monkeypatch):
+    created = await business.staff.data(CREATE, input={"url": "https://hooks.example.com/portal", "kinds": []})
+    endpoint = created["createWebhookEndpoint"]["endpoint"]["id"]
+    free_while_resolving = []
+
+    async def resolving(host: str, port: int) -> list:
+        free_while_resolving.append(await row_is_free(settings.database_url, from_global_id(endpoint)[1]))
+        return [ipaddress.ip_address("93.184.216.34")]
+
+    monkeypatch.setattr(webhook_targets, "resolve", resolving)
+    await business.staff.data(UPDATE, id=endpoint, input={"url": "https://hooks.example.com/moved"})
+
+    assert free_while_resolving == [True]  # a slow DNS answer holds no lock (nor SQLite's write lock)
+    await business.staff.data(DELETE, id=endpoint)
 
 
 async def test_contact_persons_may_not_manage_webhooks(shop):

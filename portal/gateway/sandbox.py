@@ -136,7 +136,3 @@ class SandboxGateway:
             session.add(token)
             await session.commit()
         return token
-
-    async def ledger(self) -> list[SandboxCharge]:
-        async with self.session_factory() as session:
-            return list(await session.scalars(select(SandboxCharge).order_by(col(SandboxCharge.created_at))))

@@ -1,7 +1,7 @@
 // One estimate or invoice: opening it marks it viewed; comments, accept/decline, pay, forward, PDF;
 // the owner's replies, payments and voids arrive live through portalUpdates, and so does an estimate
 // leaving the portal to be revised (an update with no subject): the page then says so, until it is sent again.
-import { explain } from "../api";
+import { ApiError, explain } from "../api";
 import { commentList, documentTitle, facts, lines, payments } from "../document-view";
 import { field, h, replace, statusLine, onSubmit } from "../dom";
 import { follow } from "../live";
@@ -32,7 +32,9 @@ export async function documentPage(c: Customer, main: HTMLElement, id: string): 
   let actionsFor = ""; // what the buttons were drawn for: redrawn only when it changes, keeping what is typed
 
   const load = async () => {
-    const { node } = await c.api.request<{ node: DocumentData | null }>(DOCUMENT, { id });
+    const { node } = await c.api.request<{ node: DocumentData | null }>(DOCUMENT, { id }).catch((error: unknown) => {
+      throw error instanceof ApiError && error.code === "NOT_FOUND" ? new Gone(error.message) : error;
+    });
     if (!node || (node.__typename !== "Invoice" && node.__typename !== "Estimate")) throw new Gone("This document does not exist or is not yours to see.");
     current = node;
     withdrawn.hidden = true;
