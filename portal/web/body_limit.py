@@ -23,8 +23,9 @@ def too_large(max_bytes: int) -> JSONResponse:
 
 
 def declared_length(scope: Scope) -> int | None:
-    value = Headers(scope=scope).get("content-length")
-    return int(value) if value is not None and value.strip().isdigit() else None
+    value = (Headers(scope=scope).get("content-length") or "").strip()
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def message_size(message: Message) -> int:
