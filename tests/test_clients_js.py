@@ -149,7 +149,7 @@ async def test_the_client_signs_in_and_pages_invoices_merged_by_its_relay_helper
 
     assert len(invoices) >= 5
     assert [line["numbers"] for line in json_lines(output)] == pages_of_two([node["number"] for node in invoices])
-    requests = re.findall(r'"(GET|POST) /graphql', demo_server.log.read_text()[logged:])
+    requests = re.findall(r"portal\.access: (GET|POST) /graphql ", demo_server.log.read_text()[logged:])
     assert requests.count(query_method) >= 3  # one request per page
 
 
