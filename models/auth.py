@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -143,7 +144,16 @@ def token_refused(problem: TokenProblem | None) -> Unauthenticated:
     return Unauthenticated(_TOKEN_PROBLEM_MESSAGES[problem], reason=problem.value)
 
 
-def session_has_ended(login: LoginSession, now: datetime) -> bool:
+class SessionSpan(Protocol):
+    """When a session ends: what `session_has_ended` reads, of a LoginSession or of a row of its columns."""
+
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+def session_has_ended(login: SessionSpan, now: datetime) -> bool:
     """Expired, or revoked (by logout, a password change or a withdrawn portal access)."""
     return login.revoked_at is not None or login.expires_at <= now
 

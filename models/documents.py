@@ -138,10 +138,33 @@ async def replace_lines(session: AsyncSession, *, estimate_id: int | None = None
     await session.flush()
 
 
+class ShownLine(Protocol):
+    """A line item as read for showing: plain columns, without an ORM object (and its tracking) per line."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def tax_percent(self) -> Decimal: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def tax(self) -> Decimal: ...
+
+
+SHOWN_LINE = (col(LineItem.name), col(LineItem.description), col(LineItem.quantity), col(LineItem.rate),
+              col(LineItem.tax_percent), col(LineItem.amount), col(LineItem.tax))
+
+
 async def lines_of(session: AsyncSession, column: Mapped[int | None],
-                   document_ids: list[int]) -> dict[int, list[LineItem]]:
+                   document_ids: list[int]) -> dict[int, list[ShownLine]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
-    pairs = await session.execute(
-        select(column, LineItem).where(column.in_(document_ids)).order_by(col(LineItem.position)))
+    rows = await session.execute(
+        select(column, *SHOWN_LINE).where(column.in_(document_ids)).order_by(col(LineItem.position)))
     # `in_` matches no NULL: the test only tells the type checker so.
-    return group_pairs((document_id, line) for document_id, line in pairs if document_id is not None)
+    return group_pairs((row[0], row) for row in rows if row[0] is not None)

@@ -47,14 +47,12 @@ def plain_decimal(value: Decimal) -> Decimal:
 def shown_decimal(value: Decimal) -> str:
     """A decimal as the portal shows it, in the API and in PDFs: plain notation, no grouping, the decimals
     the value has but at least two: 49 -> "49.00", 0.18250 -> "0.1825", -0.00 -> "0.00"."""
-    if value.is_zero():
-        value = abs(value)  # "0.00", never "-0.00"
-    _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int):
+    if not value.is_finite():
         raise ValueError(f"{value} is not a finite number.")
-    places = max(-exponent, 0)
-    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return f"{value:.{max(places - trailing_zeros, 2)}f}"
+    whole, _, decimals = format(value, "f").partition(".")
+    if value.is_zero():
+        whole = "0"  # "0.00", never "-0.00"
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
 
 
 @dataclass(frozen=True)

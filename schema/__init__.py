@@ -31,6 +31,7 @@ from portal.schema import (
 from portal.schema.commit import CommitOnSuccess
 from portal.schema.document_limits import CheckedDocuments
 from portal.schema.errors import ErrorCodes
+from portal.schema.execution import lean_execution_for
 from portal.schema.permissions import describe_roles
 from portal.schema.scalars import SCALARS
 from portal.schema.storable_text import StorableText
@@ -72,6 +73,7 @@ class PortalSchema(strawberry.Schema):
         super().__init__(query=query, mutation=mutation, subscription=subscription,
                          scalar_overrides=scalar_overrides, extensions=extensions)
         node.node_loaders(self)  # with the schema: a Node type that cannot load itself stops the build
+        self.execution_context_class = lean_execution_for(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""

@@ -7,8 +7,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from portal.models.comments import Comment as CommentRow
-from portal.models.documents import LineDraft
-from portal.models.documents import LineItem as LineItemRow
+from portal.models.documents import LineDraft, ShownLine
 from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.rows import saved_id
@@ -48,7 +47,7 @@ def line_drafts(inputs: list[LineItemInput]) -> list[LineDraft]:
 
 
 def _loaders_of(row: EstimateRow | InvoiceRow,
-                info: Info) -> tuple[DataLoader[int, list[LineItemRow]], DataLoader[int, list[CommentRow]]]:
+                info: Info) -> tuple[DataLoader[int, list[ShownLine]], DataLoader[int, list[CommentRow]]]:
     """The request's loaders of this kind of document's lines and comments."""
     loaders = info.context.loaders
     if isinstance(row, InvoiceRow):

@@ -1,4 +1,5 @@
 """GraphQL types filled from the rows they show, so that no type restates its row field by field."""
+import functools
 from typing import Any, TypeVar
 
 from strawberry.types.base import get_object_definition
@@ -8,15 +9,21 @@ from portal.schema.nodes import global_id
 T = TypeVar("T")
 
 
+@functools.cache
+def _plain_fields(cls: Any) -> tuple[str, frozenset[str], bool]:
+    """`cls`'s GraphQL name, the Python names of its fields without a resolver, and whether it has an `id`."""
+    definition = get_object_definition(cls, strict=True)
+    names = frozenset(field.python_name for field in definition.fields if field.base_resolver is None)
+    return definition.name, names - {"id"}, "id" in names
+
+
 def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
     """`cls` with each of its plain fields read from the same-named attribute of `source` (a row or value).
 
     `values` give the fields that are not the source's own (a private `row`, an enum, a renamed attribute);
     an `id` field is the row's global id, never its primary key.
     """
-    definition = get_object_definition(cls, strict=True)
-    names = {field.python_name for field in definition.fields if field.base_resolver is None} - values.keys()
-    if "id" in names:
-        names.remove("id")
-        values["id"] = global_id(definition.name, source.id)
-    return cls(**{name: getattr(source, name) for name in names}, **values)
+    type_name, names, has_id = _plain_fields(cls)
+    if has_id and "id" not in values:
+        values["id"] = global_id(type_name, source.id)
+    return cls(**{name: getattr(source, name) for name in names if name not in values}, **values)

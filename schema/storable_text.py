@@ -81,10 +81,27 @@ def _children(node: Node, path: str | None) -> Iterator[tuple[Node, str | None]]
                     yield item, path
 
 
+# The literals' verdict of each document text, kept while the text maps to the same parsed document: clients
+# send the same few documents again and again, and CheckedDocuments parses each once.
+_verdicts: dict[str, tuple[DocumentNode, list[Problem]]] = {}
+MAX_VERDICTS = 512
+
+
+def document_problems(query: str | None, document: DocumentNode) -> list[Problem]:
+    found = _verdicts.get(query) if query is not None else None
+    if found is None or found[0] is not document:
+        found = (document, literal_problems(document))
+        if query is not None:
+            if len(_verdicts) >= MAX_VERDICTS:
+                del _verdicts[next(iter(_verdicts))]
+            _verdicts[query] = found
+    return list(found[1])
+
+
 def problems_of(context: ExecutionContext) -> list[Problem]:
     problems = variable_problems(context.variables)
     if context.graphql_document is not None:
-        problems += literal_problems(context.graphql_document)
+        problems += document_problems(context.query, context.graphql_document)
     return problems
 
 

@@ -59,6 +59,43 @@ async def test_the_dashboard_adds_up(business, mailbox):
     assert await business.staff.error_code(DASHBOARD) == "BAD_USER_INPUT"
 
 
+async def test_the_dashboard_costs_the_same_statements_however_many_documents(business, mailbox, count_statements):
+    customer, portal, _ = await a_customer_with_history(business, mailbox)
+    with count_statements() as before:
+        await portal.data(DASHBOARD)
+    for _ in range(5):
+        invoice = await business.invoice(customer["id"], ONE_LINE)
+        await business.staff.data(RECORD_PAYMENT, input={"invoiceId": invoice["id"], "amount": "1"})
+        await business.estimate(customer["id"])
+
+    with count_statements() as after:
+        mine = (await portal.data(DASHBOARD))["dashboard"]
+
+    assert (mine["outstandingInvoices"]["count"], mine["estimatesAwaitingApproval"]) == (8, 6)
+    assert 0 < after.count == before.count
+
+
+async def test_the_dashboard_adds_up_to_the_cent_at_the_largest_amounts(business, mailbox):
+    customer = await business.customer()
+    largest = [{"name": "All of it", "quantity": "100", "rate": "9999999999.9999"}]  # 999,999,999,999.99
+    invoices = [await business.invoice(customer["id"], largest) for _ in range(3)]
+    await business.staff.data(RECORD_PAYMENT, input={"invoiceId": invoices[0]["id"], "amount": "0.01"})
+    portal, _ = await business.portal_user(customer["id"], f"large@{business.portal_name}.example.com", mailbox)
+
+    owed = (await portal.data(DASHBOARD))["dashboard"]["outstandingInvoices"]
+
+    assert owed == {"count": 3, "total": "2999999999999.96"}
+
+
+async def test_another_customers_dashboard_is_not_found(business, other_business, mailbox):
+    mine, portal, _ = await a_customer_with_history(business, mailbox)
+    theirs = await business.customer("Someone Else")
+
+    assert await portal.error_code(DASHBOARD, c=theirs["id"]) == "NOT_FOUND"
+    assert await other_business.staff.error_code(DASHBOARD, c=mine["id"]) == "NOT_FOUND"
+    assert (await portal.data(DASHBOARD, c=mine["id"]))["dashboard"]["currency"] == "USD"
+
+
 async def test_the_statement_runs_a_balance(business, mailbox):
     _customer, portal, _ = await a_customer_with_history(business, mailbox)
 

@@ -1,12 +1,15 @@
 """The async engine and sessions."""
 import asyncio
 import functools
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Dialect, event
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -21,7 +24,31 @@ def create_engine(url: str, *, for_reading: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_deferred if for_reading else _begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine.sync_engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    event.listen(engine.sync_engine, "checkin", _note_idle_since)
+    return engine
+
+
+# A connection used within this many seconds is not pinged before its next use: under load none is, and
+# a ping is three round trips on asyncpg (BEGIN, `;`, ROLLBACK). One that died meanwhile fails its request
+# once, and the pool then replaces every connection opened before that failure.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "portal_idle_since"
+
+
+def _ping_if_idle(dialect: Dialect, dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry,
+                  _proxy: object) -> None:
+    if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        raise DisconnectionError(f"a pooled connection failed its ping: {error}") from error
+
+
+def _note_idle_since(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
 
 
 def _configure_sqlite(dbapi_connection: AsyncAdapt_aiosqlite_connection, _record: ConnectionPoolEntry) -> None:

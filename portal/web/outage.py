@@ -1,8 +1,10 @@
 """A database that cannot be reached (restarting, failing over): a short answer and a log line, no traceback.
 
-Nothing is retried here: the request may have written before the connection broke. A stale pooled
-connection is replaced before use (pool_pre_ping), so what reaches this is a database that is down; the
-client is told to try again, and `/readyz` answers 503 until it is back.
+Nothing is retried here: the request may have written before the connection broke. A pooled connection
+idle for a few seconds is pinged before use and replaced if stale (portal/core/database.py); one used
+moments before the database went away fails its request once, and the pool then replaces all of its
+age. What reaches this is a database that is down, or was until a moment ago; the client is told to try
+again, and `/readyz` answers 503 until it is back.
 """
 import logging
 

@@ -15,7 +15,7 @@ from portal.core.database import AsyncSession
 from portal.core.errors import BadUserInput, DomainError, NotFound
 from portal.core.runtime import Services
 from portal.models.customers import Customer
-from portal.models.documents import LineItem, lines_of
+from portal.models.documents import LineItem, ShownLine, lines_of
 from portal.models.estimates import Estimate
 from portal.models.invoices import Invoice, InvoiceKind
 from portal.models.money import ZERO
@@ -164,7 +164,7 @@ async def _estimate_view(ctx: Context, estimate: Estimate, customer: Customer) -
     )
 
 
-def _printed_lines(rows: list[LineItem]) -> tuple[PrintedLine, ...]:
+def _printed_lines(rows: list[ShownLine]) -> tuple[PrintedLine, ...]:
     return tuple(PrintedLine(name=row.name, description=row.description, quantity=row.quantity, rate=row.rate,
                              tax_percent=row.tax_percent, tax=row.tax, amount=row.amount) for row in rows)
 
