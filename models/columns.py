@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Dialect, Numeric
+from sqlalchemy.sql.type_api import _ResultProcessorType
 from sqlalchemy.types import TypeDecorator
 
 from portal.models.money import plain_decimal, round_money
@@ -21,6 +22,11 @@ class Money(TypeDecorator[Decimal]):
 
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else round_money(Decimal(value))
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> _ResultProcessorType[Decimal] | None:
+        if dialect.name == "postgresql":
+            return None  # NUMERIC(14, 2) arrives as an exact two-place Decimal: nothing to do per value
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else round_money(Decimal(value))
@@ -49,6 +55,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> _ResultProcessorType[datetime] | None:
+        if dialect.name == "postgresql":
+            return None  # TIMESTAMP WITH TIME ZONE arrives as an aware datetime
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None or value.tzinfo is not None:

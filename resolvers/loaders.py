@@ -4,6 +4,7 @@ They die with the request, so a cache never serves one customer's rows to anothe
 children (lines, allocations, contact persons) are keyed by parents the request could already
 see; those that can reach further (invoices, comments, tasks) filter by the principal too.
 """
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -12,12 +13,12 @@ from strawberry.dataloader import DataLoader
 
 from portal.core.database import AsyncSession
 from portal.models.auth import Principal
-from portal.models.comments import comments_on
-from portal.models.customers import Customer, contact_persons_of, customers_visible_to
-from portal.models.documents import LineItem, lines_of
+from portal.models.comments import Comment, comments_on
+from portal.models.customers import ContactPerson, Customer, contact_persons_of, customers_visible_to
+from portal.models.documents import LineItem, ShownLine, lines_of
 from portal.models.invoices import Invoice, invoices_visible_to
-from portal.models.payments import allocations_of, payments_of_invoices
-from portal.models.projects import entries_of, tasks_of
+from portal.models.payments import Payment, PaymentAllocation, allocations_of, payments_of_invoices
+from portal.models.projects import ProjectTask, TimeEntry, entries_of, tasks_of
 from portal.models.rows import Row
 
 Child = TypeVar("Child")
@@ -30,21 +31,59 @@ def _by_id(rows: Iterable[Keyed], keys: list[int]) -> list[Keyed | None]:
 
 
 class Loaders:
+    """Each loader is made on first use: a request uses one or two of them."""
+
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self.session = session
         self.principal = principal
-        self.invoice_lines = self._grouped(lambda ids: lines_of(session, col(LineItem.invoice_id), ids))
-        self.estimate_lines = self._grouped(lambda ids: lines_of(session, col(LineItem.estimate_id), ids))
-        self.contact_persons = self._grouped(lambda ids: contact_persons_of(session, ids))
-        self.invoice_payments = self._grouped(lambda ids: payments_of_invoices(session, ids))
-        self.payment_allocations = self._grouped(lambda ids: allocations_of(session, ids))
-        self.estimate_comments = self._grouped(lambda ids: comments_on(session, principal, "Estimate", ids))
-        self.invoice_comments = self._grouped(lambda ids: comments_on(session, principal, "Invoice", ids))
-        self.project_comments = self._grouped(lambda ids: comments_on(session, principal, "Project", ids))
-        self.project_tasks = self._grouped(lambda ids: tasks_of(session, principal, ids))
-        self.task_entries = self._grouped(lambda ids: entries_of(session, ids))
-        self.invoice = DataLoader(self._load_invoices)
-        self.customer = DataLoader(self._load_customers)
+
+    @functools.cached_property
+    def invoice_lines(self) -> DataLoader[int, list[ShownLine]]:
+        return self._grouped(lambda ids: lines_of(self.session, col(LineItem.invoice_id), ids))
+
+    @functools.cached_property
+    def estimate_lines(self) -> DataLoader[int, list[ShownLine]]:
+        return self._grouped(lambda ids: lines_of(self.session, col(LineItem.estimate_id), ids))
+
+    @functools.cached_property
+    def contact_persons(self) -> DataLoader[int, list[ContactPerson]]:
+        return self._grouped(lambda ids: contact_persons_of(self.session, ids))
+
+    @functools.cached_property
+    def invoice_payments(self) -> DataLoader[int, list[Payment]]:
+        return self._grouped(lambda ids: payments_of_invoices(self.session, ids))
+
+    @functools.cached_property
+    def payment_allocations(self) -> DataLoader[int, list[PaymentAllocation]]:
+        return self._grouped(lambda ids: allocations_of(self.session, ids))
+
+    @functools.cached_property
+    def estimate_comments(self) -> DataLoader[int, list[Comment]]:
+        return self._grouped(lambda ids: comments_on(self.session, self.principal, "Estimate", ids))
+
+    @functools.cached_property
+    def invoice_comments(self) -> DataLoader[int, list[Comment]]:
+        return self._grouped(lambda ids: comments_on(self.session, self.principal, "Invoice", ids))
+
+    @functools.cached_property
+    def project_comments(self) -> DataLoader[int, list[Comment]]:
+        return self._grouped(lambda ids: comments_on(self.session, self.principal, "Project", ids))
+
+    @functools.cached_property
+    def project_tasks(self) -> DataLoader[int, list[ProjectTask]]:
+        return self._grouped(lambda ids: tasks_of(self.session, self.principal, ids))
+
+    @functools.cached_property
+    def task_entries(self) -> DataLoader[int, list[TimeEntry]]:
+        return self._grouped(lambda ids: entries_of(self.session, ids))
+
+    @functools.cached_property
+    def invoice(self) -> DataLoader[int, Invoice | None]:
+        return DataLoader(self._load_invoices)
+
+    @functools.cached_property
+    def customer(self) -> DataLoader[int, Customer | None]:
+        return DataLoader(self._load_customers)
 
     @staticmethod
     def _grouped(fetch: Callable[[list[int]], Awaitable[dict[int, list[Child]]]]) -> DataLoader[int, list[Child]]:

@@ -38,6 +38,9 @@ async def test_a_page_takes_the_full_path_only_for_fields_with_resolvers_or_obje
         "Invoice.lineItems", "Invoice.paymentOptions", "Invoice.status", "InvoiceConnection.edges",
         "InvoiceConnection.pageInfo", "InvoiceEdge.node", "Query.invoices"]
     assert len(full_path_fields) == 3 + 3 * 4  # the root, edges and pageInfo; per invoice its node and three
+    node = page["edges"][0]["node"]
+    assert list(node) == ["__typename", "id", "number", "kind", "status", "date", "dueDate", "currency", "subTotal",
+                          "taxTotal", "total", "amountPaid", "balanceDue", "viewedAt", "paymentOptions", "lineItems"]
 
 
 async def test_answers_are_those_of_the_full_path(business, monkeypatch, mailbox):
