@@ -1,10 +1,13 @@
 """The statement of accounts: opening balance, invoices and payments of a period, running balance."""
-from dataclasses import dataclass, field
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, ColumnElement, cast, func, select
 from sqlmodel import col
 
 from portal.core.database import AsyncSession
@@ -24,6 +27,32 @@ class StatementLineKind(StrEnum):
     PAYMENT = "PAYMENT"
 
 
+class Billed(Protocol):
+    """A billed invoice as the statement reads it: its row, or only these columns of it."""
+
+    @property
+    def date(self) -> date: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def total(self) -> Decimal: ...
+
+
+class Received(Protocol):
+    """A payment as the statement reads it: its row, or only these columns of it."""
+
+    @property
+    def date(self) -> date: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def amount(self) -> Decimal: ...
+
+
 @dataclass(frozen=True)
 class StatementLine:
     date: date
@@ -32,8 +61,9 @@ class StatementLine:
     amount: Decimal
     payment: Decimal
     balance: Decimal
-    # The invoice or payment the line shows; None for the opening balance.
-    source: Invoice | Payment | None = field(default=None, compare=False)
+    # The invoice or payment the line shows, as it was read (whole rows only where a client asked for them);
+    # None for the opening balance.
+    source: Billed | Received | None = None
 
 
 @dataclass(frozen=True)
@@ -60,39 +90,76 @@ def statement_period(start: date | None, end: date | None, today: date) -> tuple
     return start, end
 
 
-def _billed(customer_id: int) -> Select[Invoice]:
-    # Drafts were never sent and voids were cancelled: neither is owed.
-    return select(Invoice).where(col(Invoice.customer_id) == customer_id,
-                                 col(Invoice.status).not_in((InvoiceStatus.DRAFT, InvoiceStatus.VOID)))
+# Drafts were never sent and voids were cancelled: neither is owed.
+UNBILLED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
 
 
-async def statement_for(session: AsyncSession, customer: Customer, *, start: date, end: date) -> Statement:
+def _billed(customer_id: int) -> list[ColumnElement[bool]]:
+    return [col(Invoice.customer_id) == customer_id, col(Invoice.status).not_in(UNBILLED)]
+
+
+def _cents(amount: Any) -> ColumnElement[int]:
+    # Summed as whole cents: exact on both backends (SQLite keeps NUMERIC as REAL, whose sums drift).
+    return func.coalesce(func.sum(cast(func.round(amount * 100), BigInteger)), 0)
+
+
+async def opening_balance(session: AsyncSession, customer_id: int, start: date) -> Decimal:
+    """Billed invoices minus payments dated before `start`, in one statement."""
+    invoiced = select(_cents(col(Invoice.total))).where(*_billed(customer_id), col(Invoice.date) < start)
+    paid = select(_cents(col(Payment.amount))).where(col(Payment.customer_id) == customer_id,
+                                                      col(Payment.date) < start)
+    cents = await session.scalar(select(invoiced.scalar_subquery() - paid.scalar_subquery()))
+    return Decimal(cents or 0).scaleb(-2)
+
+
+async def statement_for(session: AsyncSession, customer: Customer, *, start: date, end: date,
+                        with_documents: bool = False) -> Statement:
+    """Three statements however many lines: the opening balance, the period's billed invoices and its payments,
+    each in date and number order. Only their columns are read, unless the lines' documents are wanted."""
     customer_id = saved_id(customer)
-    invoices = list(await session.scalars(_billed(customer_id).where(col(Invoice.date) <= end)))
-    payments = list(await session.scalars(
-        select(Payment).where(col(Payment.customer_id) == customer_id, col(Payment.date) <= end)))
-    return build_statement(customer, start=start, end=end, invoices=invoices, payments=payments)
+    opening = await opening_balance(session, customer_id, start)
+    invoice_columns = (Invoice,) if with_documents else (
+        col(Invoice.id), col(Invoice.date), col(Invoice.number), col(Invoice.total))
+    payment_columns = (Payment,) if with_documents else (
+        col(Payment.id), col(Payment.date), col(Payment.number), col(Payment.amount))
+    invoices = await session.execute(
+        select(*invoice_columns).where(*_billed(customer_id), col(Invoice.date).between(start, end))
+        .order_by(col(Invoice.date), col(Invoice.number)))
+    payments = await session.execute(
+        select(*payment_columns).where(col(Payment.customer_id) == customer_id, col(Payment.date).between(start, end))
+        .order_by(col(Payment.date), col(Payment.number)))
+    if with_documents:
+        return build_statement(customer, start=start, end=end, opening_balance=opening,
+                               invoices=invoices.scalars().all(), payments=payments.scalars().all())
+    return build_statement(customer, start=start, end=end, opening_balance=opening, invoices=invoices.all(),
+                           payments=payments.all())
 
 
-def build_statement(customer: Customer, *, start: date, end: date, invoices: list[Invoice],
-                    payments: list[Payment]) -> Statement:
-    """The statement from the customer's billed invoices and payments dated up to `end`."""
-    opening = (sum((i.total for i in invoices if i.date < start), ZERO)
-               - sum((p.amount for p in payments if p.date < start), ZERO))
-    entries = sorted(
-        [(i.date, i.number, StatementLineKind.INVOICE, i.total, ZERO, i) for i in invoices if i.date >= start]
-        + [(p.date, p.number, StatementLineKind.PAYMENT, ZERO, p.amount, p) for p in payments if p.date >= start],
-        key=lambda entry: (entry[0], entry[1]),
-    )
-    balance = opening
+Entry = tuple[date, int, StatementLineKind, str, Decimal, Decimal, Billed | Received]
+
+
+def _day_then_kind(entry: Entry) -> tuple[date, int]:
+    return entry[0], entry[1]
+
+
+def build_statement(customer: Customer, *, start: date, end: date, opening_balance: Decimal,
+                    invoices: Sequence[Billed], payments: Sequence[Received]) -> Statement:
+    """The statement from the opening balance and the period's invoices and payments, each list in date and
+    number order: merged by date, on one day invoices first, with a running balance."""
+    balance, invoiced, paid = opening_balance, ZERO, ZERO
     lines = [StatementLine(date=start, kind=StatementLineKind.OPENING_BALANCE, reference="Opening balance",
-                           amount=ZERO, payment=ZERO, balance=opening)]
-    for entry_date, number, kind, amount, payment, source in entries:
+                           amount=ZERO, payment=ZERO, balance=balance)]
+    # (date, invoices first, what the line shows): each list is in order already, so a merge keeps it.
+    billed: Iterable[Entry] = ((invoice.date, 0, StatementLineKind.INVOICE, invoice.number, invoice.total, ZERO,
+                                invoice) for invoice in invoices)
+    received: Iterable[Entry] = ((payment.date, 1, StatementLineKind.PAYMENT, payment.number, ZERO, payment.amount,
+                                  payment) for payment in payments)
+    for day, _, kind, number, amount, payment, source in heapq.merge(billed, received, key=_day_then_kind):
         balance += amount - payment
-        lines.append(StatementLine(date=entry_date, kind=kind, reference=number, amount=amount, payment=payment,
+        invoiced += amount
+        paid += payment
+        lines.append(StatementLine(date=day, kind=kind, reference=number, amount=amount, payment=payment,
                                    balance=balance, source=source))
-    invoiced = sum((line.amount for line in lines), ZERO)
-    paid = sum((line.payment for line in lines), ZERO)
-    return Statement(customer=customer, start=start, end=end, currency=customer.currency, opening_balance=opening,
-                     invoiced_amount=invoiced, amount_paid=paid, closing_balance=opening + invoiced - paid,
-                     lines=lines)
+    return Statement(customer=customer, start=start, end=end, currency=customer.currency,
+                     opening_balance=opening_balance, invoiced_amount=invoiced, amount_paid=paid,
+                     closing_balance=opening_balance + invoiced - paid, lines=lines)

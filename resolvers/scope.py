@@ -40,12 +40,17 @@ async def narrowed_to_customer(ctx: Context, query: Select[Listed], model: type[
     return query if customer_pk is None else query.where(col(model.customer_id) == customer_pk)
 
 
-async def customer_of_view(ctx: Context, customer_id: str | None) -> Customer:
-    """The customer a dashboard or statement is for; staff must name one."""
-    customer_pk = await customer_filter(ctx, customer_id)  # a contact person's own always
+async def customer_pk_of_view(ctx: Context, customer_id: str | None) -> int:
+    """The primary key of the customer a dashboard or statement is for; staff must name one."""
+    customer_pk = await customer_filter(ctx, customer_id)  # a contact person's own always, without a query
     if customer_pk is None:
         raise BadUserInput("Staff must give a customerId.")
-    return await get_customer(ctx.session, ctx.viewer, customer_pk)
+    return customer_pk
+
+
+async def customer_of_view(ctx: Context, customer_id: str | None) -> Customer:
+    """The customer a dashboard or statement is for; staff must name one."""
+    return await get_customer(ctx.session, ctx.viewer, await customer_pk_of_view(ctx, customer_id))
 
 
 async def signed_in_person(ctx: Context) -> StaffUser | ContactPerson:

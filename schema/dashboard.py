@@ -1,18 +1,20 @@
 """The customer's dashboard and statement of accounts."""
 import datetime as dt
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from portal.core.ids import to_global_id
 from portal.models.dashboard import Dashboard as DashboardValue
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.payments import Payment as PaymentRow
+from portal.models.statements import Billed, Received, StatementLineKind
 from portal.models.statements import Statement as StatementValue
-from portal.models.statements import StatementLineKind
 from portal.resolvers import dashboard as resolve
 from portal.resolvers.context import Info
 from portal.schema.enums import graphql_enum
@@ -64,14 +66,14 @@ class StatementLine:
     amount: Decimal = strawberry.field(description="Increase of what the customer owes.")
     payment: Decimal = strawberry.field(description="Decrease of what the customer owes.")
     balance: Decimal = strawberry.field(description="Running balance after this line.")
-    source: strawberry.Private[InvoiceRow | PaymentRow | None]
+    source: strawberry.Private[Billed | Received | None]
 
     @strawberry.field(description="The invoice or payment of the line; null for the opening balance.")
     def document(self) -> Node | None:
-        # The statement read these rows already: no further query, however many lines.
+        # The statement read these rows whole, as this field was asked for: no query, however many lines.
         if isinstance(self.source, InvoiceRow):
             return Invoice.from_model(self.source)
-        return None if self.source is None else Payment.from_model(self.source)
+        return Payment.from_model(self.source) if isinstance(self.source, PaymentRow) else None
 
 
 @strawberry.type(description="A statement of accounts for a period.")
@@ -96,9 +98,24 @@ class Statement:
     def from_value(cls, value: StatementValue, info: Info) -> "Statement":
         query = urlencode({"customerId": to_global_id("Customer", value.customer.id),
                            "from": value.start.isoformat(), "to": value.end.isoformat()})
-        return from_row(cls, value, from_=value.start, to=value.end,
-                        lines=[from_row(StatementLine, line, source=line.source) for line in value.lines],
+        # Built directly, not by from_row: a statement may have thousands of lines.
+        lines = [StatementLine(date=line.date, kind=line.kind, reference=line.reference, amount=line.amount,
+                               payment=line.payment, balance=line.balance, source=line.source)
+                 for line in value.lines]
+        return from_row(cls, value, from_=value.start, to=value.end, lines=lines,
                         pdf_url=info.context.settings.link(f"/pdf/statement?{query}"))
+
+
+def _selects(selections: Sequence[Selection], path: tuple[str, ...]) -> bool:
+    """Whether the query selects this path of fields below `selections` (fragments followed; fields under
+    @skip or @include count as selected: reading more than needed is only slower)."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == path[0] and (len(path) == 1 or _selects(selection.selections, path[1:])):
+                return True
+        elif _selects(selection.selections, path):
+            return True
+    return False
 
 
 CustomerOfView = Annotated[strawberry.ID | None, strawberry.argument(
@@ -124,5 +141,7 @@ class Query:
                             description="Last day of the period, not before `from`, at most ten years after it; "
                                         "omitted: today.")] = None,
                         customer_id: CustomerOfView = None) -> Statement:
-        value = await resolve.statement(info.context, start=from_, end=to, customer_id=customer_id)
+        documents = _selects(info.selected_fields, ("statement", "lines", "document"))
+        value = await resolve.statement(info.context, start=from_, end=to, customer_id=customer_id,
+                                        with_documents=documents)
         return Statement.from_value(value, info)

@@ -17,6 +17,8 @@ from portal.core.settings import Settings
 from portal.migrations import upgrade
 from portal.web.app import create_app
 
+# Every app and server of the run, in this process and in those it starts: the PDF tests start the workers.
+os.environ.setdefault("PORTAL_PDF_WORKERS_AT_START", "false")
 POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("PORTAL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 

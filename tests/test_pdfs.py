@@ -1,5 +1,6 @@
 """PDFs of estimates, invoices and statements: what they show, who may get them, what they never fetch."""
 import asyncio
+import gc
 import statistics
 import time
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from pypdf import PdfReader
 from portal.models.money import round_money, shown_decimal
 from portal.pdf.rendering import (
     ASSET_DIR,
+    RENDER_WORKERS,
     Party,
     PrintedStatement,
     PrintedStatementLine,
@@ -336,6 +338,45 @@ async def test_a_twenty_page_statement_does_not_delay_the_dashboard(business, ma
     assert len(busy) >= 20
     # Medians: a garbage collection pause now and then is no part of what is measured.
     assert statistics.median(busy) < statistics.median(quiet) + 0.005, (quiet, busy)
+
+
+async def test_the_workers_start_and_warm_up_before_the_first_pdf():
+    render_pool.shutdown()
+
+    render_pool.start()
+    pool = render_pool._pool()
+
+    assert len(pool._processes) == RENDER_WORKERS  # started, not waiting for the first PDFs
+    # A worker takes its first task once it has rendered its sample and frozen what it loaded.
+    frozen = await asyncio.gather(*(asyncio.wrap_future(pool.submit(gc.get_freeze_count))
+                                    for _ in range(RENDER_WORKERS)))
+    assert all(count > 0 for count in frozen)
+
+
+async def test_fresh_workers_take_over_once_they_are_warm(monkeypatch):
+    from portal.pdf import rendering
+
+    monkeypatch.setattr(rendering, "RENDERS_PER_WORKER", 1)
+    render_pool.shutdown()
+    render_pool.start()
+    old = render_pool._pool()
+    old_workers = list(old._processes.values())
+
+    for _ in range(RENDER_WORKERS):
+        await render_pool.render("pdf_statement.html", long_statement(1), "A4")
+    renewal = render_pool._renewal
+    assert renewal is not None and render_pool._pool() is old  # the old workers serve while the fresh ones warm up
+    await asyncio.wait_for(renewal, 120)
+    fresh = render_pool._pool()
+    pdf = await render_pool.render("pdf_statement.html", long_statement(1), "A4")
+
+    assert fresh is not old and pdf.startswith(b"%PDF")
+    for worker in old_workers:
+        await asyncio.to_thread(worker.join, 30)
+        assert not worker.is_alive()
+    frozen = await asyncio.gather(*(asyncio.wrap_future(fresh.submit(gc.get_freeze_count))
+                                    for _ in range(RENDER_WORKERS)))
+    assert all(count > 0 for count in frozen)
 
 
 async def test_a_killed_render_worker_costs_no_request(business, client):
