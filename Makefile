@@ -47,7 +47,7 @@ check: $(STAMP)
 	.ci/lint-imports
 	.ci/typecheck
 
-# BENCH=all (default), scenarios, scale or profile (bench/run.py); PostGraphile comes from bench/package-lock.json.
+# BENCH=all (default), scenarios, scale, documents, events or profile (bench/run.py); PostGraphile comes from bench/package-lock.json.
 BENCH ?= all
 bench: $(STAMP) $(if $(shell command -v npm),bench/node_modules/.installed)
 	$(BIN)/python bench/run.py $(BENCH)

@@ -5,6 +5,8 @@ Run: make bench   (PostgreSQL at 127.0.0.1:5432 as in the README; BENCH_DATABASE
      make bench BENCH=scenarios   only the scenarios below (latency, payments, PDFs, activity)
      make bench BENCH=scale       only the scale comparison of issue 11 (scale.py: raw baseline, PostGraphile)
      make bench BENCH=profile     profile the service under the scale benchmark (into bench/profiles/)
+     make bench BENCH=documents   the statement of 500 invoices and an invoice PDF against WeasyPrint alone
+     make bench BENCH=events      live activity to 1,000 and 10,000 subscriptions on 2 workers (events.py)
 Each part rewrites its own section of results.md and keeps the rest.
 """
 import asyncio
@@ -154,17 +156,24 @@ async def main() -> int:
 
 
 def run(mode: str) -> int:
-    """`all` (the default): the scenarios, then the scale comparison; or one of them; or the profile."""
+    """`all` (the default): the scenarios, the scale comparison, the documents, the live events; or one of them;
+    or the profile."""
+    import documents
+    import events
     import scale
 
-    if mode not in ("all", "scenarios", "scale", "profile"):
-        print(f"BENCH is all, scenarios, scale or profile, not {mode!r}")
+    if mode not in ("all", "scenarios", "scale", "profile", "documents", "events"):
+        print(f"BENCH is all, scenarios, scale, documents, events or profile, not {mode!r}")
         return 2
     failed = 0
     if mode in ("all", "scenarios"):
         failed |= asyncio.run(main())
     if mode in ("all", "scale", "profile"):
         failed |= asyncio.run(scale.main(profile=mode == "profile"))
+    if mode in ("all", "documents"):
+        failed |= asyncio.run(documents.main())
+    if mode in ("all", "events"):
+        failed |= asyncio.run(events.main())
     return failed
 
 

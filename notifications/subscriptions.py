@@ -18,6 +18,10 @@ Why a subscriber never misses an event nor gets one twice
   `activity_poll_seconds` (every second while the broker is down), and catches up after every
   reconnection to the broker.
 
+Subscribers that get the same answer share one execution of it (portal/web/transport_ws.py): a
+subscriber may bring a preparation, which the feed runs once per distinct key for each batch of events
+before handing them out, so that the answers are ready when the subscribers wake.
+
 A subscriber that falls more than `activity_queue_limit` events behind, or whose session ends,
 is ended: its connection is closed (on_end), and the client resumes with its last cursor.
 
@@ -29,8 +33,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -83,6 +86,7 @@ class Subscriber:
     session_id: int
     limit: int
     on_end: Callable[[Ending], None]
+    preparation: "Preparation | None" = None
     ending: Ending | None = None
     _pending: deque = field(default_factory=deque)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,6 +117,14 @@ class Subscriber:
         self._pending.clear()
         self._arrived.clear()
         return events
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """Work to do once for a batch of events before they are handed out, for every subscriber with its key."""
+
+    key: Hashable
+    prepare: Callable[[list[Any]], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -191,20 +203,35 @@ class ActivityFeed:
         self._connections.discard(connection)
 
     @contextlib.asynccontextmanager
-    async def subscription(self, organization_id: int, session_id: int,
-                           on_end: Callable[[Ending], None]) -> AsyncIterator[Subscriber]:
+    async def subscription(self, organization_id: int, session_id: int, on_end: Callable[[Ending], None],
+                           preparation: Preparation | None = None) -> AsyncIterator[Subscriber]:
         """A subscriber that gets every event committed from now on, until it leaves."""
+        subscriber = await self.join(organization_id, session_id, on_end, preparation)
+        try:
+            yield subscriber
+        finally:
+            self.leave(subscriber)
+
+    async def join(self, organization_id: int, session_id: int, on_end: Callable[[Ending], None],
+                   preparation: Preparation | None = None) -> Subscriber:
+        """As `subscription`, for a caller that calls `leave` itself once this has returned."""
         room = self._rooms.get(organization_id) or self._open_room(organization_id)
         subscriber = Subscriber(organization_id=organization_id, session_id=session_id, limit=self.queue_limit,
-                                on_end=on_end)
+                                on_end=on_end, preparation=preparation)
         room.subscribers.add(subscriber)
         SUBSCRIPTIONS_ACTIVE.inc()
         try:
-            # The room's position must be read before the subscriber reads its own start.
+            # The room's position must be read before the subscriber takes its own start.
             await room.ready.wait()
-            yield subscriber
-        finally:
-            SUBSCRIPTIONS_ACTIVE.dec()
+        except BaseException:
+            self.leave(subscriber)
+            raise
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        SUBSCRIPTIONS_ACTIVE.dec()
+        room = self._rooms.get(subscriber.organization_id)
+        if room is not None:
             room.subscribers.discard(subscriber)
             if not room.subscribers:
                 self._close_room(room)
@@ -236,20 +263,21 @@ class ActivityFeed:
 
     async def _catch_up(self, room: Room) -> None:
         """Hand every subscriber of the room the events after the room's position."""
-        async with self.session_factory() as session:
-            while room.subscribers:
+        while room.subscribers:
+            async with self.session_factory() as session:
                 events = await self.read_after(session, room.organization_id, room.position, limit=PAGE)
                 if not events:
                     return
                 live = await live_sessions(session, {subscriber.session_id for subscriber in room.subscribers})
-                for subscriber in list(room.subscribers):
-                    if subscriber.session_id in live:
-                        subscriber.offer(events)
-                    else:
-                        subscriber.end(Ending.SESSION_ENDED)
-                room.position = events[-1].sequence
-                if len(events) < PAGE:
-                    return
+            await prepare(room.subscribers, events)  # without holding a connection: preparing reads with its own
+            for subscriber in list(room.subscribers):
+                if subscriber.session_id in live:
+                    subscriber.offer(events)
+                else:
+                    subscriber.end(Ending.SESSION_ENDED)
+            room.position = events[-1].sequence
+            if len(events) < PAGE:
+                return
 
     async def _listen(self) -> None:
         while True:
@@ -312,6 +340,17 @@ class ActivityFeed:
                 await asyncio.sleep(RETRY_SECONDS)
 
 
+async def prepare(subscribers: set[Subscriber], events: list[Any]) -> None:
+    """Each distinct preparation of the subscribers, once; one that fails is left to the subscribers."""
+    preparations = {subscriber.preparation.key: subscriber.preparation for subscriber in subscribers
+                    if subscriber.preparation is not None}
+    outcomes = await asyncio.gather(*(preparation.prepare(events) for preparation in preparations.values()),
+                                    return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            logger.warning("preparing events for subscribers failed: %s", outcome)
+
+
 def running_feed(services: Services) -> ActivityFeed:
     """This worker's activity feed, which the app's lifespan starts before it serves any subscription."""
     if not isinstance(services.activity_feed, ActivityFeed):
@@ -319,26 +358,27 @@ def running_feed(services: Services) -> ActivityFeed:
     return services.activity_feed
 
 
-async def activity_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
-                          kinds: set[str] | None,
-                          on_end: Callable[[Ending], None]) -> AsyncGenerator[ActivityEvent, None]:
+def activity_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
+                    kinds: set[str] | None, on_end: Callable[[Ending], None],
+                    preparation: Preparation | None = None) -> AsyncGenerator[ActivityEvent, None]:
     """The organization's events after `after` (None: from now on), in order, then live ones.
 
     Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
     """
-    async with aclosing(feed_stream(feed, organization_id=organization_id, session_id=session_id, after=after,
-                                    only=kinds, on_end=on_end)) as events:
-        async for event in events:
-            yield event
+    return feed_stream(feed, organization_id=organization_id, session_id=session_id, after=after, only=kinds,
+                       on_end=on_end, preparation=preparation)
 
 
 async def feed_stream(feed: ActivityFeed, *, organization_id: int, session_id: int, after: int | None,
-                      only: Any, on_end: Callable[[Ending], None]) -> AsyncGenerator[Any, None]:
+                      only: Any, on_end: Callable[[Ending], None],
+                      preparation: Preparation | None = None) -> AsyncGenerator[Any, None]:
     """The entries of the feed's log after `after` (None: from now on) that pass `only`, in order, then live ones.
 
     Raises SubscriberEnded once the subscriber was ended; on_end has then been told why.
     """
-    async with feed.subscription(organization_id, session_id, on_end) as subscriber:
+    # Joined and left without a context manager: one object fewer held by each idle subscription.
+    subscriber = await feed.join(organization_id, session_id, on_end, preparation)
+    try:
         async with feed.session_factory() as session:
             latest = await feed.latest(session, organization_id)
         position = latest
@@ -357,6 +397,8 @@ async def feed_stream(feed: ActivityFeed, *, organization_id: int, session_id: i
                     EVENTS_DELIVERED.inc()
                     DELIVERY_LAG.observe(max(0.0, (utcnow() - event.occurred_at).total_seconds()))
                     yield event
+    finally:
+        feed.leave(subscriber)
 
 
 async def stored_events(feed: ActivityFeed, organization_id: int, after: int, up_to: int,

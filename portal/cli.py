@@ -69,6 +69,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         # Each request is logged once by the app (portal/web/request_log.py), so not by uvicorn's access log.
         uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", proxy_headers=False, ws_max_size=settings.max_body_bytes,
+                    # The sans-I/O protocol keeps no tasks of its own per connection, and compresses (when
+                    # PORTAL_WS_PER_MESSAGE_DEFLATE is on) with a reduced window and memory level.
+                    ws="websockets-sansio", ws_per_message_deflate=settings.ws_per_message_deflate,
                     log_config=logging_config(settings.log_format), access_log=False,
                     timeout_graceful_shutdown=int(settings.shutdown_grace_seconds))
 

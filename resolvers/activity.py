@@ -1,5 +1,6 @@
 """Portal activity on the owner's side: the stored feed, the live subscription, what events point at."""
 import asyncio
+import functools
 import weakref
 from collections import defaultdict
 from collections.abc import AsyncGenerator, Callable, Mapping
@@ -15,9 +16,15 @@ from portal.core.errors import BadUserInput, Forbidden, NotFound, Unauthenticate
 from portal.models.activity import ActivityEvent
 from portal.models.auth import Principal
 from portal.notifications.activity import check_cursor_exists, count_events, events_after, events_before
-from portal.notifications.subscriptions import SubscriberEnded, activity_stream, live_sessions, running_feed
+from portal.notifications.subscriptions import (
+    Preparation,
+    SubscriberEnded,
+    activity_stream,
+    live_sessions,
+    running_feed,
+)
 from portal.resolvers import nodes
-from portal.resolvers.context import ConnectionContext, Context, event_scope
+from portal.resolvers.context import ConnectionContext, Context, LiveDelivery, event_scope, live_delivery
 from portal.resolvers.loaders import Loaders
 from portal.resolvers.paging import check_first, check_size
 
@@ -77,30 +84,51 @@ async def resume_point(session: AsyncSession, organization_id: int, after: str) 
     return sequence
 
 
-async def portal_activity(ctx: Context, *, kinds: list[str] | None,
-                          after: str | None) -> AsyncGenerator[ActivityEvent, None]:
+async def portal_activity(ctx: Context, *, kinds: list[str] | None, after: str | None,
+                          root_value: Callable[[ActivityEvent], object]) -> AsyncGenerator[ActivityEvent, None]:
     """Staff: the organization's events after `after` (or from now on), then live ones, each once.
 
-    The checks run before the stream starts, so that a refusal is the subscription's error.
+    The checks run before the stream starts, so that a refusal is the subscription's error. Where the
+    transport delivers the events (live_delivery), each batch of live ones is answered before it is handed
+    out, once for all the subscriptions that get the same answer; `root_value` is what an event is to GraphQL.
     """
     if not isinstance(ctx, ConnectionContext):  # the app serves subscriptions over the WebSocket only
         raise BadUserInput("Subscribe over the WebSocket.")
     principal = ctx.viewer
-    async with ctx.services.read_session_factory() as session:
-        if principal.session_id not in await live_sessions(session, {principal.session_id}):
-            raise Unauthenticated("The session has ended; sign in again.")
-        start = None if after is None else await resume_point(session, principal.organization_id, after)
+    delivery = live_delivery()
+    start = None
+    # The WebSocket transport that delivers checks the session as each operation starts (web/session_watch.py).
+    if delivery is None or after is not None:
+        async with ctx.services.read_session_factory() as session:
+            if delivery is None and principal.session_id not in await live_sessions(session, {principal.session_id}):
+                raise Unauthenticated("The session has ended; sign in again.")
+            start = None if after is None else await resume_point(session, principal.organization_id, after)
+    wanted = set(kinds) if kinds else None
     events = activity_stream(running_feed(ctx.services), organization_id=principal.organization_id,
-                             session_id=principal.session_id, after=start, kinds=set(kinds) if kinds else None,
-                             on_end=lambda ending: ctx.close_connection(ending.code, ending.reason))
-    return _each_in_its_own_session(ctx, principal, events)
+                             session_id=principal.session_id, after=start, kinds=wanted,
+                             on_end=lambda ending: ctx.close_connection(ending.code, ending.reason),
+                             preparation=None if delivery is None else _answered(delivery, wanted, root_value))
+    return _each_in_its_own_session(ctx, principal, events, own_scope=delivery is None)
 
 
-async def _each_in_its_own_session(ctx: Context, principal: Principal,
-                                   events: AsyncGenerator[ActivityEvent, None]) -> AsyncGenerator[ActivityEvent, None]:
+def _answered(delivery: LiveDelivery, wanted: set[str] | None,
+              root_value: Callable[[ActivityEvent], object]) -> Preparation:
+    async def answer(events: list[ActivityEvent]) -> None:
+        await asyncio.gather(*(delivery.prepare(event, functools.partial(root_value, event)) for event in events
+                               if wanted is None or event.kind in wanted))
+
+    return Preparation(key=delivery.sharing_key(), prepare=answer)
+
+
+async def _each_in_its_own_session(ctx: Context, principal: Principal, events: AsyncGenerator[ActivityEvent, None],
+                                   *, own_scope: bool) -> AsyncGenerator[ActivityEvent, None]:
+    """Each event resolved with a session of its own; a delivered one (not `own_scope`) brings its own."""
     async with aclosing(events):
         try:
             async for event in events:
+                if not own_scope:
+                    yield event
+                    continue
                 async with event_scope(ctx.services.read_session_factory, lambda session: Loaders(session, principal)):
                     yield event
         except SubscriberEnded:

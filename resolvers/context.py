@@ -3,7 +3,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -56,8 +56,9 @@ class Context:
     def settings(self) -> Settings:
         return self.services.settings
 
-    @property
+    @functools.cached_property
     def today(self) -> date:
+        """Today in the organization's zone, as of the request's first asking (a page asks once per row)."""
         return today_in(self.organization) if self.organization else date.today()
 
     @property
@@ -177,6 +178,10 @@ class ConnectionContext(Context):
     def loaders(self) -> Loaders:
         return _delivered_event().loaders
 
+    @property  # a connection outlives its day: asked afresh each time
+    def today(self) -> date:
+        return today_in(self.organization) if self.organization else date.today()
+
     async def portal_settings(self) -> PortalSettings:
         """Per delivered event, as in a request; when a subscription starts (no event yet), read afresh.
 
@@ -218,6 +223,34 @@ async def release_event_session() -> None:
     scope = _event_scope.get()
     if scope is not None:
         await scope.release()
+
+
+class LiveDelivery(Protocol):
+    """How a subscription's events reach its client, given by the WebSocket transport to each operation."""
+
+    def sharing_key(self) -> Hashable:
+        """Equal for the subscriptions that get the same answers."""
+
+    async def prepare(self, event: object, root_value: Callable[[], object]) -> None:
+        """Answer the operation for `event` (a row the feed shares between subscribers) with
+        `root_value()` as the subscription's value, for `deliver` to find."""
+
+    async def deliver(self, event: object, root_value: Callable[[], object]) -> None:
+        """Answer the operation for `event` (as `prepare`, unless that was done) and send the answer to the client."""
+
+
+_live_delivery: ContextVar[LiveDelivery | None] = ContextVar("portal_live_delivery", default=None)
+
+
+def live_delivery() -> LiveDelivery | None:
+    """The running subscription's LiveDelivery; None where no transport gave one (the events are then
+    yielded, and executed one by one)."""
+    return _live_delivery.get()
+
+
+def deliver_through(delivery: LiveDelivery) -> None:
+    """Deliver the events of the operation run by the current task through `delivery`."""
+    _live_delivery.set(delivery)
 
 
 # What every resolver receives: `info.context` is a Context (a ConnectionContext on a WebSocket).

@@ -1,4 +1,5 @@
 """Portal activity: what contact persons did, stored as a feed and delivered live to the owner."""
+import functools
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
@@ -12,7 +13,7 @@ from portal.models.activity import ActivityEvent as ActivityEventRow
 from portal.models.activity import ActivityKind, activity_visible_to
 from portal.models.auth import Principal
 from portal.resolvers import activity as resolve
-from portal.resolvers.context import Info
+from portal.resolvers.context import Info, live_delivery
 from portal.schema.comments import Comment
 from portal.schema.customers import ContactPerson, Customer
 from portal.schema.enums import graphql_enum
@@ -138,11 +139,18 @@ class Subscription:
                                   description="The `cursor` of the last event received: the ones after it are "
                                               "replayed first. Omitted: live events only.")] = None,
                               ) -> AsyncGenerator[ActivityEvent, None]:
-        events = await resolve.portal_activity(info.context, kinds=[kind.value for kind in kinds or ()], after=after)
+        events = await resolve.portal_activity(info.context, kinds=[kind.value for kind in kinds or ()], after=after,
+                                               root_value=ActivityEvent.from_model)
         return _as_graphql(events)
 
 
 async def _as_graphql(events: AsyncGenerator[ActivityEventRow, None]) -> AsyncGenerator[ActivityEvent, None]:
+    """Each event, executed once for all the subscriptions that would get the same answer where the
+    transport delivers them (live_delivery); yielded to be executed here otherwise."""
+    delivery = live_delivery()
     async with aclosing(events):
         async for row in events:
-            yield ActivityEvent.from_model(row)
+            if delivery is None:
+                yield ActivityEvent.from_model(row)
+            else:
+                await delivery.deliver(row, functools.partial(ActivityEvent.from_model, row))

@@ -9,7 +9,7 @@ takes the full path, which reports it as it always did. `__typename` is answered
 """
 import operator
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, cast
 
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
 from graphql.pyutils import Path, Undefined
@@ -90,7 +90,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         completed = super().execute_fields(parent_type, source_value, path, rest, position_context)
         if self.is_awaitable(completed):
             return _merged_later(results, rest, completed)
-        return _merged(results, rest, completed)
+        return _merged(results, rest, cast("dict[str, Any]", completed))
 
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.

@@ -1,4 +1,5 @@
 """Customer-side live updates: what changed in a contact person's portal, for their pages to follow."""
+import functools
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from datetime import datetime
@@ -11,7 +12,7 @@ from portal.core.database import AsyncSession
 from portal.models.auth import Principal
 from portal.models.customer_updates import CustomerUpdate, PortalUpdateKind, updates_visible_to
 from portal.resolvers import portal_updates as resolve
-from portal.resolvers.context import Info
+from portal.resolvers.context import Info, live_delivery
 from portal.schema.comments import Comment
 from portal.schema.enums import graphql_enum
 from portal.schema.node import node_loaders
@@ -93,6 +94,12 @@ class Subscription:
 
 
 async def _as_graphql(updates: AsyncGenerator[resolve.DeliveredUpdate, None]) -> AsyncGenerator[PortalUpdate, None]:
+    """As portalActivity's: executed once for the subscriptions that would get the same answer (schema/activity.py)."""
+    delivery = live_delivery()
     async with aclosing(updates):
         async for delivered in updates:
-            yield PortalUpdate.from_model(delivered.row, delivered)
+            if delivery is None:
+                yield PortalUpdate.from_model(delivered.row, delivered)
+            else:
+                await delivery.deliver(delivered.row, functools.partial(PortalUpdate.from_model, delivered.row,
+                                                                        delivered))

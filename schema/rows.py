@@ -1,6 +1,6 @@
 """GraphQL types filled from the rows they show, so that no type restates its row field by field."""
 import functools
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.types.base import get_object_definition
 
@@ -23,7 +23,7 @@ def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
     `values` give the fields that are not the source's own (a private `row`, an enum, a renamed attribute);
     an `id` field is the row's global id, never its primary key.
     """
-    type_name, names, has_id = _plain_fields(cls)
+    type_name, names, has_id = _plain_fields(cast("Any", cls))
     if has_id and "id" not in values:
         values["id"] = global_id(type_name, source.id)
     return cls(**{name: getattr(source, name) for name in names if name not in values}, **values)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 24
     invite_ttl_days: int = 7
     pdf_page_size: Literal["A4", "Letter"] = "A4"
+    # The render workers start with the server and warm up on a sample document, so that no PDF waits for
+    # a cold one (test runs, which start many servers, switch it off).
+    pdf_workers_at_start: bool = True
     # Pages on these origins may call the API and open the WebSocket, besides the base URL's own.
     # Read by parse_origins (a comma-separated list or JSON), not as pydantic-settings' JSON.
     allowed_origins: Annotated[list[str], NoDecode] = []
@@ -39,6 +42,9 @@ class Settings(BaseSettings):
     activity_poll_seconds: float = 5.0
     broker_heartbeat_seconds: float = 5.0
     ws_keep_alive_seconds: float = 15.0
+    # permessage-deflate on WebSockets (`portal serve`): off saves each connection its compressor's memory;
+    # on, it uses a 4 KB window and memory level 5 (uvicorn's websockets-sansio protocol).
+    ws_per_message_deflate: bool = False
     # The mail sender: how often it looks for due emails, and the cap of its retry backoff.
     mail_poll_seconds: float = 1.0
     mail_max_backoff_seconds: float = 30.0

@@ -1,15 +1,13 @@
 """The ASGI application: GraphQL over HTTP and WebSocket, health checks, and the lifespan."""
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from cross_web import HTTPException
-from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,17 +15,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
-from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from portal.core import bounded_json
@@ -43,13 +39,13 @@ from portal.notifications.sender import OutboxSender
 from portal.notifications.subscriptions import ActivityFeed
 from portal.notifications.update_feed import UpdateFeed
 from portal.notifications.webhook_sender import WebhookSender
+from portal.ops.heap import freeze_startup_heap
 from portal.ops.outage import log_failure
 from portal.ops.pool import watch_pool
 from portal.ops.tracing import enable_tracing
 from portal.pdf.rendering import render_pool
-from portal.resolvers.context import ConnectionContext, Context, release_event_session
+from portal.resolvers.context import ConnectionContext, Context
 from portal.schema import schema
-from portal.schema.errors import shape_errors
 from portal.services.checkout import recover_stale_attempts
 from portal.web import pages
 from portal.web.auth import authenticate
@@ -70,74 +66,9 @@ from portal.web.pdf_routes import routes as pdf_routes
 from portal.web.request_log import RequestLog, note_principal, request_id
 from portal.web.sandbox_ledger import routes as ledger_routes
 from portal.web.security_headers import SecurityHeaders
-from portal.web.session_watch import SessionCheckedTransportWS
+from portal.web.transport_ws import PortalTransportWS, PortalWebSocketAdapter
 
 logger = logging.getLogger("portal")
-StreamedResult = TypeVar("StreamedResult")
-
-
-class PortalTransportWS(SessionCheckedTransportWS):
-    """graphql-transport-ws as Strawberry speaks it, plus what this service needs of it.
-
-    - The server pings every keep-alive interval (Strawberry's keep_alive serves only the legacy
-      protocol); clients answer with pong, and the traffic keeps idle connections open.
-    - Errors carry `extensions.code` and unexpected ones are masked, as over HTTP (ErrorCodes only
-      sees a streamed operation's results once it ends).
-    - A delivered event's database connection goes back to the pool once its result is computed,
-      before the send, which a slow client may hold up.
-    - The connection closes (4403) once its session ends, with or without a subscription (session_watch.py).
-    """
-
-    _pinger: asyncio.Task | None = None
-
-    def on_request_accepted(self) -> None:
-        super().on_request_accepted()
-        self._pinger = asyncio.create_task(self._ping_forever())
-
-    async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
-        await super().shutdown()
-
-    async def _ping_forever(self) -> None:
-        while self.view.keep_alive_interval is not None:
-            await asyncio.sleep(self.view.keep_alive_interval)
-            if self.connection_acknowledged:
-                with contextlib.suppress(Exception):
-                    await self.send_message({"type": "ping"})
-
-    async def _send_result_stream(self, operation: Operation[Context, None], result_source: StreamResult) -> None:
-        await super()._send_result_stream(operation, self._ready_to_send(result_source))
-
-    async def _ready_to_send(self, results: StreamResult) -> StreamResult:
-        try:
-            async for result in results:
-                await release_event_session()
-                yield self._shaped(result)
-        except GraphQLError as refusal:
-            # A document refused while parsing (a syntax error, or too large or costly: document_limits.py)
-            # is raised by the parse hook, not returned: answer it as Strawberry answers a pre-execution error.
-            yield self._shaped(PreExecutionError(data=None, errors=[refusal]))
-
-    def _shaped(self, result: StreamedResult) -> StreamedResult:
-        # Only ExecutionResults come: the schema does not enable incremental delivery (@defer, @stream).
-        if isinstance(result, ExecutionResult) and result.errors and not self._closes_connection(result):
-            # A copy: ErrorCodes shapes the original once more when the operation ends.
-            result = dataclasses.replace(result, errors=shape_errors(result.errors, self.context.request_id))
-        return result
-
-    def _closes_connection(self, result: ExecutionResult) -> bool:
-        """Strawberry answers a syntax error or a missing operation by closing with 4400; keep those errors."""
-        if not isinstance(result, PreExecutionError) or not result.errors:
-            return False
-        return bool(self._get_pre_execution_close_reason(result.errors[0]))
-
-
-class PortalWebSocketAdapter(ASGIWebSocketAdapter):
-    async def close(self, code: int, reason: str) -> None:
-        # Closed already with a reason of ours (a refused token), which Strawberry's own close would replace.
-        if self.ws.application_state != WebSocketState.DISCONNECTED:
-            await super().close(code, reason)
 
 
 class PortalGraphQL(GraphQL[Context, None]):
@@ -162,6 +93,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         self.services = services
         self.origins = origins
         self.proxies = settings.proxy_networks
+        self.sign_in_apart = settings.database_url.startswith("sqlite")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -249,8 +181,13 @@ class PortalGraphQL(GraphQL[Context, None]):
         if isinstance(response, WebSocket):
             raise TypeError("Strawberry answers an HTTP request with a Response")
         session: SerialSession = request.state.session
+        # On PostgreSQL the sign-in read opens the request's one transaction (resolvers that wait on something
+        # slow, a password hash or the payment gateway, end it before they do). On SQLite every transaction
+        # holds the write lock from its start (database.py): there it ends, so that a resolver's own session
+        # may write.
         signed_in = await authenticate(session, request.headers.get("authorization"))
-        await session.commit()  # end the sign-in read, so that no transaction idles across the request
+        if self.sign_in_apart:
+            await session.commit()
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, token_problem=signed_in.problem,
                           request=request, response=response, client_address=self._client_address(request))
@@ -359,6 +296,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.broadcast.start()
             running.push_async_callback(services.broadcast.stop)
             running.callback(render_pool.shutdown)
+            if settings.pdf_workers_at_start:
+                render_pool.start()
             feed = ActivityFeed(broker, services.read_session_factory, queue_limit=settings.activity_queue_limit,
                                 poll_seconds=settings.activity_poll_seconds)
             services.activity_feed = feed
@@ -379,6 +318,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                ("webhook-sender", webhooks.run()),
                                ("payment-recovery", recover_payments_forever(services))):
                 running.push_async_callback(cancel_and_wait, asyncio.create_task(work, name=name))
+            freeze_startup_heap()
             yield
 
 

@@ -37,7 +37,7 @@ ANONYMOUS = Authentication()
 
 # Built once: a request pays only for the compiled statement's cache lookup. The session's own columns are
 # read as a row, and only the organization, which resolvers use throughout, as an object.
-SIGNED_IN: Select[Any] = (
+SIGNED_IN: Select[*tuple[Any, ...]] = (
     select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
            col(LoginSession.contact_person_id), col(LoginSession.expires_at), col(LoginSession.revoked_at),
            Organization,
