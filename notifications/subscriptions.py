@@ -179,13 +179,15 @@ class ActivityFeed:
         self._rooms: dict[int, Room] = {}
         self._connections: set[WatchedConnection] = set()
         self._tasks: list[asyncio.Task] = []
+        self._start_points: dict[int, asyncio.Future[int]] = {}  # per organization: a read not yet begun
+        self._start_reads: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._listen(), name="activity-listener"),
                        asyncio.create_task(self._poll(), name="activity-poll")]
 
     async def stop(self) -> None:
-        tasks = self._tasks + [room.task for room in self._rooms.values() if room.task]
+        tasks = self._tasks + [room.task for room in self._rooms.values() if room.task] + list(self._start_reads)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -227,6 +229,33 @@ class ActivityFeed:
             self.leave(subscriber)
             raise
         return subscriber
+
+    async def start_point(self, organization_id: int) -> int:
+        """The organization's latest sequence, read after the caller joined: where its subscription starts.
+
+        Callers that ask before the read has begun share it, so that a burst of new subscriptions reads
+        once; a caller that asks once it is under way waits for a read of its own, begun after it joined.
+        """
+        shared = self._start_points.get(organization_id)
+        if shared is None:
+            shared = asyncio.get_running_loop().create_future()
+            self._start_points[organization_id] = shared
+            reading = asyncio.create_task(self._read_start_point(organization_id, shared))
+            self._start_reads.add(reading)
+            reading.add_done_callback(self._start_reads.discard)
+        return await asyncio.shield(shared)
+
+    async def _read_start_point(self, organization_id: int, shared: asyncio.Future[int]) -> None:
+        if self._start_points.get(organization_id) is shared:
+            del self._start_points[organization_id]  # begun: those who ask from now on need a later read
+        try:
+            async with self.session_factory() as session:
+                shared.set_result(await self.latest(session, organization_id))
+        except Exception as error:
+            shared.set_exception(error)
+        finally:
+            if not shared.done():
+                shared.cancel()
 
     def leave(self, subscriber: Subscriber) -> None:
         SUBSCRIPTIONS_ACTIVE.dec()
@@ -379,8 +408,7 @@ async def feed_stream(feed: ActivityFeed, *, organization_id: int, session_id: i
     # Joined and left without a context manager: one object fewer held by each idle subscription.
     subscriber = await feed.join(organization_id, session_id, on_end, preparation)
     try:
-        async with feed.session_factory() as session:
-            latest = await feed.latest(session, organization_id)
+        latest = await feed.start_point(organization_id)
         position = latest
         if after is not None:
             async for event in stored_events(feed, organization_id, after, latest, only):

@@ -67,7 +67,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         # A WebSocket message past PORTAL_MAX_BODY_BYTES is refused (1009) before uvicorn assembles it.
         # On SIGTERM: stop accepting, close WebSockets with 1012, let requests in flight finish (bounded).
         # Each request is logged once by the app (portal/web/request_log.py), so not by uvicorn's access log.
-        uvicorn.run("portal.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("portal.web.app:served_app", factory=True, host=host, port=port, workers=workers,
                     log_level="info", proxy_headers=False, ws_max_size=settings.max_body_bytes,
                     # The sans-I/O protocol keeps no tasks of its own per connection, and compresses (when
                     # PORTAL_WS_PER_MESSAGE_DEFLATE is on) with a reduced window and memory level.

@@ -255,7 +255,12 @@ async def recover_payments_forever(services: Services, every_seconds: float = 60
         await asyncio.sleep(every_seconds)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def served_app() -> Starlette:
+    """The app of `portal serve`: a process of its own, whose start-up heap is frozen once it is up."""
+    return create_app(freeze_heap=True)
+
+
+def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -> Starlette:
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
@@ -318,7 +323,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                ("webhook-sender", webhooks.run()),
                                ("payment-recovery", recover_payments_forever(services))):
                 running.push_async_callback(cancel_and_wait, asyncio.create_task(work, name=name))
-            freeze_startup_heap()
+            if freeze_heap:
+                freeze_startup_heap()
             yield
 
 

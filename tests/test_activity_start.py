@@ -1,0 +1,45 @@
+"""Where a new subscription starts: read after it joined, once for a burst of subscriptions."""
+import asyncio
+
+from conftest import StatementCounter
+
+from portal.core.ids import from_global_id
+from portal.notifications.subscriptions import ActivityFeed, latest_sequence
+
+
+async def start_points(feed: ActivityFeed, organization_id: int, engine, count: int) -> tuple[list[int], int]:
+    with StatementCounter(engine) as counter:
+        starts = await asyncio.gather(*(feed.start_point(organization_id) for _ in range(count)))
+    return list(starts), counter.count
+
+
+async def test_a_burst_of_new_subscriptions_reads_where_to_start_once(app, business):
+    services = app.state.services
+    feed = ActivityFeed(services.broadcast, services.read_session_factory)
+    engine = services.read_session_factory.kw["bind"]
+    _, organization_id = from_global_id(business.organization_id)
+    async with services.session_factory() as session:
+        latest = await latest_sequence(session, organization_id)
+
+    alone, one_read = await start_points(feed, organization_id, engine, 1)
+    burst, burst_reads = await start_points(feed, organization_id, engine, 50)
+
+    assert alone == [latest] and burst == [latest] * 50
+    assert one_read > 0 and burst_reads == one_read
+
+
+async def test_who_asks_while_a_read_is_under_way_gets_a_read_begun_after_it(app, business):
+    services = app.state.services
+    feed = ActivityFeed(services.broadcast, services.read_session_factory)
+    engine = services.read_session_factory.kw["bind"]
+    _, organization_id = from_global_id(business.organization_id)
+    _, one_read = await start_points(feed, organization_id, engine, 1)
+
+    with StatementCounter(engine) as counter:
+        first = asyncio.create_task(feed.start_point(organization_id))
+        await asyncio.sleep(0)  # the first caller asks for a read
+        await asyncio.sleep(0)  # the read begins
+        second = await feed.start_point(organization_id)
+        assert await first == second
+
+    assert counter.count == 2 * one_read
