@@ -238,7 +238,9 @@ def check_expected(invoices: dict, dashboard: dict) -> None:
 def start_servers(seeded: Seeded, profile_prefix: Path | None) -> dict[str, Target]:
     service_port, raw_port, postgraphile_port = free_port(), free_port(), free_port()
     env = {"PORTAL_DATABASE_URL": seeded.sqlalchemy_url, "PORTAL_BASE_URL": f"http://127.0.0.1:{service_port}",
-           "PORTAL_MAIL_DIR": str(HERE / "mail"), "PORTAL_LOG_FORMAT": "json"}  # metrics are always on
+           "PORTAL_MAIL_DIR": str(HERE / "mail"), "PORTAL_LOG_FORMAT": "json",  # metrics are always on
+           # No PDF here: render workers warming up at start would count as the service's CPU.
+           "PORTAL_PDF_WORKERS_AT_START": "false"}
     if profile_prefix is None:
         service_command = [str(ROOT / ".venv/bin/portal"), "serve", "--port", str(service_port)]
     else:
