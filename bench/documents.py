@@ -38,7 +38,19 @@ import asyncpg
 from argon2 import PasswordHasher
 from loadgen import read_response
 from results_file import write_section
-from scale import CLIENT_CORE, SERVER_CORE, Target, cpu_seconds, free_port, pinned, process_tree, spent, start, stop
+from scale import (
+    CLIENT_CORE,
+    SERVER_CORE,
+    Target,
+    cpu_seconds,
+    free_port,
+    pinned,
+    process_tree,
+    spent,
+    start,
+    stop,
+    wait_until_answers,
+)
 from scale_seed import create_database, drop_database, migrate, numbered
 from stats import summarize
 
@@ -462,20 +474,13 @@ async def main() -> int:
 
 
 async def wait_ready(target: Target, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if target.process.poll() is not None:
-            raise RuntimeError(f"{target.name} exited; see bench/logs/{target.name}.log")
-        try:
-            async with Connection(target.port) as connection:
-                status, _, _ = await connection.send(
-                    f"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n\r\n".encode())
-            if status == 200:
-                return
-        except (OSError, ValueError, asyncio.IncompleteReadError):
-            pass
-        await asyncio.sleep(0.3)
-    raise RuntimeError(f"{target.name} did not answer in {seconds:.0f} s; see bench/logs/{target.name}.log")
+    async def readiness() -> tuple[int, object]:
+        async with Connection(target.port) as connection:
+            status, _, _ = await connection.send(
+                f"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1:{target.port}\r\n\r\n".encode())
+        return status, None
+
+    await wait_until_answers(target, readiness, seconds)
 
 
 if __name__ == "__main__":

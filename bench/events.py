@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from results_file import write_section
-from scale import cpu_seconds, free_port, process_tree
+from scale import cpu_seconds, free_port, process_tree, stop_group
 from scale_seed import PASSWORD, create_database, drop_database, migrate
 from stats import summarize
 
@@ -303,12 +302,7 @@ class Server:
         return sum(cpu_seconds(process_tree(self.process.pid)).values())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process, seconds=30)
 
 
 @dataclass

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -79,12 +80,17 @@ def start(name: str, command: list[str], port: int, env: dict | None = None, tok
 
 
 def stop(target: Target) -> None:
-    if target.process.poll() is None:
-        os.killpg(target.process.pid, signal.SIGINT)
+    stop_group(target.process)
+
+
+def stop_group(process: subprocess.Popen, seconds: float = 20) -> None:
+    """Ctrl-C to a server's process group (its workers too), then a kill if it is not gone in `seconds`."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
         try:
-            target.process.wait(timeout=20)
+            process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
-            os.killpg(target.process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 async def ask(target: Target, query: str) -> tuple[int, object]:
@@ -101,12 +107,18 @@ async def ask(target: Target, query: str) -> tuple[int, object]:
 
 
 async def wait_ready(target: Target, query: str, seconds: float = 90) -> None:
+    await wait_until_answers(target, lambda: ask(target, query), seconds)
+
+
+async def wait_until_answers(target: Target, probe: Callable[[], Awaitable[tuple[int, object]]],
+                             seconds: float = 90) -> None:
+    """Until `probe` (a request to the target) answers 200; an error if the target exits or takes `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if target.process.poll() is not None:
             raise RuntimeError(f"{target.name} exited; see bench/logs/{target.name}.log")
         try:
-            status, _ = await ask(target, query)
+            status, _ = await probe()
             if status == 200:
                 return
         except (OSError, ValueError, asyncio.IncompleteReadError):
