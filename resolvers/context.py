@@ -30,6 +30,10 @@ from portal.resolvers.loaders import Loaders
 PORTAL_SETTINGS = "portal_settings"
 
 
+def _today_of(organization: Organization | None) -> date:
+    return today_in(organization) if organization else date.today()
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -59,7 +63,7 @@ class Context:
     @functools.cached_property
     def today(self) -> date:
         """Today in the organization's zone, as of the request's first asking (a page asks once per row)."""
-        return today_in(self.organization) if self.organization else date.today()
+        return _today_of(self.organization)
 
     @property
     def session_ttl(self) -> timedelta:
@@ -180,7 +184,7 @@ class ConnectionContext(Context):
 
     @property  # a connection outlives its day: asked afresh each time
     def today(self) -> date:
-        return today_in(self.organization) if self.organization else date.today()
+        return _today_of(self.organization)
 
     async def portal_settings(self) -> PortalSettings:
         """Per delivered event, as in a request; when a subscription starts (no event yet), read afresh.

@@ -89,8 +89,13 @@ class Settings(BaseSettings):
         return networks(self.trusted_proxies)
 
     @property
+    def embedded_database(self) -> bool:
+        """SQLite, the embedded default (development and demos), rather than a PostgreSQL server."""
+        return self.database_url.startswith("sqlite")
+
+    @property
     def graphiql_enabled(self) -> bool:
-        return self.graphiql if self.graphiql is not None else self.database_url.startswith("sqlite")
+        return self.graphiql if self.graphiql is not None else self.embedded_database
 
     @property
     def base_origin(self) -> str:

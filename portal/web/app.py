@@ -93,7 +93,6 @@ class PortalGraphQL(GraphQL[Context, None]):
         self.services = services
         self.origins = origins
         self.proxies = settings.proxy_networks
-        self.sign_in_apart = settings.database_url.startswith("sqlite")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,7 +185,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         # holds the write lock from its start (database.py): there it ends, so that a resolver's own session
         # may write.
         signed_in = await authenticate(session, request.headers.get("authorization"))
-        if self.sign_in_apart:
+        if self.services.settings.embedded_database:
             await session.commit()
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, token_problem=signed_in.problem,
@@ -264,7 +263,7 @@ def create_app(settings: Settings | None = None, *, freeze_heap: bool = False) -
     settings = settings or get_settings()
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
-    is_sqlite = settings.database_url.startswith("sqlite")
+    is_sqlite = settings.embedded_database
     read_engine = create_engine(settings.database_url, for_reading=True) if is_sqlite else engine
     broker = Broker(settings.broadcast_url, heartbeat_seconds=settings.broker_heartbeat_seconds)
     services = Services(settings=settings, engine=engine, session_factory=factory,
