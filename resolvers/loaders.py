@@ -25,6 +25,14 @@ Child = TypeVar("Child")
 Keyed = TypeVar("Keyed", bound=Row)
 
 
+def held(loader: DataLoader[int, Child], key: int) -> Child | None:
+    """What `loader` has already loaded for `key`, to answer without awaiting; None while it has not."""
+    future = loader.cache_map.get(key)
+    if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        return None
+    return future.result()
+
+
 def _by_id(rows: Iterable[Keyed], keys: list[int]) -> list[Keyed | None]:
     found = {row.id: row for row in rows}
     return [found.get(key) for key in keys]

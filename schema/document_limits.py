@@ -62,6 +62,9 @@ def check_cost(document: DocumentNode) -> None:
             selections += 1
         if isinstance(node, (OperationDefinitionNode, FragmentDefinitionNode, FieldNode, InlineFragmentNode)) \
                 and node.selection_set is not None:
+            if not node.selection_set.selections:  # graphql-core parses `{ }`; the grammar wants a selection
+                raise GraphQLError("Syntax Error: Expected a field or fragment inside `{ }`.",
+                                   node.selection_set, extensions={"code": "BAD_USER_INPUT"})
             pending += node.selection_set.selections
     if selections > MAX_SELECTIONS:
         raise refusal(f"The GraphQL document has {selections} selections (fields and fragments); at most "

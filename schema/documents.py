@@ -1,9 +1,11 @@
 """What estimates and invoices share: line items, comments, the Document interface."""
 import datetime as dt
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry.dataloader import DataLoader
 
 from portal.models.comments import Comment as CommentRow
@@ -12,11 +14,13 @@ from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.rows import saved_id
 from portal.resolvers.context import Info
+from portal.resolvers.loaders import held
 from portal.schema.comments import Comment
 from portal.schema.customers import Customer, customer_of
 from portal.schema.inputs import value
 from portal.schema.nodes import Node
 from portal.schema.rows import from_row
+from portal.schema.selections import asks_for
 
 
 @strawberry.type(description="One line of an estimate or invoice.")
@@ -55,9 +59,25 @@ def _loaders_of(row: EstimateRow | InvoiceRow,
     return loaders.estimate_lines, loaders.estimate_comments
 
 
-async def _line_items(root: "Document", info: Info) -> list[LineItem]:
+def _line_items(root: "Document", info: Info) -> AwaitableOrValue[list[LineItem]]:
+    """Answered without awaiting when the page's lines were loaded with it (`load_lines_of_page`)."""
     lines, _ = _loaders_of(root.row, info)
-    return [from_row(LineItem, row) for row in await lines.load(saved_id(root.row))]
+    key = saved_id(root.row)
+    loaded = held(lines, key)
+    if loaded is None:
+        return _awaited_lines(lines.load(key))
+    return [from_row(LineItem, row) for row in loaded]
+
+
+async def _awaited_lines(loading: Awaitable[list[ShownLine]]) -> list[LineItem]:
+    return [from_row(LineItem, row) for row in await loading]
+
+
+async def load_lines_of_page(info: Info, rows: Sequence[EstimateRow | InvoiceRow]) -> None:
+    """One query for the lines of a page of documents, when the operation asks for them."""
+    if rows and asks_for(info, "edges", "node", "lineItems"):
+        lines, _ = _loaders_of(rows[0], info)
+        await lines.load_many([saved_id(row) for row in rows])
 
 
 @strawberry.interface(description="Estimates and invoices: what can be viewed, commented on, printed and forwarded.")
@@ -70,7 +90,8 @@ class Document(Node):
         description="EST-00001 for an estimate, INV-00001 for an invoice: numbered per business, without gaps.")
     date: dt.date = strawberry.field(description="The date it was issued.")
     currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    line_items: list[LineItem] = strawberry.field(resolver=_line_items, description="The lines, in order.")
+    line_items: list[LineItem] = strawberry.field(resolver=_line_items, graphql_type=list[LineItem],
+                                                  description="The lines, in order.")
     sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
     tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer is asked to pay: subtotal + tax.")

@@ -13,7 +13,7 @@ from portal.models.estimates import EstimateStatus, estimates_visible_to
 from portal.resolvers import estimates as resolve
 from portal.resolvers.context import Info
 from portal.schema.arguments import After, CustomerFilter, First
-from portal.schema.documents import Document, LineItemInput, line_drafts
+from portal.schema.documents import Document, LineItemInput, line_drafts, load_lines_of_page
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, value
 from portal.schema.nodes import Connection, load_in_order
@@ -91,6 +91,7 @@ class Query:
                         first: First = 20, after: After = None) -> Connection[Estimate]:
         page = await resolve.estimates(info.context, status=status, statuses=statuses, customer_id=customer_id,
                                        first=first, after=after)
+        await load_lines_of_page(info, page.rows)
         return Connection.from_page(page, Estimate.from_model)
 
 

@@ -14,7 +14,7 @@ from portal.resolvers import estimates as resolve_estimates
 from portal.resolvers import invoices as resolve
 from portal.resolvers.context import Info
 from portal.schema.arguments import After, CustomerFilter, First
-from portal.schema.documents import Document, LineItemInput, line_drafts
+from portal.schema.documents import Document, LineItemInput, line_drafts, load_lines_of_page
 from portal.schema.enums import graphql_enum
 from portal.schema.inputs import checked, value
 from portal.schema.nodes import Connection, load_in_order
@@ -119,6 +119,7 @@ class Query:
                        after: After = None) -> Connection[Invoice]:
         page = await resolve.invoices(info.context, status=status, statuses=statuses, kind=kind,
                                       customer_id=customer_id, first=first, after=after)
+        await load_lines_of_page(info, page.rows)
         return Connection.from_page(page, Invoice.from_model)
 
 

@@ -90,3 +90,43 @@ async def test_statement_lines_point_at_their_invoice_or_payment_at_no_cost(busi
     assert all(line["document"]["number"] == line["reference"] for line in lines[1:])
     assert {line["document"]["__typename"] for line in lines[1:]} == {"Invoice", "Payment"}
     assert with_documents.count == plain.count + 1  # their customer, once
+
+
+PAGE_LINES = [
+    "{ invoices(first: 20) { edges { node { number lineItems { name amount } } } } }",
+    "{ invoices(first: 20) { edges { node { number ... on Document { lineItems { name amount } id } } } } }",
+    "{ invoices(first: 20) { ...page } } fragment page on InvoiceConnection { edges { node { number "
+    "lineItems { name amount } } } }",
+    "{ estimates(first: 20) { edges { node { number lineItems { name amount } } } } }",
+]
+
+
+async def test_a_pages_line_items_come_with_the_page_in_one_statement(business, monkeypatch, count_statements):
+    from portal.schema import documents
+
+    customer = await business.customer()
+    for _ in range(3):
+        await business.invoice(customer["id"], ONE_LINE)
+        await business.estimate(customer["id"], ONE_LINE)
+    awaited = []
+    load_each = documents._awaited_lines
+    monkeypatch.setattr(documents, "_awaited_lines", lambda loading: awaited.append(1) or load_each(loading))
+
+    for query in PAGE_LINES:
+        with count_statements() as counted:
+            page = next(iter((await business.staff.data(query)).values()))
+        assert [edge["node"]["lineItems"] for edge in page["edges"]] == [[{"name": "Work", "amount": "100.00"}]] * 3
+        assert awaited == [], query  # every document's lines were there when it was completed
+        assert counted.count == await _statements_of_a_page_without_lines(business, query, count_statements) + 1
+
+    one = page["edges"][0]["node"]["number"]
+    invoice = (await business.staff.data("{ invoices(first: 1) { edges { node { id } } } }"))["invoices"]
+    lines = await business.staff.data("query($id: ID!) { node(id: $id) { ... on Invoice { lineItems { name } } } }",
+                                      id=invoice["edges"][0]["node"]["id"])
+    assert one and lines["node"]["lineItems"] == [{"name": "Work"}] and awaited == [1]  # one document: its loader
+
+
+async def _statements_of_a_page_without_lines(business, query: str, count_statements) -> int:
+    with count_statements() as counted:
+        await business.staff.data(query.replace("lineItems { name amount }", ""))
+    return counted.count

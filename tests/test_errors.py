@@ -52,3 +52,12 @@ async def test_browser_apps_on_the_base_origin_may_call_the_api(client):
 
 async def test_a_syntax_error_is_bad_user_input(business):
     assert await business.staff.error_code("{ viewer { ") == "BAD_USER_INPUT"
+
+
+async def test_an_empty_selection_is_a_syntax_error_not_a_crash(business):
+    # graphql-core parses `{ }`; Strawberry's depth limiter then failed on it with an unmasked ValueError.
+    for query in ("{ viewer { } }", "{ invoices(first: 1) { edges { node { ... on Document { } } } } }",
+                  "{ viewer { ...empty } } fragment empty on Viewer { }"):
+        body = await business.staff.request(query)
+        assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"], body
+        assert "Syntax Error" in body["errors"][0]["message"]
