@@ -59,16 +59,6 @@ def _loaders_of(row: EstimateRow | InvoiceRow,
     return loaders.estimate_lines, loaders.estimate_comments
 
 
-def _line_items(root: "Document", info: Info) -> AwaitableOrValue[list[LineItem]]:
-    """Answered without awaiting when the page's lines were loaded with it (`load_lines_of_page`)."""
-    lines, _ = _loaders_of(root.row, info)
-    key = saved_id(root.row)
-    loaded = held(lines, key)
-    if loaded is None:
-        return _awaited_lines(lines.load(key))
-    return [from_row(LineItem, row) for row in loaded]
-
-
 async def _awaited_lines(loading: Awaitable[list[ShownLine]]) -> list[LineItem]:
     return [from_row(LineItem, row) for row in await loading]
 
@@ -90,13 +80,21 @@ class Document(Node):
         description="EST-00001 for an estimate, INV-00001 for an invoice: numbered per business, without gaps.")
     date: dt.date = strawberry.field(description="The date it was issued.")
     currency: str = strawberry.field(description="The customer's currency, the one every amount on it is in.")
-    line_items: list[LineItem] = strawberry.field(resolver=_line_items, graphql_type=list[LineItem],
-                                                  description="The lines, in order.")
     sub_total: Decimal = strawberry.field(description="Sum of the line amounts, before tax.")
     tax_total: Decimal = strawberry.field(description="Sum of the lines' tax, each line's rounded half-up to cents.")
     total: Decimal = strawberry.field(description="What the customer is asked to pay: subtotal + tax.")
     viewed_at: datetime | None = strawberry.field(
         description="First time any contact person of the customer viewed it.")
+
+    @strawberry.field(graphql_type=list[LineItem], description="The lines, in order.")
+    def line_items(self, info: Info) -> AwaitableOrValue[list[LineItem]]:
+        """Answered without awaiting when the page's lines were loaded with it (`load_lines_of_page`)."""
+        lines, _ = _loaders_of(self.row, info)
+        key = saved_id(self.row)
+        loaded = held(lines, key)
+        if loaded is None:
+            return _awaited_lines(lines.load(key))
+        return [from_row(LineItem, row) for row in loaded]
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
     async def comments(self, info: Info) -> list[Comment]:
