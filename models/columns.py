@@ -41,6 +41,13 @@ class Quantity(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(value).quantize(FOUR_PLACES)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> _ResultProcessorType[Decimal] | None:
+        if dialect.name == "postgresql":
+            # NUMERIC(14, 4) arrives exact (2.5000): equal to 2.5, and shown alike by `shown_decimal` and in
+            # PDFs, so the trailing zeros are not worth a conversion per value.
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
         return None if value is None else plain_decimal(Decimal(value).quantize(FOUR_PLACES))
 

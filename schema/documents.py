@@ -1,6 +1,6 @@
 """What estimates and invoices share: line items, comments, the Document interface."""
 import datetime as dt
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,12 +19,13 @@ from portal.schema.comments import Comment
 from portal.schema.customers import Customer, customer_of
 from portal.schema.inputs import value
 from portal.schema.nodes import Node
-from portal.schema.rows import from_row
 from portal.schema.selections import asks_for
 
 
 @strawberry.type(description="One line of an estimate or invoice.")
 class LineItem:
+    """Never built: a line as read (`ShownLine`) has each of these fields by name."""
+
     name: str = strawberry.field(description="What is sold, as printed on the document.")
     description: str | None = strawberry.field(description="More detail, printed under the name.")
     quantity: Decimal = strawberry.field(description="How many units.")
@@ -59,10 +60,6 @@ def _loaders_of(row: EstimateRow | InvoiceRow,
     return loaders.estimate_lines, loaders.estimate_comments
 
 
-async def _awaited_lines(loading: Awaitable[list[ShownLine]]) -> list[LineItem]:
-    return [from_row(LineItem, row) for row in await loading]
-
-
 async def load_lines_of_page(info: Info, rows: Sequence[EstimateRow | InvoiceRow]) -> None:
     """One query for the lines of a page of documents, when the operation asks for them."""
     if rows and asks_for(info, "edges", "node", "lineItems"):
@@ -87,14 +84,13 @@ class Document(Node):
         description="First time any contact person of the customer viewed it.")
 
     @strawberry.field(graphql_type=list[LineItem], description="The lines, in order.")
-    def line_items(self, info: Info) -> AwaitableOrValue[list[LineItem]]:
-        """Answered without awaiting when the page's lines were loaded with it (`load_lines_of_page`)."""
+    def line_items(self, info: Info) -> AwaitableOrValue[list[ShownLine]]:
+        """The lines as read: LineItem's fields are theirs by name. Answered without awaiting when the page's
+        lines were loaded with it (`load_lines_of_page`)."""
         lines, _ = _loaders_of(self.row, info)
         key = saved_id(self.row)
         loaded = held(lines, key)
-        if loaded is None:
-            return _awaited_lines(lines.load(key))
-        return [from_row(LineItem, row) for row in loaded]
+        return lines.load(key) if loaded is None else loaded
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
     async def comments(self, info: Info) -> list[Comment]:

@@ -1,8 +1,10 @@
 """Plain leaf fields are read without graphql-core's per-field path (schema/execution.py), with the same answers."""
 import pytest
+import strawberry
 from graphql.execution.executor import Executor
 
 from portal.schema import schema
+from portal.schema.execution import ResolverCall, lean_execution_for
 
 LINES = [{"name": "Work", "description": "On site", "quantity": "1.5", "rate": "100", "taxPercent": "8.25"},
          {"name": "Parts", "quantity": "2", "rate": "0.1825"}]
@@ -25,7 +27,7 @@ def full_path_fields(monkeypatch) -> list[str]:
     return taken
 
 
-async def test_a_page_takes_the_full_path_only_for_fields_with_resolvers_or_objects(business, full_path_fields):
+async def test_a_page_takes_the_full_path_only_for_objects_and_resolvers_with_more_to_do(business, full_path_fields):
     customer = await business.customer()
     for _ in range(3):
         await business.invoice(customer["id"], LINES)
@@ -34,10 +36,11 @@ async def test_a_page_takes_the_full_path_only_for_fields_with_resolvers_or_obje
     page = (await business.staff.data(PAGE))["invoices"]
 
     assert len(page["edges"]) == 3
+    # status and lineItems have plain resolvers, called directly; Query.invoices has a permission extension.
     assert sorted(set(full_path_fields)) == [
-        "Invoice.lineItems", "Invoice.paymentOptions", "Invoice.status", "InvoiceConnection.edges",
-        "InvoiceConnection.pageInfo", "InvoiceEdge.node", "Query.invoices"]
-    assert len(full_path_fields) == 3 + 3 * 4  # the root, edges and pageInfo; per invoice its node and three
+        "Invoice.paymentOptions", "InvoiceConnection.edges", "InvoiceConnection.pageInfo", "InvoiceEdge.node",
+        "Query.invoices"]
+    assert len(full_path_fields) == 3 + 3 * 2  # the root, edges and pageInfo; per invoice its node and options
     node = page["edges"][0]["node"]
     assert list(node) == ["__typename", "id", "number", "kind", "status", "date", "dueDate", "currency", "subTotal",
                           "taxTotal", "total", "amountPaid", "balanceDue", "viewedAt", "paymentOptions", "lineItems"]
@@ -57,3 +60,64 @@ async def test_answers_are_those_of_the_full_path(business, monkeypatch, mailbox
     line = lean[0]["invoices"]["edges"][0]["node"]["lineItems"][1]
     assert line == {"name": "Parts", "description": None, "quantity": "2.00", "rate": "0.1825",
                     "taxPercent": "0.00", "amount": "0.37"}
+
+
+@strawberry.type
+class Probe:
+    @strawberry.field
+    def fails(self) -> str | None:
+        raise ValueError("nullable failed")
+
+    @strawberry.field
+    def must(self, info: strawberry.Info) -> str:
+        raise ValueError(f"non-null failed at {info.path.key}")
+
+    @strawberry.field
+    def later(self, root: "Probe") -> str:
+        return _later(root)
+
+    @strawberry.field
+    def later_fails(self) -> str | None:
+        return _failing_later()
+
+    @strawberry.field
+    def fine(self) -> int:
+        return 7
+
+
+async def _later(root: "Probe") -> str:
+    return type(root).__name__
+
+
+async def _failing_later() -> str:
+    raise ValueError("awaited failure")
+
+
+@strawberry.type
+class ProbeQuery:
+    @strawberry.field
+    def probe(self) -> Probe:
+        return Probe()
+
+    @strawberry.field
+    def strict(self) -> Probe | None:
+        return Probe()
+
+
+async def test_resolvers_called_directly_answer_and_fail_as_the_full_path_does():
+    query = "{ probe { fine fails later laterFails } strict { fine must } }"
+    lean = strawberry.Schema(query=ProbeQuery)
+    lean.execution_context_class = lean_execution_for(lean._schema, lean.config.default_resolver)
+    full = strawberry.Schema(query=ProbeQuery)
+
+    direct, through = await lean.execute(query), await full.execute(query)
+
+    assert direct.data == through.data == {"probe": {"fine": 7, "fails": None, "later": "Probe", "laterFails": None},
+                                           "strict": None}
+    assert [(error.message, error.path) for error in direct.errors] == [
+        (error.message, error.path) for error in through.errors]
+    assert {error.message for error in direct.errors} == {
+        "nullable failed", "awaited failure", "non-null failed at must"}
+    reads = lean.execution_context_class.reads["Probe"]
+    assert {name for name, read in reads.items() if isinstance(read, ResolverCall)} == {
+        "fine", "fails", "must", "later", "laterFails"}
