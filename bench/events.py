@@ -144,7 +144,8 @@ async def _subscribers(share, ws_url, tokens, opened, stop, results, deflate) ->
     from websockets.asyncio.client import connect
 
     received: list[list[tuple[int, float]]] = [[] for _ in tokens]
-    sockets = []
+    sockets: list = [None] * len(tokens)  # by token: sockets open in any order, each listened to as its token's
+    listeners = []
 
     async def one(index: int, token: str) -> None:
         for attempt in range(5):
@@ -157,11 +158,12 @@ async def _subscribers(share, ws_url, tokens, opened, stop, results, deflate) ->
                 await asyncio.sleep(0.2 * (attempt + 1))
         else:
             raise RuntimeError("could not connect")
-        sockets.append(socket)
+        sockets[index] = socket
         await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
         acknowledged = json.loads(await socket.recv())
         assert acknowledged["type"] == "connection_ack", acknowledged
         await socket.send(SUBSCRIBE)
+        listeners.append(asyncio.create_task(listen(index, socket)))  # events are timed as they arrive
 
     async def listen(index: int, socket) -> None:
         mine = received[index]
@@ -186,7 +188,6 @@ async def _subscribers(share, ws_url, tokens, opened, stop, results, deflate) ->
             await one(index, token)
 
     await asyncio.gather(*(bounded(i, t) for i, t in enumerate(tokens)))
-    listeners = [asyncio.create_task(listen(i, s)) for i, s in enumerate(sockets)]
     opened.put(time.time())
     await asyncio.to_thread(stop.wait)
     await asyncio.sleep(0.3)  # the last events in flight

@@ -87,8 +87,8 @@ def _resolver_call(field: GraphQLField, info_class: type) -> ResolverCall | None
         return None
     root = resolver.root_parameter or resolver.parent_parameter
     info = resolver.info_parameter
-    return ResolverCall(field, definition, resolver.self_parameter is not None, root and root.name,
-                        info and info.name)
+    return ResolverCall(field, definition, resolver.self_parameter is not None, root.name if root else None,
+                        info.name if info else None)
 
 
 def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | None:
