@@ -6,6 +6,8 @@ awaitables twice for each of them. For a field whose Strawberry resolver is the 
 and whose type is a scalar or an enum, the attribute is read and coerced here directly, with the same
 coercion; anything unusual (a null where one is not allowed, a coercion that fails, field middleware)
 takes the full path, which reports it as it always did. `__typename` is answered from the type at hand.
+An object read from an attribute (an edge's node) and each object of a list of objects (a page's edges) have
+their fields executed straight away, without the five calls of graphql-core's value completion between.
 
 A field with a resolver that takes no arguments, has no field extension (permissions are extensions) and
 is not a coroutine function (an invoice's status, a document's lines) has nothing for Strawberry's nine
@@ -14,7 +16,8 @@ completed, and its errors reported, exactly as `execute_field` does.
 """
 import operator
 from collections.abc import Callable
-from inspect import isawaitable
+from inspect import CO_ITERABLE_COROUTINE, isawaitable
+from types import CoroutineType, GeneratorType
 from typing import Any, ClassVar, NamedTuple, cast
 
 from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
@@ -26,6 +29,21 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 TYPENAME = "__typename"  # which clients like Apollo's add to every object they ask for
+
+
+_awaitable_types: dict[type, bool] = {}
+
+
+def awaitable_by_type(value: Any) -> bool:
+    """graphql-core's test, decided once a type (as `await` itself decides, on the type): the per-value test
+    asks each value `hasattr(value, "__await__")`, which a SQLAlchemy row answers by raising and catching."""
+    kind = type(value)
+    awaitable = _awaitable_types.get(kind)
+    if awaitable is None:
+        if kind is GeneratorType:  # a generator-based coroutine is awaitable, another generator is not
+            return bool(value.gi_code.co_flags & CO_ITERABLE_COROUTINE)
+        awaitable = _awaitable_types[kind] = kind is CoroutineType or hasattr(kind, "__await__")
+    return awaitable
 
 
 class LeafRead(NamedTuple):
@@ -43,6 +61,13 @@ class LeafRead(NamedTuple):
         except Exception:  # the full path reports it, with its location
             return Undefined
         return Undefined if shown is None else shown
+
+
+class ObjectRead(NamedTuple):
+    """A field read from an attribute whose type is an object type (an edge's node, a connection's page info)."""
+    field: GraphQLField
+    read: Callable[[Any], Any]
+    object_type: GraphQLObjectType
 
 
 class ResolverCall(NamedTuple):
@@ -63,7 +88,7 @@ class ResolverCall(NamedTuple):
         return self.definition.base_resolver(*args, **kwargs)  # type: ignore[misc]
 
 
-Reads = dict[str, dict[str, LeafRead | ResolverCall]]  # type name -> field name -> how to answer it
+Reads = dict[str, dict[str, LeafRead | ObjectRead | ResolverCall]]  # type name -> field name -> how to answer it
 
 
 def leaf_reads(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
@@ -91,7 +116,7 @@ def _resolver_call(field: GraphQLField, info_class: type) -> ResolverCall | None
                         info.name if info else None)
 
 
-def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | None:
+def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | ObjectRead | None:
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
         return None
@@ -99,15 +124,22 @@ def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> Le
         return None
     nullable = not isinstance(field.type, GraphQLNonNull)
     shown_type = field.type if nullable else field.type.of_type
+    read = operator.attrgetter(definition.python_name)
+    if isinstance(shown_type, GraphQLObjectType):
+        return ObjectRead(field, read, shown_type)
     if not is_leaf_type(shown_type):
         return None
-    return LeafRead(operator.attrgetter(definition.python_name), shown_type.coerce_output_value, nullable)
+    return LeafRead(read, shown_type.coerce_output_value, nullable)
 
 
 class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     """The executor of one operation; `reads` is set per schema (`lean_execution_for`)."""
 
     reads: ClassVar[Reads] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = awaitable_by_type  # type: ignore[assignment]
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
@@ -126,8 +158,13 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
                 elif isinstance(read, LeafRead):
                     shown = read.shown(source_value)
                 else:
-                    shown = self._called(read, parent_type, source_value, Path(path, response_name, parent_type.name),
-                                         field_details_list, position_context)
+                    if isinstance(read, ObjectRead):
+                        shown = self._object(read, parent_type, source_value, path, response_name,
+                                             field_details_list, position_context)
+                    else:
+                        shown = self._called(read, parent_type, source_value,
+                                             Path(path, response_name, parent_type.name), field_details_list,
+                                             position_context)
                     if self.is_awaitable(shown):
                         awaited.append(response_name)
                 if shown is Undefined:
@@ -140,7 +177,36 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             raise
         if awaited or self.is_awaitable(completed):
             return _merged_later(results, rest, completed, awaited)
-        return _merged(results, rest, cast("dict[str, Any]", completed))
+        return _merged(results, rest, cast("dict[str, Any]", completed)) if rest else results
+
+    def _object(self, read: ObjectRead, parent_type: GraphQLObjectType, source: Any, path: Path | None,
+                response_name: str, field_details_list: Any, position_context: Any) -> Any:
+        """The object's fields executed straight away; Undefined where the full path must decide (a null, an
+        awaitable, a value of another type, deferred fragments)."""
+        if position_context is not None:
+            return Undefined
+        try:
+            value = read.read(source)
+        except Exception:
+            return Undefined
+        if value is None or isinstance(value, Exception) or self.is_awaitable(value):
+            return Undefined
+        object_type, field_path = read.object_type, Path(path, response_name, parent_type.name)
+        if object_type.is_type_of is not None:
+            info = self.build_resolve_info(read.field, to_nodes(field_details_list), parent_type, field_path)
+            if object_type.is_type_of(value, info) is not True:
+                return Undefined
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return Undefined
+        try:
+            completed = self.execute_fields(object_type, value, field_path, grouped_field_set, None)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, read.field.type, field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._completed_later(completed, read.field.type, field_details_list, field_path)
+        return completed
 
     def _called(self, call: ResolverCall, parent_type: GraphQLObjectType, source: Any, path: Path,
                 field_details_list: Any, position_context: Any) -> Any:
@@ -167,6 +233,52 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
 
+    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Path, result: Any,
+                            position_context: Any) -> Any:
+        """A list of objects (`[T!]`, T an object type) completed item by item straight into `execute_fields`:
+        graphql-core's seven calls a item (non-null, list item, object, subfields...) do nothing else here."""
+        item_type = return_type.of_type
+        if not (isinstance(result, list) and isinstance(item_type, GraphQLNonNull)
+                and isinstance(item_type.of_type, GraphQLObjectType) and position_context is None
+                and not self._has_middleware() and self.get_stream_usage(field_details_list, path) is None):
+            return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+        object_type = item_type.of_type
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
+        is_awaitable, is_type_of = self.is_awaitable, object_type.is_type_of
+        completed: list[Any] = []
+        awaited: list[int] = []
+        try:
+            for index, item in enumerate(result):
+                item_path = path.add_key(index, None)
+                if item is None or is_awaitable(item) or isinstance(item, Exception) \
+                        or (is_type_of is not None and is_type_of(item, info) is not True):
+                    # graphql-core's own item path, which reports each of these as it always does
+                    if is_awaitable(item):
+                        completed.append(self.complete_awaitable_list_item_value(
+                            item, item_type, field_details_list, info, item_path, position_context))
+                        awaited.append(index)
+                    elif self.complete_list_item_value(item, completed, item_type, field_details_list, info,
+                                                       item_path, position_context):
+                        awaited.append(index)
+                    continue
+                try:
+                    value = self.execute_fields(object_type, item, item_path, grouped_field_set, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises: non-null
+                    raise
+                if is_awaitable(value):
+                    completed.append(self._completed_later(value, item_type, field_details_list, item_path))
+                    awaited.append(index)
+                else:
+                    completed.append(value)
+        except Exception:
+            if awaited:
+                self.settle_in_background([completed[index] for index in awaited])
+            raise
+        return _items_later(completed, awaited) if awaited else completed
+
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
@@ -187,6 +299,12 @@ async def _merged_later(results: dict[str, Any], rest: dict[str, Any], completed
     done = await gather_with_cancel(*pending)
     results.update(zip(awaited, done, strict=False))
     return _merged(results, rest, done[-1] if isawaitable(completed) else completed)
+
+
+async def _items_later(completed: list[Any], awaited: list[int]) -> list[Any]:
+    for index, value in zip(awaited, await gather_with_cancel(*(completed[index] for index in awaited)), strict=True):
+        completed[index] = value
+    return completed
 
 
 def lean_execution_for(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],

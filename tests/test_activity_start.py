@@ -1,9 +1,13 @@
-"""Where a new subscription starts: read after it joined, once for a burst of subscriptions."""
+"""Where a new subscription starts, and whether its session is live: read after it asked, once for a burst."""
 import asyncio
 
 from conftest import StatementCounter
+from factories import OWNER_PASSWORD, STAFF_LOGIN
+from sqlalchemy import select, update
 
 from portal.core.ids import from_global_id
+from portal.models.auth import LoginSession, hash_token
+from portal.models.columns import utcnow
 from portal.notifications.subscriptions import ActivityFeed, latest_sequence
 
 
@@ -43,3 +47,31 @@ async def test_who_asks_while_a_read_is_under_way_gets_a_read_begun_after_it(app
         assert await first == second
 
     assert counter.count == 2 * one_read
+
+
+async def test_a_burst_of_new_subscriptions_checks_their_sessions_once(app, business, gql):
+    """Each operation's session is checked as it starts (web/session_watch.py): those that start together share one
+    query, and each gets its own session's answer."""
+    services = app.state.services
+    feed = ActivityFeed(services.broadcast, services.read_session_factory)
+    engine = services.read_session_factory.kw["bind"]
+    live_id = await session_id(services, business.staff.token)
+    ended_id = await session_id(services, (await gql.data(STAFF_LOGIN, email=business.owner_email,
+                                                          password=OWNER_PASSWORD))["staffLogin"]["token"])
+    async with services.session_factory() as session:
+        await session.execute(update(LoginSession).where(LoginSession.id == ended_id).values(revoked_at=utcnow()))
+        await session.commit()
+    with StatementCounter(engine) as counter:
+        await feed.session_is_live(live_id)
+    one_check = counter.count
+
+    with StatementCounter(engine) as counter:
+        answers = await asyncio.gather(*(feed.session_is_live(session) for session in [live_id, ended_id] * 25))
+
+    assert answers == [True, False] * 25
+    assert one_check > 0 and counter.count == one_check
+
+
+async def session_id(services, token: str) -> int:
+    async with services.session_factory() as session:
+        return await session.scalar(select(LoginSession.id).where(LoginSession.token_hash == hash_token(token)))

@@ -36,11 +36,10 @@ async def test_a_page_takes_the_full_path_only_for_objects_and_resolvers_with_mo
     page = (await business.staff.data(PAGE))["invoices"]
 
     assert len(page["edges"]) == 3
-    # status and lineItems have plain resolvers, called directly; Query.invoices has a permission extension.
-    assert sorted(set(full_path_fields)) == [
-        "Invoice.paymentOptions", "InvoiceConnection.edges", "InvoiceConnection.pageInfo", "InvoiceEdge.node",
-        "Query.invoices"]
-    assert len(full_path_fields) == 3 + 3 * 2  # the root, edges and pageInfo; per invoice its node and options
+    # status and lineItems have plain resolvers, called directly; objects read from attributes (node, pageInfo)
+    # are completed directly; Query.invoices has a permission extension; lists of leaves take the full path.
+    assert sorted(set(full_path_fields)) == ["Invoice.paymentOptions", "InvoiceConnection.edges", "Query.invoices"]
+    assert len(full_path_fields) == 2 + 3  # the root and edges; per invoice its payment options
     node = page["edges"][0]["node"]
     assert list(node) == ["__typename", "id", "number", "kind", "status", "date", "dueDate", "currency", "subTotal",
                           "taxTotal", "total", "amountPaid", "balanceDue", "viewedAt", "paymentOptions", "lineItems"]
@@ -121,3 +120,31 @@ async def test_resolvers_called_directly_answer_and_fail_as_the_full_path_does()
     reads = lean.execution_context_class.reads["Probe"]
     assert {name for name, read in reads.items() if isinstance(read, ResolverCall)} == {
         "fine", "fails", "must", "later", "laterFails"}
+
+
+def test_awaitables_are_told_by_their_type():
+    import asyncio
+    import types
+
+    from portal.schema.execution import awaitable_by_type
+
+    class Row:  # like a SQLAlchemy row: any unknown attribute raises
+        def __getattr__(self, name):
+            raise AttributeError(name)
+
+    async def coroutine():
+        return 1
+
+    @types.coroutine
+    def generator_based():
+        yield
+
+    def plain_generator():
+        yield
+
+    running, loop = coroutine(), asyncio.new_event_loop()
+    future = loop.create_future()
+    assert [awaitable_by_type(value) for value in (running, future, generator_based(), plain_generator(), Row(),
+                                                   "text", None)] == [True, True, True, False, False, False, False]
+    running.close()
+    loop.close()
