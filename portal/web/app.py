@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, overload
 
+import orjson
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -116,6 +117,16 @@ class PortalGraphQL(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    def create_response(self, response_data: object, sub_response: Response) -> Response:
+        """Strawberry's answer to a query or mutation, encoded by orjson: the same compact UTF-8 JSON in a
+        tenth of the time. (WebSocket messages keep `encode_json`, whose text their sender expects.)"""
+        response = Response(orjson.dumps(response_data), status_code=sub_response.status_code or 200,
+                            media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         return bounded_json.loads(data)  # HTTP bodies, GET variables and WebSocket messages
