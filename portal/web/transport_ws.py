@@ -28,6 +28,7 @@ from strawberry.schema.schema import StreamResult
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from portal.notifications.subscriptions import running_feed
 from portal.resolvers.context import Context, deliver_through, event_scope, release_event_session
 from portal.resolvers.loaders import Loaders
 from portal.schema.document_limits import checked_document
@@ -48,7 +49,8 @@ class PortalTransportWS(SessionCheckedTransportWS):
     - Live events are executed once for all the subscriptions that get the same answer (`LiveOperation`).
     - A delivered event's database connection goes back to the pool once its result is computed,
       before the send, which a slow client may hold up.
-    - The connection closes (4403) once its session ends, with or without a subscription (session_watch.py).
+    - The connection closes (4403) once its session ends, with or without a subscription (session_watch.py);
+      the check as each operation starts is shared by the operations that start together.
     """
 
     def on_request_accepted(self) -> None:
@@ -63,6 +65,12 @@ class PortalTransportWS(SessionCheckedTransportWS):
         if self.connection_acknowledged:
             with contextlib.suppress(Exception):
                 await self.send_message({"type": "ping"})
+
+    async def _session_is_live(self) -> bool:
+        """As each operation starts: one query for a burst of them (ActivityFeed.session_is_live)."""
+        principal = self.context.principal
+        return principal is not None and await running_feed(self.context.services).session_is_live(
+            principal.session_id)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         deliver_through(LiveOperation(self, operation))  # in this operation's task only
