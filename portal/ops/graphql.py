@@ -1,6 +1,8 @@
 """Each GraphQL operation counted and timed by root field, and noted in its request's log line."""
+import functools
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -53,6 +55,36 @@ def _selected(selections: SelectionSetNode, document: DocumentNode | None, seen:
                 yield from _selected(fragment.selection_set, document, seen)
 
 
+MAX_REMEMBERED = 1024  # documents; about as many as the document cache holds (document_limits.py)
+_remembered: dict[tuple[int, str | None], tuple[DocumentNode, str, list[str]]] = {}
+
+
+def root_fields_of(schema: GraphQLSchema, document: DocumentNode | None,
+                   operation_name: str | None) -> tuple[str, list[str]]:
+    """`root_fields`, worked out once for a cached document (clients send the same few again and again)."""
+    if document is None:
+        return root_fields(schema, document, operation_name)
+    key = (id(document), operation_name)
+    known = _remembered.get(key)
+    if known is not None and known[0] is document:  # the document itself is kept: its id is not reused
+        return known[1], known[2]
+    kind, fields = root_fields(schema, document, operation_name)
+    if len(_remembered) >= MAX_REMEMBERED:
+        _remembered.clear()
+    _remembered[key] = (document, kind, fields)
+    return kind, fields
+
+
+@functools.cache
+def _counted(field: str, kind: str, outcome: str) -> Any:
+    return GRAPHQL_REQUESTS.labels(field=field, operation_type=kind, outcome=outcome)
+
+
+@functools.cache
+def _timed(field: str, kind: str) -> Any:
+    return GRAPHQL_DURATION.labels(field=field, operation_type=kind)
+
+
 class GraphQLMetrics(SchemaExtension):
     """Outermost of the schema's extensions, so that it sees the errors as the client gets them (ErrorCodes)."""
 
@@ -69,15 +101,15 @@ class GraphQLMetrics(SchemaExtension):
 
     def _count(self, seconds: float, refused: bool) -> None:
         context = self.execution_context
-        kind, fields = root_fields(context.schema._schema, context.graphql_document, context.operation_name)
+        kind, fields = root_fields_of(context.schema._schema, context.graphql_document, context.operation_name)
         result = context.result
         errors = result.errors if result is not None and result.errors else []
         outcome = "BAD_USER_INPUT" if refused else outcome_code(
             (error.extensions or {}).get("code") for error in errors)
-        for field in fields:
-            GRAPHQL_REQUESTS.labels(field=field, operation_type=kind, outcome=outcome).inc()
+        for field in fields:  # each a schema's root field, OTHER or NO_FIELD: the label children are few
+            _counted(field, kind, outcome).inc()
             if kind != "subscription":  # a subscription lasts as long as its client wants
-                GRAPHQL_DURATION.labels(field=field, operation_type=kind).observe(seconds)
+                _timed(field, kind).observe(seconds)
         record = current_request.get()
         if record is not None and kind != "subscription":
             record.operation_type, record.fields, record.outcome = kind, fields, outcome
