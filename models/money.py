@@ -47,6 +47,9 @@ def plain_decimal(value: Decimal) -> Decimal:
 def shown_decimal(value: Decimal) -> str:
     """A decimal as the portal shows it, in the API and in PDFs: plain notation, no grouping, the decimals
     the value has but at least two: 49 -> "49.00", 0.18250 -> "0.1825", -0.00 -> "0.00"."""
+    text = str(value)
+    if text[-3:-2] == "." and text != "-0.00":  # two places, in plain notation: money, as it is read and kept
+        return text
     if not value.is_finite():
         raise ValueError(f"{value} is not a finite number.")
     whole, _, decimals = format(value, "f").partition(".")

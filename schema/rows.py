@@ -10,11 +10,11 @@ T = TypeVar("T")
 
 
 @functools.cache
-def _plain_fields(cls: Any) -> tuple[str, frozenset[str], bool]:
+def _plain_fields(cls: Any) -> tuple[str, tuple[str, ...], bool]:
     """`cls`'s GraphQL name, the Python names of its fields without a resolver, and whether it has an `id`."""
     definition = get_object_definition(cls, strict=True)
-    names = frozenset(field.python_name for field in definition.fields if field.base_resolver is None)
-    return definition.name, names - {"id"}, "id" in names
+    names = [field.python_name for field in definition.fields if field.base_resolver is None]
+    return definition.name, tuple(name for name in names if name != "id"), "id" in names
 
 
 def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
@@ -26,4 +26,7 @@ def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
     type_name, names, has_id = _plain_fields(cast("Any", cls))
     if has_id and "id" not in values:
         values["id"] = global_id(type_name, source.id)
-    return cls(**{name: getattr(source, name) for name in names if name not in values}, **values)
+    for name in names:
+        if name not in values:
+            values[name] = getattr(source, name)
+    return cls(**values)

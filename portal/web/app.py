@@ -49,7 +49,7 @@ from portal.resolvers.context import ConnectionContext, Context
 from portal.schema import schema
 from portal.services.checkout import recover_stale_attempts
 from portal.web import pages
-from portal.web.auth import authenticate
+from portal.web.auth import SignInBurst, authenticate
 from portal.web.body_limit import BodyLimit
 from portal.web.draining import Drain
 from portal.web.graphql_http import (
@@ -94,6 +94,7 @@ class PortalGraphQL(GraphQL[Context, None]):
         self.services = services
         self.origins = origins
         self.proxies = settings.proxy_networks
+        self.sign_ins = SignInBurst(services.session_factory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -213,15 +214,17 @@ class PortalGraphQL(GraphQL[Context, None]):
         return client_address(peer, request.headers.getlist("x-forwarded-for"), self.proxies)
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Who connects, from the connection_init payload {"authorization": "Bearer …"}; else close with 4403."""
+        """Who connects, from the connection_init payload {"authorization": "Bearer …"}; else close with 4403.
+
+        A burst of connections (clients reconnecting together) is signed in by one query (SignInBurst).
+        """
         if not isinstance(context, ConnectionContext):
             raise TypeError("get_context gives every WebSocket a ConnectionContext")
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = next((value for key, value in params.items()
                               if key.lower() == "authorization" and isinstance(value, str)), None)
         try:
-            async with self.services.session_factory() as session:
-                signed_in = await authenticate(session, authorization)
+            signed_in = await self.sign_ins.authenticate(authorization)
         except Exception as error:
             if not database_unreachable(error):
                 raise

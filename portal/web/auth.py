@@ -1,11 +1,22 @@
-"""Turning the Authorization header into the principal of a request, in one query."""
+"""Turning the Authorization header into the principal of a request, in one query.
+
+A WebSocket connection signs in with its connection_init; a burst of them (clients reconnecting after a
+deploy) is signed in by one query for them all (`SignInBurst`).
+"""
+import asyncio
+import copy
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from portal.core.database import AsyncSession
+from portal.core.database import AsyncSession, SerialSession
 from portal.core.errors import Unauthenticated
 from portal.models.auth import (
     LoginSession,
@@ -37,15 +48,17 @@ ANONYMOUS = Authentication()
 
 # Built once: a request pays only for the compiled statement's cache lookup. The session's own columns are
 # read as a row, and only the organization, which resolvers use throughout, as an object.
-SIGNED_IN: Select[*tuple[Any, ...]] = (
+_SIGNED_IN_COLUMNS: Select[*tuple[Any, ...]] = (
     select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
            col(LoginSession.contact_person_id), col(LoginSession.expires_at), col(LoginSession.revoked_at),
            Organization,
            col(ContactPerson.customer_id), col(ContactPerson.portal_access).label("access"))
     .join(Organization, col(Organization.id) == LoginSession.organization_id)
     .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
-    .where(col(LoginSession.token_hash) == bindparam("token_hash"))
 )
+SIGNED_IN = _SIGNED_IN_COLUMNS.where(col(LoginSession.token_hash) == bindparam("token_hash"))
+SIGNED_IN_ANY = (_SIGNED_IN_COLUMNS.add_columns(col(LoginSession.token_hash))
+                 .where(col(LoginSession.token_hash).in_(bindparam("token_hashes", expanding=True))))
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -67,9 +80,13 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Auth
     if token is None:
         return Authentication(problem=TokenProblem.MALFORMED)
     row = (await session.execute(SIGNED_IN, {"token_hash": hash_token(token)})).first()
-    if row is None:
+    return signed_in_by(row, None if row is None else row.Organization)
+
+
+def signed_in_by(login: Row[Any] | None, organization: Organization | None) -> Authentication:
+    """Who the row of SIGNED_IN (or SIGNED_IN_ANY) signs in; UNKNOWN without a row."""
+    if login is None or organization is None:
         return Authentication(problem=TokenProblem.UNKNOWN)
-    login, organization = row, row.Organization
     if session_has_ended(login, utcnow()) or (login.staff_user_id is None and login.access != PortalAccess.ACTIVE):
         return Authentication(problem=TokenProblem.EXPIRED)
     if login.staff_user_id is not None:
@@ -79,3 +96,70 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Auth
         principal = Principal(organization_id=login.organization_id, session_id=login.id,
                               contact_person_id=login.contact_person_id, customer_id=login.customer_id)
     return Authentication(principal=principal, organization=organization)
+
+
+_ORGANIZATION = sa_inspect(Organization)
+Pending = tuple[set[str], "asyncio.Future[dict[str, Row[Any]]]"]
+
+
+class SignInBurst:
+    """`authenticate` for WebSocket connections, batched by token hash: the connections that ask before a
+    read has begun share its one query; one that asks while a read is under way waits for a later read,
+    begun after it asked (as ActivityFeed.session_is_live, notifications/subscriptions.py).
+
+    Each connection gets its own Organization object: one query loads one object per organization, and
+    a connection's mutations (updateOrganization) change the object in its context, which no other
+    connection, of another person perhaps, may see.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[SerialSession]) -> None:
+        self.session_factory = session_factory
+        self._pending: Pending | None = None  # a read not yet begun
+        self._reads: set[asyncio.Task] = set()
+        self.reads = 0  # queries begun: with the connections signed in, how much is shared
+
+    async def authenticate(self, authorization: str | None) -> Authentication:
+        """As `authenticate`, read with the other connections that ask at the same moment."""
+        if not authorization or not authorization.strip():
+            return ANONYMOUS
+        token = bearer_token(authorization)
+        if token is None:
+            return Authentication(problem=TokenProblem.MALFORMED)
+        token_hash = hash_token(token)
+        if self._pending is None:
+            pending: Pending = (set(), asyncio.get_running_loop().create_future())
+            self._pending = pending
+            self._begin(self._read(pending))
+        token_hashes, rows = self._pending
+        token_hashes.add(token_hash)
+        row = (await asyncio.shield(rows)).get(token_hash)
+        return signed_in_by(row, None if row is None else own_copy(row.Organization))
+
+    def _begin(self, reading: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(reading)
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+
+    async def _read(self, pending: Pending) -> None:
+        if self._pending is pending:
+            self._pending = None  # begun: those who ask from now on need a later read
+        self.reads += 1
+        token_hashes, rows = pending
+        try:
+            async with self.session_factory() as session:
+                result = await session.execute(SIGNED_IN_ANY, {"token_hashes": sorted(token_hashes)})
+                rows.set_result({row.token_hash: row for row in result.all()})
+        except Exception as error:
+            rows.set_exception(error)
+        finally:
+            if not rows.done():
+                rows.cancel()
+
+
+def own_copy(organization: Organization) -> Organization:
+    """A detached Organization equal to `organization`, as a session of its own would have left it."""
+    copied = _ORGANIZATION.class_manager.new_instance()
+    for column in _ORGANIZATION.column_attrs:
+        set_committed_value(copied, column.key, copy.deepcopy(getattr(organization, column.key)))
+    make_transient_to_detached(copied)
+    return copied

@@ -29,6 +29,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Ope
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from portal.notifications.subscriptions import running_feed
+from portal.ops.heap import connection_closed, connection_opened
 from portal.resolvers.context import Context, deliver_through, event_scope, release_event_session
 from portal.resolvers.loaders import Loaders
 from portal.schema.document_limits import checked_document
@@ -51,14 +52,20 @@ class PortalTransportWS(SessionCheckedTransportWS):
       before the send, which a slow client may hold up.
     - The connection closes (4403) once its session ends, with or without a subscription (session_watch.py);
       the check as each operation starts is shared by the operations that start together.
+    - In `portal serve`, the objects of open connections are frozen out of the garbage collector's passes
+      once a burst of them has settled (portal/ops/heap.py).
     """
+
+    _heap_epoch: int | None = None
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
         pings().add(self)
+        self._heap_epoch = connection_opened()
 
     async def shutdown(self) -> None:
         pings().discard(self)
+        connection_closed(self._heap_epoch)
         await super().shutdown()
 
     async def ping(self) -> None:
