@@ -11,7 +11,9 @@ duplicated, the mutation's p50 with 1 and with 1,000 subscriptions, how long unt
 all receive events (from when the client processes, already started, begin to open them), server CPU a
 delivery (the server tree's utime + stime), and server memory per idle subscription (the workers' RSS before
 and after opening them), with permessage-deflate off and on. Measured actions begin once every subscription
-has received a warm-up action.
+has received a warm-up action. Every full garbage collection (generation 2) in the server's processes is
+noted (a gc callback, installed by a sitecustomize on the server's PYTHONPATH), and those that began while
+actions were measured are reported: each is a pause of everything the worker serves.
 
 Run: .venv/bin/python bench/events.py   (writes the `events` section of bench/results.md)
 Environment: BENCH_EVENT_SECONDS (10), BENCH_EVENT_CLIENTS (4 client processes), BENCH_EVENT_WIDE=0 skips
@@ -23,8 +25,10 @@ import json
 import multiprocessing
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,15 +271,69 @@ class Subscribers:
 
 # --- the server and the actions ----------------------------------------------------------------------------
 
+GC_NOTER = '''
+import gc, os, time
+_log, _began = os.environ.get("BENCH_GC_LOG", os.devnull), []
+
+
+def _note(phase, info):
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        _began[:] = [time.time(), time.perf_counter()]
+    elif _began:
+        with open(_log, "a") as log:
+            log.write(f"{os.getpid()} {_began[0]:.4f} {(time.perf_counter() - _began[1]) * 1000:.2f}\\n")
+
+
+gc.callbacks.append(_note)
+'''
+
+
+@dataclass(frozen=True)
+class Pause:
+    pid: int
+    began: float  # time.time()
+    ms: float
+
+
+class GcPauses:
+    """The full collections of the server's processes, as its sitecustomize notes them."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-gc-"))
+        (self.folder / "sitecustomize.py").write_text(GC_NOTER)
+        self.log = self.folder / "gc.log"
+
+    def environment(self) -> dict[str, str]:
+        path = os.pathsep.join(filter(None, [str(self.folder), os.environ.get("PYTHONPATH")]))
+        return {"PYTHONPATH": path, "BENCH_GC_LOG": str(self.log)}
+
+    def between(self, began: float, ended: float) -> list[Pause]:
+        if not self.log.exists():
+            return []
+        pauses = [Pause(int(pid), float(at), float(ms)) for pid, at, ms in
+                  (line.split() for line in self.log.read_text().splitlines() if line.strip())]
+        return [pause for pause in pauses if began <= pause.began <= ended]
+
+
+def pauses_text(pauses: list[Pause]) -> str:
+    if not pauses:
+        return "none"
+    return (f"{len(pauses)}, longest {max(p.ms for p in pauses):.0f} ms, "
+            f"{sum(p.ms for p in pauses):.0f} ms in all")
+
+
 class Server:
     def __init__(self, database_url: str, deflate: bool) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        self.gc = GcPauses()
         env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_BASE_URL": self.base,
                "PORTAL_BROADCAST_URL": "redis://127.0.0.1:6379", "PORTAL_LOG_FORMAT": "json",
                "PORTAL_MAIL_DIR": str(HERE / "mail"), "PORTAL_ACTIVITY_QUEUE_LIMIT": "1000",
-               "PORTAL_WS_PER_MESSAGE_DEFLATE": "true" if deflate else "false"}
+               "PORTAL_WS_PER_MESSAGE_DEFLATE": "true" if deflate else "false", **self.gc.environment()}
         (HERE / "logs").mkdir(exist_ok=True)
         log = open(HERE / "logs" / "events-server.log", "ab")  # noqa: SIM115 - the server owns it
         self.process = subprocess.Popen([str(ROOT / ".venv/bin/portal"), "serve", "--port", str(self.port),
@@ -335,6 +393,7 @@ class Server:
 
     def stop(self) -> None:
         stop_group(self.process, seconds=30)
+        shutil.rmtree(self.gc.folder, ignore_errors=True)
 
 
 @dataclass
@@ -486,11 +545,13 @@ async def one_org(server: Server, organization: Organization) -> dict:
     measured_from = loaded.next_number
     cpu_before = server.cpu()
     spies = server.spy(SECONDS)
+    window = time.time()
     await drive(server, [organization], RATE, SECONDS, loaded)
     for spy in spies:
         spy.wait()
     cpu_spent = server.cpu() - cpu_before
     await asyncio.sleep(SETTLE)
+    figures["gc pauses"] = server.gc.between(window, time.time())
     received = await asyncio.to_thread(many.finish)
     figures["live seconds"] = live_after(received, loaded, opening)
     numbers = {n for n in loaded.answered if n >= measured_from}
@@ -515,9 +576,11 @@ async def wide(server: Server, organizations: list[Organization]) -> dict:
     await asyncio.sleep(1.0)  # the last round's deliveries
     actions = Actions(next_number=warmup.next_number)
     cpu_before = server.cpu()
+    window = time.time()
     await drive(server, organizations, WIDE_RATE, SECONDS, actions)
     cpu_spent = server.cpu() - cpu_before
     await asyncio.sleep(SETTLE)
+    pauses = server.gc.between(window, time.time())
     received = await asyncio.to_thread(subscribers.finish)
     result = deliveries(received, subscribers.expected_orgs, actions, set(actions.answered))
     first_round = {number for number in warmup.answered if number < len(organizations) + 1}
@@ -525,7 +588,7 @@ async def wide(server: Server, organizations: list[Organization]) -> dict:
     return {"delivery": result, "open seconds": opened_at - opening, "mutation": summarize(actions.latencies),
             "cpu ms a delivery": cpu_spent * 1000 / max(1, len(result.latencies)),
             "failures": actions.failures + warmup.failures, "not joined at warm-up": not_joined,
-            "warm-up rounds": rounds}
+            "warm-up rounds": rounds, "gc pauses": pauses}
 
 
 def verdict(ok: bool) -> str:
@@ -549,7 +612,9 @@ def report(narrow: dict, broad: dict | None, memory: dict[str, float]) -> tuple[
              f"{narrow['open seconds']:.2f} s)" if narrow["live seconds"] is not None else "never",
              f"≤ {TARGET_LIVE_SECONDS:g} s", narrow["live seconds"] is not None
              and narrow["live seconds"] <= TARGET_LIVE_SECONDS),
-            ("server CPU a delivery (1,000 subscriptions)", f"{narrow['cpu ms a delivery']:.3f} ms", "", None)]
+            ("server CPU a delivery (1,000 subscriptions)", f"{narrow['cpu ms a delivery']:.3f} ms", "", None),
+            ("full garbage collections in the server while measured (1,000 subscriptions)",
+             pauses_text(narrow["gc pauses"]), "reported", None)]
     if broad is not None:
         delivery = broad["delivery"]
         wide_stats = summarize(delivery.latencies) if delivery.latencies else {"p50": None, "p95": None, "p99": None}
@@ -561,7 +626,9 @@ def report(narrow: dict, broad: dict | None, memory: dict[str, float]) -> tuple[
                   f"missed the first warm-up action, {broad['warm-up rounds']} warm-up round(s); opened in "
                   f"{broad['open seconds']:.1f} s; CPU {broad['cpu ms a delivery']:.3f} ms a delivery)",
                   f"< {TARGET_P99_MS:g} ms", wide_stats["p99"] is not None and wide_stats["p99"] < TARGET_P99_MS
-                  and delivery.lost == delivery.duplicated == 0)]
+                  and delivery.lost == delivery.duplicated == 0),
+                 ("full garbage collections in the server while measured (10,000 subscriptions)",
+                  pauses_text(broad["gc pauses"]), "reported", None)]
     rows += [("server memory per idle subscription, no compression (1,000 more beside 1,000 open)",
               f"{memory['off']:.1f} KB", f"≤ {TARGET_IDLE_KB:g} KB", memory["off"] <= TARGET_IDLE_KB),
              ("… with permessage-deflate on", f"{memory['on']:.1f} KB", "reported", None),

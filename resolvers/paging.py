@@ -77,17 +77,29 @@ async def count_around(session: AsyncSession, query: Select[Item], *, columns: S
     return total, earlier[0] if earlier else 0
 
 
+async def _first_page(session: AsyncSession, query: Select[Item]) -> tuple[list[Item], int]:
+    """The rows of a first page and how many rows the whole list has, in one statement: `count(*) OVER ()`
+    counts the rows the query lists before its LIMIT (no rows at all: the list is empty)."""
+    counted = (await session.execute(query.add_columns(func.count().over()))).all()
+    return [row[0] for row in counted], counted[0][1] if counted else 0
+
+
 async def keyset_page(session: AsyncSession, query: Select[Item], *, columns: Sequence[Mapped[object]],
                       parsers: list[Callable[[Any], Any]], first: int | None, after: str | None,
                       descending: bool = True) -> Page[Item]:
     """A page ordered by `columns` (the last one unique), resuming strictly after the cursor."""
     size = check_first(first)
     position = tuple_(*decode_page_cursor(after, parsers)) if after else None
-    total, earlier = await count_around(session, query, columns=columns, position=position, descending=descending)
-    if position is not None:
-        query = query.where(beyond(tuple_(*columns), position, descending=descending))
     ordering = [column.desc() if descending else column.asc() for column in columns]
-    rows = list(await session.scalars(query.order_by(*ordering).limit(size + 1)))
+    if position is None and not query._distinct:
+        rows, total = await _first_page(session, query.order_by(*ordering).limit(size + 1))
+        earlier = 0
+    else:
+        total, earlier = await count_around(session, query, columns=columns, position=position,
+                                            descending=descending)
+        if position is not None:
+            query = query.where(beyond(tuple_(*columns), position, descending=descending))
+        rows = list(await session.scalars(query.order_by(*ordering).limit(size + 1)))
     page = rows[:size]
     names = [attribute_name(column) for column in columns]
     cursors = [encode_page_cursor(tuple(getattr(row, name) for name in names)) for row in page]
