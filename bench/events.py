@@ -20,6 +20,7 @@ Environment: BENCH_EVENT_SECONDS (10), BENCH_EVENT_CLIENTS (4 client processes),
 the 10,000-subscription shape, BENCH_KEEP_DATABASE=1.
 """
 import asyncio
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -214,6 +215,7 @@ async def _subscribers(share, ws_url, tokens, signals: Signals, deflate) -> None
             await one(index, token)
 
     await asyncio.gather(*(bounded(i, t) for i, t in enumerate(tokens)))
+    gc.freeze()  # the sockets live to the end: full collections of this process would show as the server's latency
     signals.opened.put(time.time())
     await asyncio.to_thread(signals.stop.wait)
     await asyncio.sleep(0.3)  # the last events in flight
@@ -303,7 +305,7 @@ class GcPauses:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="bench-gc-"))
         (self.folder / "sitecustomize.py").write_text(GC_NOTER)
-        self.log = self.folder / "gc.log"
+        self.log = HERE / "logs" / "events-gc.log"  # pid, began, ms; kept for a look at a run's timeline
 
     def environment(self) -> dict[str, str]:
         path = os.pathsep.join(filter(None, [str(self.folder), os.environ.get("PYTHONPATH")]))
