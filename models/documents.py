@@ -2,9 +2,9 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
@@ -161,10 +161,23 @@ SHOWN_LINE = (col(LineItem.name), col(LineItem.description), col(LineItem.quanti
               col(LineItem.tax_percent), col(LineItem.amount), col(LineItem.tax))
 
 
+_lines_statements: dict[str, Select[*tuple[Any, ...]]] = {}
+
+
+def _lines_statement(column: Mapped[int | None]) -> Select[*tuple[Any, ...]]:
+    """Built once per kind of document (by its column's name): a request pays for neither building the
+    statement nor working out its cache key."""
+    key = str(col(column))
+    if key not in _lines_statements:
+        _lines_statements[key] = (select(column, *SHOWN_LINE)
+                                  .where(col(column).in_(bindparam("document_ids", expanding=True)))
+                                  .order_by(col(LineItem.position)))
+    return _lines_statements[key]
+
+
 async def lines_of(session: AsyncSession, column: Mapped[int | None],
                    document_ids: list[int]) -> dict[int, list[ShownLine]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
-    rows = await session.execute(
-        select(column, *SHOWN_LINE).where(column.in_(document_ids)).order_by(col(LineItem.position)))
+    rows = await session.execute(_lines_statement(column), {"document_ids": document_ids})
     # `in_` matches no NULL: the test only tells the type checker so.
     return group_pairs((row[0], row) for row in rows if row[0] is not None)

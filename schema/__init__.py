@@ -73,8 +73,9 @@ class PortalSchema(strawberry.Schema):
         super().__init__(query=query, mutation=mutation, subscription=subscription,
                          scalar_overrides=scalar_overrides, extensions=extensions)
         node.node_loaders(self)  # with the schema: a Node type that cannot load itself stops the build
-        self.execution_context_class = lean_execution_for(self._schema, self.config.default_resolver,
-                                                          self.config.info_class)
+        self.execution_context_class = lean_execution_for(
+            self._schema, self.config.default_resolver, self.config.info_class,
+            handles_exceptions=bool(self.schema_converter.exception_handlers))
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""

@@ -16,9 +16,9 @@ completed, and its errors reported, exactly as `execute_field` does.
 """
 import operator
 from collections.abc import Callable
-from inspect import CO_ITERABLE_COROUTINE, isawaitable
+from inspect import CO_ITERABLE_COROUTINE
 from types import CoroutineType, GeneratorType
-from typing import Any, ClassVar, NamedTuple, cast
+from typing import Any, ClassVar, NamedTuple
 
 from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
 from graphql.execution.executor import to_nodes
@@ -75,14 +75,12 @@ class ResolverCall(NamedTuple):
     field: GraphQLField
     definition: StrawberryField
     takes_self: bool
-    root_name: str | None  # the keyword a `root` or `parent` parameter takes the source as
+    source_names: tuple[str, ...]  # the keywords a `root` and a `parent` parameter take the source as
     info_name: str | None
 
     def call(self, source: Any, info: Any) -> Any:
         args = (source,) if self.takes_self else ()
-        kwargs = {}
-        if self.root_name is not None:
-            kwargs[self.root_name] = source
+        kwargs = dict.fromkeys(self.source_names, source)
         if self.info_name is not None:
             kwargs[self.info_name] = Info(_raw_info=info, _field=self.definition)
         return self.definition.base_resolver(*args, **kwargs)  # type: ignore[misc]
@@ -92,28 +90,31 @@ Reads = dict[str, dict[str, LeafRead | ObjectRead | ResolverCall]]  # type name 
 
 
 def leaf_reads(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
-               info_class: type = Info) -> Reads:
+               info_class: type = Info, handles_exceptions: bool = False) -> Reads:
     """For each object type, its plain leaf fields and the fields whose resolver may be called directly."""
     reads: Reads = {}
     for type_name, graphql_type in schema.type_map.items():
         if isinstance(graphql_type, GraphQLObjectType) and not type_name.startswith("__"):
             reads[type_name] = {name: read for name, field in graphql_type.fields.items()
                                 if (read := _leaf_read(field, default_resolver)
-                                    or _resolver_call(field, info_class)) is not None}
+                                    or _resolver_call(field, info_class, handles_exceptions)) is not None}
     return reads
 
 
-def _resolver_call(field: GraphQLField, info_class: type) -> ResolverCall | None:
+def _resolver_call(field: GraphQLField, info_class: type, handles_exceptions: bool) -> ResolverCall | None:
+    """Fields whose resolver has nothing around it: no arguments to convert, no field extension (permissions),
+    no exception handler of the schema's, not a coroutine, not a subscription's source."""
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF) if field.extensions else None
-    if not isinstance(definition, StrawberryField) or info_class is not Info:
+    if not isinstance(definition, StrawberryField) or info_class is not Info or handles_exceptions:
         return None
     resolver = definition.base_resolver
-    if resolver is None or resolver.is_async or definition.arguments or definition.extensions or field.args:
+    if resolver is None or resolver.is_async or definition.is_subscription or definition.arguments \
+            or definition.extensions or field.args:
         return None
-    root = resolver.root_parameter or resolver.parent_parameter
+    sources = tuple(parameter.name for parameter in (resolver.root_parameter, resolver.parent_parameter)
+                    if parameter is not None)
     info = resolver.info_parameter
-    return ResolverCall(field, definition, resolver.self_parameter is not None, root.name if root else None,
-                        info.name if info else None)
+    return ResolverCall(field, definition, resolver.self_parameter is not None, sources, info.name if info else None)
 
 
 def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | ObjectRead | None:
@@ -147,37 +148,36 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         if reads is None or self._has_middleware():
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
-        rest: dict[str, Any] = {}
         awaited: list[str] = []
+        is_awaitable = self.is_awaitable
+        shown: Any
         try:
-            for response_name, field_details_list in grouped_field_set.items():
+            for response_name, field_details_list in grouped_field_set.items():  # in order, as graphql-core does
                 field_name = field_details_list[0].node.name.value
                 read = reads.get(field_name)
                 if read is None:
                     shown = parent_type.name if field_name == TYPENAME else Undefined
                 elif isinstance(read, LeafRead):
                     shown = read.shown(source_value)
+                elif isinstance(read, ObjectRead):
+                    shown = self._object(read, parent_type, source_value, path, response_name, field_details_list,
+                                         position_context)
                 else:
-                    if isinstance(read, ObjectRead):
-                        shown = self._object(read, parent_type, source_value, path, response_name,
-                                             field_details_list, position_context)
-                    else:
-                        shown = self._called(read, parent_type, source_value,
-                                             Path(path, response_name, parent_type.name), field_details_list,
-                                             position_context)
-                    if self.is_awaitable(shown):
-                        awaited.append(response_name)
-                if shown is Undefined:
-                    rest[response_name] = field_details_list
-                results[response_name] = shown  # holds the field's place in the answer's order
-            completed = super().execute_fields(parent_type, source_value, path, rest, position_context) if rest else {}
+                    shown = self._called(read, parent_type, source_value, Path(path, response_name, parent_type.name),
+                                         field_details_list, position_context)
+                if shown is Undefined:  # graphql-core's full path decides
+                    shown = self.execute_field(parent_type, source_value, field_details_list,
+                                               Path(path, response_name, parent_type.name), position_context)
+                    if shown is Undefined:  # no such field: left out
+                        continue
+                results[response_name] = shown
+                if is_awaitable(shown):
+                    awaited.append(response_name)
         except Exception:
             if awaited:  # as graphql-core does: what other fields started may fail too, and is settled
                 self.settle_in_background([results[name] for name in awaited])
             raise
-        if awaited or self.is_awaitable(completed):
-            return _merged_later(results, rest, completed, awaited)
-        return _merged(results, rest, cast("dict[str, Any]", completed)) if rest else results
+        return _fields_later(results, awaited) if awaited else results
 
     def _object(self, read: ObjectRead, parent_type: GraphQLObjectType, source: Any, path: Path | None,
                 response_name: str, field_details_list: Any, position_context: Any) -> Any:
@@ -194,7 +194,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         object_type, field_path = read.object_type, Path(path, response_name, parent_type.name)
         if object_type.is_type_of is not None:
             info = self.build_resolve_info(read.field, to_nodes(field_details_list), parent_type, field_path)
-            if object_type.is_type_of(value, info) is not True:
+            if not _plainly_of_type(object_type, value, info):
                 return Undefined
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
@@ -253,7 +253,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             for index, item in enumerate(result):
                 item_path = path.add_key(index, None)
                 if item is None or is_awaitable(item) or isinstance(item, Exception) \
-                        or (is_type_of is not None and is_type_of(item, info) is not True):
+                        or (is_type_of is not None and not _plainly_of_type(object_type, item, info)):
                     # graphql-core's own item path, which reports each of these as it always does
                     if is_awaitable(item):
                         completed.append(self.complete_awaitable_list_item_value(
@@ -284,21 +284,20 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
 
 
-def _merged(results: dict[str, Any], rest: dict[str, Any], completed: dict[str, Any]) -> dict[str, Any]:
-    results.update(completed)
-    for response_name in rest.keys() - completed.keys():  # no such field: left out, as the full path does
-        del results[response_name]
+def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:
+    """Whether `is_type_of` says yes outright: a no, an awaitable or an exception is the full path's to report."""
+    try:
+        return object_type.is_type_of(value, info) is True  # type: ignore[misc]
+    except Exception:
+        return False
+
+
+async def _fields_later(results: dict[str, Any], awaited: list[str]) -> dict[str, Any]:
+    if len(awaited) == 1:  # as graphql-core does: one field needs no gathering
+        results[awaited[0]] = await results[awaited[0]]
+    else:
+        results.update(zip(awaited, await gather_with_cancel(*(results[name] for name in awaited)), strict=True))
     return results
-
-
-async def _merged_later(results: dict[str, Any], rest: dict[str, Any], completed: Any,
-                        awaited: list[str]) -> dict[str, Any]:
-    pending = [results[name] for name in awaited]
-    if isawaitable(completed):
-        pending.append(completed)
-    done = await gather_with_cancel(*pending)
-    results.update(zip(awaited, done, strict=False))
-    return _merged(results, rest, done[-1] if isawaitable(completed) else completed)
 
 
 async def _items_later(completed: list[Any], awaited: list[int]) -> list[Any]:
@@ -308,5 +307,6 @@ async def _items_later(completed: list[Any], awaited: list[int]) -> list[Any]:
 
 
 def lean_execution_for(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
-                       info_class: type = Info) -> type[LeanExecution]:
-    return type("LeanExecution", (LeanExecution,), {"reads": leaf_reads(schema, default_resolver, info_class)})
+                       info_class: type = Info, handles_exceptions: bool = False) -> type[LeanExecution]:
+    reads = leaf_reads(schema, default_resolver, info_class, handles_exceptions)
+    return type("LeanExecution", (LeanExecution,), {"reads": reads})

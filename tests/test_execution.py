@@ -1,7 +1,10 @@
 """Plain leaf fields are read without graphql-core's per-field path (schema/execution.py), with the same answers."""
+from collections.abc import AsyncGenerator
+
 import pytest
 import strawberry
 from graphql.execution.executor import Executor
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from portal.schema import schema
 from portal.schema.execution import ResolverCall, lean_execution_for
@@ -52,7 +55,7 @@ async def test_answers_are_those_of_the_full_path(business, monkeypatch, mailbox
     portal, _ = await business.portal_user(customer["id"], "reader@example.com", mailbox)
 
     lean = [await business.staff.data(PAGE), await portal.data(PAGE)]
-    monkeypatch.setattr(schema.execution_context_class, "reads", {})
+    monkeypatch.setattr(schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext)
     full = [await business.staff.data(PAGE), await portal.data(PAGE)]
 
     assert lean == full
@@ -148,3 +151,90 @@ def test_awaitables_are_told_by_their_type():
                                                    "text", None)] == [True, True, True, False, False, False, False]
     running.close()
     loop.close()
+
+
+@strawberry.type
+class Mixed:
+    @strawberry.field
+    def with_argument(self, x: int = 1) -> str | None:  # an argument: the full path
+        raise ValueError(f"with_argument failed ({x})")
+
+    @strawberry.field
+    def strict_with_argument(self, x: int = 1) -> str:
+        raise ValueError("strict_with_argument failed")
+
+    @strawberry.field
+    def plain(self) -> str | None:  # called directly
+        raise ValueError("plain failed")
+
+
+@strawberry.type
+class Item:
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        if getattr(obj, "name", "") == "boom":
+            raise RuntimeError("is_type_of failed")
+        return isinstance(obj, Item)
+
+
+@strawberry.type
+class Holder:
+    item: Item | None
+
+
+@strawberry.type
+class MixedQuery:
+    @strawberry.field
+    def mixed(self) -> Mixed | None:
+        return Mixed()
+
+    @strawberry.field
+    def items(self) -> list[Item] | None:
+        return [Item(name="a"), Item(name="boom")]
+
+    @strawberry.field
+    def holder(self) -> Holder | None:
+        return Holder(item=Item(name="boom"))
+
+    @strawberry.field
+    def wrong(self) -> list[Item] | None:
+        return [Item(name="a"), Holder(item=None)]  # type: ignore[list-item]
+
+
+def _answer(result) -> tuple:
+    return result.data, [(error.message, error.path) for error in result.errors or []]
+
+
+@pytest.mark.parametrize("query", [
+    "{ mixed { withArgument plain } }",  # errors in the order the fields come
+    "{ mixed { plain withArgument } }",
+    "{ mixed { strictWithArgument plain } }",  # the object fails at its first non-null error; plain never runs
+    "{ items { name } }",  # an is_type_of that raises, in a list
+    "{ holder { item { name } } }",  # and on an object read from an attribute
+    "{ wrong { name } }",  # a value of another type in a list
+])
+async def test_fields_run_and_fail_in_the_order_and_places_of_the_full_path(query):
+    lean = strawberry.Schema(query=MixedQuery)
+    lean.execution_context_class = lean_execution_for(lean._schema, lean.config.default_resolver)
+    full = strawberry.Schema(query=MixedQuery)
+
+    assert _answer(await lean.execute(query)) == _answer(await full.execute(query))
+
+
+def test_resolvers_with_more_around_them_are_never_called_directly():
+    @strawberry.type
+    class Ticks:
+        @strawberry.subscription
+        async def tick(self) -> AsyncGenerator[int, None]:
+            yield 1
+
+    probe = strawberry.Schema(query=MixedQuery, subscription=Ticks)
+    handled = lean_execution_for(probe._schema, probe.config.default_resolver, handles_exceptions=True)
+    plain = lean_execution_for(probe._schema, probe.config.default_resolver)
+
+    assert "tick" not in plain.reads["Ticks"]  # a subscription's source is not its resolver
+    assert isinstance(plain.reads["Mixed"]["plain"], ResolverCall)
+    assert "withArgument" not in plain.reads["Mixed"]
+    assert not any(isinstance(read, ResolverCall) for reads in handled.reads.values() for read in reads.values())

@@ -55,24 +55,25 @@ def _selected(selections: SelectionSetNode, document: DocumentNode | None, seen:
                 yield from _selected(fragment.selection_set, document, seen)
 
 
-MAX_REMEMBERED = 1024  # documents; about as many as the document cache holds (document_limits.py)
-_remembered: dict[tuple[int, str | None], tuple[DocumentNode, str, list[str]]] = {}
+REMEMBERED_TEXTS = 512  # operations; each text at most REMEMBERED_CHARACTERS long: 2 MB in all at most
+REMEMBERED_CHARACTERS = 4096
+_remembered: dict[tuple[str, str | None], tuple[str, list[str]]] = {}
 
 
-def root_fields_of(schema: GraphQLSchema, document: DocumentNode | None,
+def root_fields_of(schema: GraphQLSchema, query: str | None, document: DocumentNode | None,
                    operation_name: str | None) -> tuple[str, list[str]]:
-    """`root_fields`, worked out once for a cached document (clients send the same few again and again)."""
-    if document is None:
+    """`root_fields`, worked out once for a short document text that has been answered (clients send the
+    same few again and again). Only the text and the answer are kept, never the parsed document, which is
+    tens of times larger."""
+    if query is None or document is None or len(query) > REMEMBERED_CHARACTERS:
         return root_fields(schema, document, operation_name)
-    key = (id(document), operation_name)
-    known = _remembered.get(key)
-    if known is not None and known[0] is document:  # the document itself is kept: its id is not reused
-        return known[1], known[2]
-    kind, fields = root_fields(schema, document, operation_name)
-    if len(_remembered) >= MAX_REMEMBERED:
-        _remembered.clear()
-    _remembered[key] = (document, kind, fields)
-    return kind, fields
+    known = _remembered.get((query, operation_name))
+    if known is None:
+        known = root_fields(schema, document, operation_name)
+        if len(_remembered) >= REMEMBERED_TEXTS:
+            _remembered.clear()
+        _remembered[(query, operation_name)] = known
+    return known
 
 
 @functools.cache
@@ -101,7 +102,8 @@ class GraphQLMetrics(SchemaExtension):
 
     def _count(self, seconds: float, refused: bool) -> None:
         context = self.execution_context
-        kind, fields = root_fields_of(context.schema._schema, context.graphql_document, context.operation_name)
+        kind, fields = root_fields_of(context.schema._schema, context.query, context.graphql_document,
+                                      context.operation_name)
         result = context.result
         errors = result.errors if result is not None and result.errors else []
         outcome = "BAD_USER_INPUT" if refused else outcome_code(
