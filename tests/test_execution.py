@@ -238,3 +238,17 @@ def test_resolvers_with_more_around_them_are_never_called_directly():
     assert isinstance(plain.reads["Mixed"]["plain"], ResolverCall)
     assert "withArgument" not in plain.reads["Mixed"]
     assert not any(isinstance(read, ResolverCall) for reads in handled.reads.values() for read in reads.values())
+
+
+async def test_fields_of_a_document_with_directives_follow_each_requests_variables(business):
+    customer = await business.customer()
+    await business.invoice(customer["id"], LINES)
+    query = """query($lines: Boolean!) { invoices(first: 5) { edges { node { number
+      lineItems @include(if: $lines) { name } } } } }"""
+
+    with_lines = await business.staff.data(query, lines=True)
+    without = await business.staff.data(query, lines=False)
+    again = await business.staff.data(query, lines=True)
+
+    assert with_lines == again and "lineItems" in with_lines["invoices"]["edges"][0]["node"]
+    assert list(without["invoices"]["edges"][0]["node"]) == ["number"]
