@@ -283,54 +283,9 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             raise
         return _items_later(completed, awaited) if awaited else completed
 
-    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> Any:
-        """graphql-core's, kept across requests for a document without directives in its selections: its
-        fields are then the same for every request whatever the variables, and clients send the same few
-        documents again and again (the document cache keeps their parsed nodes, the key here)."""
-        if not _collects_alike(self.operation, self.fragment_definitions) or any(
-                details.fragment_variable_values is not None for details in field_details_list):
-            return super().collect_subfields(return_type, field_details_list)
-        nodes = tuple(details.node for details in field_details_list)
-        key = (return_type.name, *map(id, nodes))
-        known = _collected.get(key)
-        if known is not None and all(map(operator.is_, known[0], nodes)):
-            return known[1]
-        collected = super().collect_subfields(return_type, field_details_list)
-        if len(_collected) >= MAX_COLLECTED:
-            _collected.clear()
-        _collected[key] = (nodes, collected)  # the nodes are kept: their ids are not reused while they are here
-        return collected
-
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
-
-
-MAX_COLLECTED = 4096  # field groups of cached documents; a document's page has a handful
-_collected: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
-_operations_alike: dict[int, tuple[Any, bool]] = {}
-
-
-def _collects_alike(operation: Any, fragments: dict[str, Any]) -> bool:
-    """Whether the operation's fields are collected alike for any variables: no directive on any selection
-    (@skip, @include, @defer, @stream all depend on variables or deliver apart). Worked out once per
-    operation node, which is kept with the verdict so that its id is not reused meanwhile."""
-    known = _operations_alike.get(id(operation))
-    if known is not None and known[0] is operation:
-        return known[1]
-    pending = [operation.selection_set, *(fragment.selection_set for fragment in fragments.values())]
-    alike = True
-    while pending and alike:
-        for selection in pending.pop().selections:
-            if selection.directives:
-                alike = False
-                break
-            if getattr(selection, "selection_set", None) is not None:
-                pending.append(selection.selection_set)
-    if len(_operations_alike) >= MAX_COLLECTED:
-        _operations_alike.clear()
-    _operations_alike[id(operation)] = (operation, alike)
-    return alike
 
 
 def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:
