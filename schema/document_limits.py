@@ -75,6 +75,8 @@ def check_cost(document: DocumentNode) -> None:
 class CheckedDocument:
     document: DocumentNode
     errors: dict[tuple[type[ASTValidationRule], ...], list[GraphQLError]] = field(default_factory=dict)
+    # What the executor works out once for the document (schema/execution.py), kept and let go with it.
+    collected: dict[tuple[object, ...], object] = field(default_factory=dict)
 
 
 class DocumentCache:
@@ -84,6 +86,7 @@ class DocumentCache:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self.held_bytes = 0
         self._entries: OrderedDict[str, CheckedDocument] = OrderedDict()
+        self._by_operation: dict[int, CheckedDocument] = {}  # id of each operation node of a held document
 
     def get(self, query: str) -> CheckedDocument | None:
         found = self._entries.get(query)
@@ -94,12 +97,28 @@ class DocumentCache:
     def put(self, query: str, checked: CheckedDocument) -> None:
         self._entries[query] = checked
         self.held_bytes += len(query)
+        for operation in _operations(checked.document):
+            self._by_operation[id(operation)] = checked
         while len(self._entries) > self.max_entries or self.held_bytes > self.max_bytes:
-            oldest, _ = self._entries.popitem(last=False)
+            oldest, evicted = self._entries.popitem(last=False)
             self.held_bytes -= len(oldest)
+            for operation in _operations(evicted.document):
+                if self._by_operation.get(id(operation)) is evicted:
+                    del self._by_operation[id(operation)]
+
+    def holding(self, operation: OperationDefinitionNode) -> CheckedDocument | None:
+        """The held document this operation node is of; None once the document is let go (or never held)."""
+        found = self._by_operation.get(id(operation))
+        if found is None or not any(held is operation for held in _operations(found.document)):
+            return None
+        return found
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    return [definition for definition in document.definitions if isinstance(definition, OperationDefinitionNode)]
 
 
 documents = DocumentCache(CACHE_ENTRIES, CACHE_BYTES)

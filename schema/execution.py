@@ -28,6 +28,8 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
+from portal.schema.document_limits import CheckedDocument, documents
+
 TYPENAME = "__typename"  # which clients like Apollo's add to every object they ask for
 
 
@@ -283,9 +285,46 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             raise
         return _items_later(completed, awaited) if awaited else completed
 
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """graphql-core's, kept with the cached document when no selection in it carries a directive: its
+        fields are then the same for every request whatever the variables, and clients send the same few
+        documents again and again. Kept on the document cache's entry, it goes when the document goes."""
+        held = documents.holding(self.operation)
+        if held is None or not _collects_alike(held, self.operation, self.fragment_definitions) or any(
+                details.fragment_variable_values is not None for details in field_details_list):
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type.name, *(id(details.node) for details in field_details_list))  # nodes of that document
+        collected = held.collected.get(key)
+        if collected is None:
+            collected = held.collected[key] = super().collect_subfields(return_type, field_details_list)
+        return collected
+
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
+
+
+def _collects_alike(held: CheckedDocument, operation: Any, fragments: dict[str, Any]) -> bool:
+    """Whether the operation's fields are collected alike for any variables: no directive on any selection
+    (@skip, @include, @defer, @stream depend on variables or deliver apart). Worked out once per operation."""
+    key = ("alike", id(operation))
+    alike = held.collected.get(key)
+    if alike is None:
+        alike = held.collected[key] = not any(_directed(selection_set) for selection_set in
+                                              [operation.selection_set,
+                                               *(fragment.selection_set for fragment in fragments.values())])
+    return bool(alike)
+
+
+def _directed(selection_set: Any) -> bool:
+    pending = [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if selection.directives:
+                return True
+            if getattr(selection, "selection_set", None) is not None:
+                pending.append(selection.selection_set)
+    return False
 
 
 def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:

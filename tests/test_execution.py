@@ -1,4 +1,5 @@
 """Plain leaf fields are read without graphql-core's per-field path (schema/execution.py), with the same answers."""
+import uuid
 from collections.abc import AsyncGenerator
 
 import pytest
@@ -252,3 +253,38 @@ async def test_fields_of_a_document_with_directives_follow_each_requests_variabl
 
     assert with_lines == again and "lineItems" in with_lines["invoices"]["edges"][0]["node"]
     assert list(without["invoices"]["edges"][0]["node"]) == ["number"]
+
+
+def test_what_the_executor_keeps_for_a_document_goes_with_it_from_the_cache():
+    from graphql import parse
+
+    from portal.schema.document_limits import CheckedDocument, DocumentCache
+
+    cache = DocumentCache(max_entries=2, max_bytes=10_000)
+    first, second, third = (CheckedDocument(parse(f"{{ a{number} }}")) for number in range(3))
+    cache.put("first", first)
+    operation = first.document.definitions[0]
+    assert cache.holding(operation) is first
+
+    cache.put("second", second)
+    cache.put("third", third)  # the first goes: two entries at most
+
+    assert cache.holding(operation) is None
+    assert cache.holding(third.document.definitions[0]) is third
+
+
+async def test_a_cached_documents_field_groups_are_collected_once(business, monkeypatch):
+    from graphql.execution import executor
+
+    customer = await business.customer()
+    await business.invoice(customer["id"], LINES)
+    collected = []
+    collect = executor.collect_subfields
+    monkeypatch.setattr(executor, "collect_subfields", lambda *args: collected.append(1) or collect(*args))
+
+    page = f"{PAGE}\n# {uuid.uuid4()}"  # a document of its own: not yet in the cache
+    first = await business.staff.data(page)
+    once = len(collected)
+    again = await business.staff.data(page)
+
+    assert first == again and once > 0 and len(collected) == once  # the second request collected nothing
