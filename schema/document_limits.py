@@ -8,6 +8,7 @@ then its fragments and selections (on the parsed AST). Within these limits valid
 milliseconds, and each document text is parsed and validated once: clients send the same few
 documents again and again. The cache is bounded in entries and in the bytes of text it holds.
 """
+import functools
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,21 @@ class CheckedDocument:
     # What the executor works out once for the document (schema/execution.py), kept and let go with it.
     collected: dict[tuple[object, ...], object] = field(default_factory=dict)
 
+    @functools.cached_property
+    def has_directives(self) -> bool:
+        """Whether any selection carries a directive (@skip, @include, @defer, @stream): then which fields an
+        operation has depends on its variables, or some are delivered apart."""
+        pending = [definition.selection_set for definition in self.document.definitions
+                   if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode))]
+        while pending:
+            for selection in pending.pop().selections:
+                if selection.directives:
+                    return True
+                children = getattr(selection, "selection_set", None)  # fields and inline fragments have one
+                if children is not None:
+                    pending.append(children)
+        return False
+
 
 class DocumentCache:
     """Least recently used documents, bounded in number and in the bytes of their text."""
@@ -107,11 +123,10 @@ class DocumentCache:
                     del self._by_operation[id(operation)]
 
     def holding(self, operation: OperationDefinitionNode) -> CheckedDocument | None:
-        """The held document this operation node is of; None once the document is let go (or never held)."""
-        found = self._by_operation.get(id(operation))
-        if found is None or not any(held is operation for held in _operations(found.document)):
-            return None
-        return found
+        """The held document this operation node is of; None once the document is let go (or never held).
+
+        By id: a held document keeps its operation nodes alive, so no other object has their ids meanwhile."""
+        return self._by_operation.get(id(operation))
 
     def __len__(self) -> int:
         return len(self._entries)

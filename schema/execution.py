@@ -28,7 +28,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
-from portal.schema.document_limits import CheckedDocument, documents
+from portal.schema.document_limits import documents
 
 TYPENAME = "__typename"  # which clients like Apollo's add to every object they ask for
 
@@ -91,14 +91,15 @@ class ResolverCall(NamedTuple):
 Reads = dict[str, dict[str, LeafRead | ObjectRead | ResolverCall]]  # type name -> field name -> how to answer it
 
 
-def leaf_reads(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
+def direct_reads(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
                info_class: type = Info, handles_exceptions: bool = False) -> Reads:
-    """For each object type, its plain leaf fields and the fields whose resolver may be called directly."""
+    """For each object type, the fields answered without graphql-core's full path: those read from an attribute
+    (a leaf or an object) and those whose resolver is called directly."""
     reads: Reads = {}
     for type_name, graphql_type in schema.type_map.items():
         if isinstance(graphql_type, GraphQLObjectType) and not type_name.startswith("__"):
             reads[type_name] = {name: read for name, field in graphql_type.fields.items()
-                                if (read := _leaf_read(field, default_resolver)
+                                if (read := _attribute_read(field, default_resolver)
                                     or _resolver_call(field, info_class, handles_exceptions)) is not None}
     return reads
 
@@ -119,7 +120,7 @@ def _resolver_call(field: GraphQLField, info_class: type, handles_exceptions: bo
     return ResolverCall(field, definition, resolver.self_parameter is not None, sources, info.name if info else None)
 
 
-def _leaf_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | ObjectRead | None:
+def _attribute_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | ObjectRead | None:
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
         return None
@@ -205,13 +206,18 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
             return Undefined
+        return self._fields_of(object_type, value, field_path, grouped_field_set, read.field.type, field_details_list)
+
+    def _fields_of(self, object_type: GraphQLObjectType, value: Any, path: Path, grouped_field_set: Any,
+                   return_type: Any, field_details_list: Any) -> Any:
+        """The object's fields, its errors handled at `path` as graphql-core's value completion handles them."""
         try:
-            completed = self.execute_fields(object_type, value, field_path, grouped_field_set, None)
+            completed = self.execute_fields(object_type, value, path, grouped_field_set, None)
         except Exception as raw_error:
-            self.handle_field_error(raw_error, read.field.type, field_details_list, field_path)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)  # raises where non-null
             return None
         if self.is_awaitable(completed):
-            return self._completed_later(completed, read.field.type, field_details_list, field_path)
+            return self._completed_later(completed, return_type, field_details_list, path)
         return completed
 
     def _called(self, call: ResolverCall, parent_type: GraphQLObjectType, source: Any, path: Path,
@@ -269,16 +275,10 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
                                                        item_path, position_context):
                         awaited.append(index)
                     continue
-                try:
-                    value = self.execute_fields(object_type, item, item_path, grouped_field_set, None)
-                except Exception as raw_error:
-                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)  # raises: non-null
-                    raise
-                if is_awaitable(value):
-                    completed.append(self._completed_later(value, item_type, field_details_list, item_path))
+                completed.append(self._fields_of(object_type, item, item_path, grouped_field_set, item_type,
+                                                 field_details_list))
+                if is_awaitable(completed[-1]):
                     awaited.append(index)
-                else:
-                    completed.append(value)
         except Exception:
             if awaited:
                 self.settle_in_background([completed[index] for index in awaited])
@@ -290,7 +290,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         fields are then the same for every request whatever the variables, and clients send the same few
         documents again and again. Kept on the document cache's entry, it goes when the document goes."""
         held = documents.holding(self.operation)
-        if held is None or not _collects_alike(held, self.operation, self.fragment_definitions) or any(
+        if held is None or held.has_directives or any(
                 details.fragment_variable_values is not None for details in field_details_list):
             return super().collect_subfields(return_type, field_details_list)
         key = (return_type.name, *(id(details.node) for details in field_details_list))  # nodes of that document
@@ -302,29 +302,6 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
-
-
-def _collects_alike(held: CheckedDocument, operation: Any, fragments: dict[str, Any]) -> bool:
-    """Whether the operation's fields are collected alike for any variables: no directive on any selection
-    (@skip, @include, @defer, @stream depend on variables or deliver apart). Worked out once per operation."""
-    key = ("alike", id(operation))
-    alike = held.collected.get(key)
-    if alike is None:
-        alike = held.collected[key] = not any(_directed(selection_set) for selection_set in
-                                              [operation.selection_set,
-                                               *(fragment.selection_set for fragment in fragments.values())])
-    return bool(alike)
-
-
-def _directed(selection_set: Any) -> bool:
-    pending = [selection_set]
-    while pending:
-        for selection in pending.pop().selections:
-            if selection.directives:
-                return True
-            if getattr(selection, "selection_set", None) is not None:
-                pending.append(selection.selection_set)
-    return False
 
 
 def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:
@@ -351,5 +328,5 @@ async def _items_later(completed: list[Any], awaited: list[int]) -> list[Any]:
 
 def lean_execution_for(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object],
                        info_class: type = Info, handles_exceptions: bool = False) -> type[LeanExecution]:
-    reads = leaf_reads(schema, default_resolver, info_class, handles_exceptions)
+    reads = direct_reads(schema, default_resolver, info_class, handles_exceptions)
     return type("LeanExecution", (LeanExecution,), {"reads": reads})
