@@ -33,10 +33,10 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -44,6 +44,7 @@ from sqlmodel import col
 
 from portal.core.database import AsyncSession, SerialSession
 from portal.core.runtime import MessageBroker, Services
+from portal.core.shared_read import SharedRead
 from portal.models.activity import ActivityEvent
 from portal.models.auth import LoginSession
 from portal.models.columns import utcnow
@@ -55,7 +56,6 @@ from portal.ops.outage import log_failure
 logger = logging.getLogger("portal.activity")
 PAGE = 200
 RETRY_SECONDS = 1.0
-T = TypeVar("T")
 
 
 class Ending(Enum):
@@ -180,16 +180,16 @@ class ActivityFeed:
         self._rooms: dict[int, Room] = {}
         self._connections: set[WatchedConnection] = set()
         self._tasks: list[asyncio.Task] = []
-        self._start_points: dict[int, asyncio.Future[int]] = {}  # per organization: a read not yet begun
-        self._shared_reads: set[asyncio.Task] = set()  # start points and session checks under way
-        self._session_checks: tuple[set[int], asyncio.Future[set[int]]] | None = None  # a check not yet begun
+        self._start_points: SharedRead[int, dict[int, int]] = SharedRead(self._latest_of)
+        self._session_checks: SharedRead[int, set[int]] = SharedRead(self._live_of)
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._listen(), name="activity-listener"),
                        asyncio.create_task(self._poll(), name="activity-poll")]
 
     async def stop(self) -> None:
-        tasks = self._tasks + [room.task for room in self._rooms.values() if room.task] + list(self._shared_reads)
+        tasks = [*self._tasks, *(room.task for room in self._rooms.values() if room.task),
+                 *self._start_points.under_way(), *self._session_checks.under_way()]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -235,20 +235,11 @@ class ActivityFeed:
     async def start_point(self, organization_id: int) -> int:
         """The organization's latest sequence, read after the caller joined: where its subscription starts.
 
-        Callers that ask before the read has begun share it, so that a burst of new subscriptions reads
-        once; a caller that asks once it is under way waits for a read of its own, begun after it joined.
+        Callers that ask before the read has begun share it (SharedRead), so that a burst of new
+        subscriptions reads once, for all their organizations; a caller that asks once it is under way waits
+        for a read begun after it joined.
         """
-        shared = self._start_points.get(organization_id)
-        if shared is None:
-            shared = asyncio.get_running_loop().create_future()
-            self._start_points[organization_id] = shared
-            self._begin_read(self._read_start_point(organization_id, shared))
-        return await asyncio.shield(shared)
-
-    async def _read_start_point(self, organization_id: int, shared: asyncio.Future[int]) -> None:
-        if self._start_points.get(organization_id) is shared:
-            del self._start_points[organization_id]  # begun: those who ask from now on need a later read
-        await self._settle(shared, lambda session: self.latest(session, organization_id))
+        return (await self._start_points.ask(organization_id)).get(organization_id, 0)
 
     async def session_is_live(self, session_id: int) -> bool:
         """Whether the session is neither revoked nor expired, read after the caller asked.
@@ -256,35 +247,15 @@ class ActivityFeed:
         As start_point: the callers that ask before the check has begun share one query, so that a burst
         of new subscriptions (each checked as it starts, web/session_watch.py) reads once.
         """
-        if self._session_checks is None:
-            pending: tuple[set[int], asyncio.Future[set[int]]] = (set(), asyncio.get_running_loop().create_future())
-            self._session_checks = pending
-            self._begin_read(self._check_sessions(pending))
-        session_ids, live = self._session_checks
-        session_ids.add(session_id)
-        return session_id in await asyncio.shield(live)
+        return session_id in await self._session_checks.ask(session_id)
 
-    async def _check_sessions(self, pending: tuple[set[int], asyncio.Future[set[int]]]) -> None:
-        if self._session_checks is pending:
-            self._session_checks = None  # begun: those who ask from now on need a later check
-        session_ids, live = pending
-        await self._settle(live, lambda session: live_sessions(session, session_ids))
+    async def _latest_of(self, organization_ids: set[int]) -> dict[int, int]:
+        async with self.session_factory() as session:
+            return await self.latest_many(session, sorted(organization_ids))
 
-    def _begin_read(self, reading: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(reading)
-        self._shared_reads.add(task)
-        task.add_done_callback(self._shared_reads.discard)
-
-    async def _settle(self, shared: asyncio.Future[T], read: Callable[[AsyncSession], Awaitable[T]]) -> None:
-        """`shared`'s result: what `read` reads in a session of its own, or its exception."""
-        try:
-            async with self.session_factory() as session:
-                shared.set_result(await read(session))
-        except Exception as error:
-            shared.set_exception(error)
-        finally:
-            if not shared.done():
-                shared.cancel()
+    async def _live_of(self, session_ids: set[int]) -> set[int]:
+        async with self.session_factory() as session:
+            return await live_sessions(session, session_ids)
 
     def leave(self, subscriber: Subscriber) -> None:
         SUBSCRIPTIONS_ACTIVE.dec()

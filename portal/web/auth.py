@@ -3,9 +3,7 @@
 A WebSocket connection signs in with its connection_init; a burst of them (clients reconnecting after a
 deploy) is signed in by one query for them all (`SignInBurst`).
 """
-import asyncio
 import copy
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlmodel import col
 
 from portal.core.database import AsyncSession, SerialSession
 from portal.core.errors import Unauthenticated
+from portal.core.shared_read import SharedRead
 from portal.models.auth import (
     LoginSession,
     Principal,
@@ -99,13 +98,12 @@ def signed_in_by(login: Row[Any] | None, organization: Organization | None) -> A
 
 
 _ORGANIZATION = sa_inspect(Organization)
-Pending = tuple[set[str], "asyncio.Future[dict[str, Row[Any]]]"]
 
 
 class SignInBurst:
     """`authenticate` for WebSocket connections, batched by token hash: the connections that ask before a
     read has begun share its one query; one that asks while a read is under way waits for a later read,
-    begun after it asked (as ActivityFeed.session_is_live, notifications/subscriptions.py).
+    begun after it asked (SharedRead).
 
     Each connection gets its own Organization object: one query loads one object per organization, and
     a connection's mutations (updateOrganization) change the object in its context, which no other
@@ -114,9 +112,12 @@ class SignInBurst:
 
     def __init__(self, session_factory: async_sessionmaker[SerialSession]) -> None:
         self.session_factory = session_factory
-        self._pending: Pending | None = None  # a read not yet begun
-        self._reads: set[asyncio.Task] = set()
-        self.reads = 0  # queries begun: with the connections signed in, how much is shared
+        self._rows: SharedRead[str, dict[str, Row[Any]]] = SharedRead(self._read)
+
+    @property
+    def reads(self) -> int:
+        """Queries begun: with the connections signed in, how much is shared."""
+        return self._rows.reads
 
     async def authenticate(self, authorization: str | None) -> Authentication:
         """As `authenticate`, read with the other connections that ask at the same moment."""
@@ -126,34 +127,13 @@ class SignInBurst:
         if token is None:
             return Authentication(problem=TokenProblem.MALFORMED)
         token_hash = hash_token(token)
-        if self._pending is None:
-            pending: Pending = (set(), asyncio.get_running_loop().create_future())
-            self._pending = pending
-            self._begin(self._read(pending))
-        token_hashes, rows = self._pending
-        token_hashes.add(token_hash)
-        row = (await asyncio.shield(rows)).get(token_hash)
+        row = (await self._rows.ask(token_hash)).get(token_hash)
         return signed_in_by(row, None if row is None else own_copy(row.Organization))
 
-    def _begin(self, reading: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(reading)
-        self._reads.add(task)
-        task.add_done_callback(self._reads.discard)
-
-    async def _read(self, pending: Pending) -> None:
-        if self._pending is pending:
-            self._pending = None  # begun: those who ask from now on need a later read
-        self.reads += 1
-        token_hashes, rows = pending
-        try:
-            async with self.session_factory() as session:
-                result = await session.execute(SIGNED_IN_ANY, {"token_hashes": sorted(token_hashes)})
-                rows.set_result({row.token_hash: row for row in result.all()})
-        except Exception as error:
-            rows.set_exception(error)
-        finally:
-            if not rows.done():
-                rows.cancel()
+    async def _read(self, token_hashes: set[str]) -> dict[str, Row[Any]]:
+        async with self.session_factory() as session:
+            result = await session.execute(SIGNED_IN_ANY, {"token_hashes": sorted(token_hashes)})
+            return {row.token_hash: row for row in result.all()}
 
 
 def own_copy(organization: Organization) -> Organization:
