@@ -17,12 +17,13 @@ completed, and its errors reported, exactly as `execute_field` does.
 import operator
 from collections.abc import Callable
 from inspect import CO_ITERABLE_COROUTINE
-from types import CoroutineType, GeneratorType
+from types import CoroutineType, GeneratorType, NoneType
 from typing import Any, ClassVar, NamedTuple
 
 from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, is_leaf_type
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -79,6 +80,7 @@ class ResolverCall(NamedTuple):
     takes_self: bool
     source_names: tuple[str, ...]  # the keywords a `root` and a `parent` parameter take the source as
     info_name: str | None
+    leaf_coerce: Callable[[Any], Any] | None  # for a scalar or enum: its coercion, which completes a value
 
     def call(self, source: Any, info: Any) -> Any:
         args = (source,) if self.takes_self else ()
@@ -117,7 +119,10 @@ def _resolver_call(field: GraphQLField, info_class: type, handles_exceptions: bo
     sources = tuple(parameter.name for parameter in (resolver.root_parameter, resolver.parent_parameter)
                     if parameter is not None)
     info = resolver.info_parameter
-    return ResolverCall(field, definition, resolver.self_parameter is not None, sources, info.name if info else None)
+    shown_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    leaf_coerce = shown_type.coerce_output_value if is_leaf_type(shown_type) else None
+    return ResolverCall(field, definition, resolver.self_parameter is not None, sources, info.name if info else None,
+                        leaf_coerce)
 
 
 def _attribute_read(field: Any, default_resolver: Callable[[Any, str], object]) -> LeafRead | ObjectRead | None:
@@ -136,6 +141,36 @@ def _attribute_read(field: Any, default_resolver: Callable[[Any, str], object]) 
     return LeafRead(read, shown_type.coerce_output_value, nullable)
 
 
+# How a plan's step answers its field. A step: response name, how, read, coerce, passes, nullable, field
+# details; `passes` is the type of value its coercion returns unchanged (str for String and ID), NoneType
+# where there is none (never a value's type there: a None is dealt with first); for TYPE_NAME, `read` is the
+# type's name.
+LEAF, TYPE_NAME, OBJECT, CALL, FULL_PATH = "leaf", "type name", "object", "call", "full path"
+PLAN = "plan"
+Step = tuple[str, str, Any, Any, type, bool, Any]
+Plan = tuple[Step, ...]
+_PASSED_UNCHANGED: dict[Callable[[Any], Any], type] = {serialize_string: str, serialize_id: str}
+
+
+def plan_of(parent_type: GraphQLObjectType, reads: dict[str, Any], grouped_field_set: dict[str, Any]) -> Plan:
+    """The steps answering an object's fields, in the field set's order."""
+    steps: list[Step] = []
+    for response_name, field_details_list in grouped_field_set.items():
+        field_name = field_details_list[0].node.name.value
+        read = reads.get(field_name)
+        if isinstance(read, LeafRead):
+            passes = _PASSED_UNCHANGED.get(read.coerce, NoneType)
+            steps.append((response_name, LEAF, read.read, read.coerce, passes, read.nullable, field_details_list))
+        elif read is not None:
+            how = OBJECT if isinstance(read, ObjectRead) else CALL
+            steps.append((response_name, how, read, None, NoneType, False, field_details_list))
+        elif field_name == TYPENAME:
+            steps.append((response_name, TYPE_NAME, parent_type.name, None, NoneType, False, field_details_list))
+        else:
+            steps.append((response_name, FULL_PATH, None, None, NoneType, False, field_details_list))
+    return tuple(steps)
+
+
 class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     """The executor of one operation; `reads` is set per schema (`lean_execution_for`)."""
 
@@ -144,26 +179,38 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_awaitable = awaitable_by_type  # type: ignore[assignment]
+        self._held = documents.holding(self.operation)
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
-        reads = self.reads.get(parent_type.name)
-        if reads is None or self._has_middleware():
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
         awaited: list[str] = []
         is_awaitable = self.is_awaitable
         shown: Any
         try:
-            for response_name, field_details_list in grouped_field_set.items():  # in order, as graphql-core does
-                field_name = field_details_list[0].node.name.value
-                read = reads.get(field_name)
-                if read is None:
-                    shown = parent_type.name if field_name == TYPENAME else Undefined
-                elif isinstance(read, LeafRead):
-                    shown = read.shown(source_value)  # a coerced leaf: never awaitable
+            for response_name, how, read, coerce, passes, nullable, field_details_list in plan:  # graphql-core's order
+                if how is LEAF:  # a coerced leaf, never awaitable: LeafRead.shown, written out for speed
+                    try:
+                        value = read(source_value)
+                        if value is None:
+                            shown = None if nullable else Undefined
+                        elif type(value) is passes:
+                            shown = value
+                        else:
+                            shown = coerce(value)
+                            if shown is None:
+                                shown = Undefined
+                    except Exception:  # the full path reports it, with its location
+                        shown = Undefined
+                elif how is TYPE_NAME:
+                    shown = read
+                elif how is FULL_PATH:
+                    shown = Undefined
                 else:
-                    if isinstance(read, ObjectRead):
+                    if how is OBJECT:
                         shown = self._object(read, parent_type, source_value, path, response_name,
                                              field_details_list, position_context)
                     else:
@@ -185,6 +232,21 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[name] for name in awaited])
             raise
         return _fields_later(results, awaited) if awaited else results
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: dict[str, Any]) -> "Plan | None":
+        """How each field of `grouped_field_set` is answered; kept with the cached document when the field set
+        is (collect_subfields), worked out again otherwise (an operation's root fields)."""
+        reads = self.reads.get(parent_type.name)
+        if reads is None or self._has_middleware():
+            return None
+        held = self._held
+        key = (PLAN, id(grouped_field_set))
+        kept = held.collected.get(key) if held is not None else None
+        if kept is None:  # a field set of this request only
+            return plan_of(parent_type, reads, grouped_field_set)
+        if kept[1] is None:  # type: ignore[index]
+            kept = held.collected[key] = (grouped_field_set, plan_of(parent_type, reads, grouped_field_set))
+        return kept[1]  # type: ignore[index]
 
     def _object(self, read: ObjectRead, parent_type: GraphQLObjectType, source: Any, path: Path | None,
                 response_name: str, field_details_list: Any, position_context: Any) -> Any:
@@ -230,6 +292,10 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(return_type, field_details_list, info, path, result,
                                                      position_context)
+            if call.leaf_coerce is not None and result is not None and not isinstance(result, Exception):
+                shown = call.leaf_coerce(result)  # complete_leaf_value's coercion: what it raises, raised here
+                if shown is not None and shown is not Undefined:
+                    return shown
             completed = self.complete_value(return_type, field_details_list, info, path, result, position_context)
             if self.is_awaitable(completed):
                 return self._completed_later(completed, return_type, field_details_list, path)
@@ -297,6 +363,8 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         collected = held.collected.get(key)
         if collected is None:
             collected = held.collected[key] = super().collect_subfields(return_type, field_details_list)
+            grouped_field_set = collected[0]  # type: ignore[index]
+            held.collected[(PLAN, id(grouped_field_set))] = (grouped_field_set, None)  # its plan, once asked for
         return collected
 
     def _has_middleware(self) -> bool:
