@@ -1,10 +1,14 @@
 """Invoices: the owner creates, sends and voids them."""
+import functools
 from datetime import date
+from typing import Any, cast
 
+from sqlalchemy import Date, Select, bindparam
 from sqlmodel import col
 
 from portal.core.ids import decode_id
 from portal.models import invoices as rules
+from portal.models.auth import bound_principal, principal_params
 from portal.models.customers import get_customer
 from portal.models.documents import LineDraft
 from portal.models.invoices import (
@@ -17,8 +21,8 @@ from portal.models.invoices import (
 )
 from portal.notifications import customer_updates as updates
 from portal.resolvers.context import Context
-from portal.resolvers.paging import Page, newest_first
-from portal.resolvers.scope import narrowed_to_customer
+from portal.resolvers.paging import Page, first_page_statement, newest_first, newest_first_columns
+from portal.resolvers.scope import customer_filter
 
 
 async def invoices(ctx: Context, *, status: InvoiceStatus | None, statuses: list[InvoiceStatus] | None,
@@ -26,14 +30,30 @@ async def invoices(ctx: Context, *, status: InvoiceStatus | None, statuses: list
                    after: str | None) -> Page[Invoice]:
     """Each filter given narrows the list: `status` and `statuses` together keep what both allow."""
     principal = ctx.viewer
-    query = await narrowed_to_customer(ctx, invoices_visible_to(principal), Invoice, customer_id)
+    customer_pk = await customer_filter(ctx, customer_id)
+    query, first_page = _listing(principal.is_contact, customer_pk is not None, status,
+                                 tuple(dict.fromkeys(statuses or ())), kind is not None)
+    params = {**principal_params(principal), "listed_customer_id": customer_pk, "today": ctx.today, "kind": kind}
+    return await newest_first(ctx.session, query, Invoice, first=first, after=after, params=params,
+                              first_page=first_page)
+
+
+@functools.lru_cache(maxsize=256)
+def _listing(for_contact: bool, one_customer: bool, status: InvoiceStatus | None,
+             statuses: tuple[InvoiceStatus, ...], of_kind: bool) -> tuple[Select[Invoice], Select[Any]]:
+    """The list query of `invoices` for these filters, and its first page, built once: every value is a bound
+    parameter (`bound_principal`, then `listed_customer_id`, `today` and `kind`)."""
+    query = invoices_visible_to(bound_principal(is_contact=for_contact))
+    if one_customer:
+        query = query.where(col(Invoice.customer_id) == bindparam("listed_customer_id"))
+    today = cast("date", bindparam("today", type_=Date))
     if status is not None:
-        query = query.where(rules.having_status(status, ctx.today))
+        query = query.where(rules.having_status(status, today))
     if statuses:
-        query = query.where(rules.having_any_status(statuses, ctx.today))
-    if kind is not None:
-        query = query.where(col(Invoice.kind) == kind)
-    return await newest_first(ctx.session, query, Invoice, first=first, after=after)
+        query = query.where(rules.having_any_status(list(statuses), today))
+    if of_kind:
+        query = query.where(col(Invoice.kind) == bindparam("kind"))
+    return query, first_page_statement(query, newest_first_columns(Invoice))
 
 
 async def create_invoice(ctx: Context, *, customer_id: str, kind: InvoiceKind, invoice_date: date | None,
