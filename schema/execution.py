@@ -241,12 +241,12 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
             return None
         held = self._held
         key = (PLAN, id(grouped_field_set))
-        kept = held.collected.get(key) if held is not None else None
-        if kept is None:  # a field set of this request only
+        kept: Any = held.collected.get(key) if held is not None else None
+        if held is None or kept is None:  # a field set of this request only
             return plan_of(parent_type, reads, grouped_field_set)
-        if kept[1] is None:  # type: ignore[index]
+        if kept[1] is None:
             kept = held.collected[key] = (grouped_field_set, plan_of(parent_type, reads, grouped_field_set))
-        return kept[1]  # type: ignore[index]
+        return kept[1]
 
     def _object(self, read: ObjectRead, parent_type: GraphQLObjectType, source: Any, path: Path | None,
                 response_name: str, field_details_list: Any, position_context: Any) -> Any:
@@ -363,7 +363,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         collected = held.collected.get(key)
         if collected is None:
             collected = held.collected[key] = super().collect_subfields(return_type, field_details_list)
-            grouped_field_set = collected[0]  # type: ignore[index]
+            grouped_field_set = collected[0]
             held.collected[(PLAN, id(grouped_field_set))] = (grouped_field_set, None)  # its plan, once asked for
         return collected
 

@@ -2,7 +2,7 @@
 import json
 from collections.abc import Callable
 from datetime import date
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from portal.core.base64url import decode_base64url, encode_base64url
@@ -18,9 +18,9 @@ def encode_page_cursor(key: tuple) -> str:
 def _json_value(value: object) -> str:
     """`json.dumps(value)` of a key's value, a page's twenty times faster for the usual types."""
     kind = type(value)
-    if kind is str:
+    if isinstance(value, str) and kind is str:
         return encode_basestring_ascii(value)
-    if kind is int:
+    if isinstance(value, int) and kind is int:
         return int.__repr__(value)
     if isinstance(value, date):
         return encode_basestring_ascii(value.isoformat())
