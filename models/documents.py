@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Integer, Select, any_, bindparam, delete, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
@@ -161,23 +162,27 @@ SHOWN_LINE = (col(LineItem.name), col(LineItem.description), col(LineItem.quanti
               col(LineItem.tax_percent), col(LineItem.amount), col(LineItem.tax))
 
 
-_lines_statements: dict[str, Select[*tuple[Any, ...]]] = {}
+_lines_statements: dict[tuple[str, str], Select[*tuple[Any, ...]]] = {}
 
 
-def _lines_statement(column: Mapped[int | None]) -> Select[*tuple[Any, ...]]:
-    """Built once per kind of document (by its column's name): a request pays for neither building the
-    statement nor working out its cache key."""
-    key = str(col(column))
+def _lines_statement(column: Mapped[int | None], dialect: str) -> Select[*tuple[Any, ...]]:
+    """Built once per kind of document (by its column's name) and database: a request pays for neither
+    building the statement nor working out its cache key. PostgreSQL takes the ids as one array, whose
+    statement stays the same text for any number of ids; SQLite has no arrays, and an IN list is expanded."""
+    key = (str(col(column)), dialect)
     if key not in _lines_statements:
-        _lines_statements[key] = (select(column, *SHOWN_LINE)
-                                  .where(col(column).in_(bindparam("document_ids", expanding=True)))
-                                  .order_by(col(LineItem.position)))
+        if dialect == "postgresql":
+            among = col(column) == any_(bindparam("document_ids", type_=postgresql.ARRAY(Integer)))
+        else:
+            among = col(column).in_(bindparam("document_ids", expanding=True))
+        _lines_statements[key] = select(column, *SHOWN_LINE).where(among).order_by(col(LineItem.position))
     return _lines_statements[key]
 
 
 async def lines_of(session: AsyncSession, column: Mapped[int | None],
                    document_ids: list[int]) -> dict[int, list[ShownLine]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
-    rows = await session.execute(_lines_statement(column), {"document_ids": document_ids})
+    statement = _lines_statement(column, session.get_bind().dialect.name)
+    rows = await session.execute(statement, {"document_ids": document_ids})
     # `in_` matches no NULL: the test only tells the type checker so.
     return group_pairs((row[0], row) for row in rows if row[0] is not None)
