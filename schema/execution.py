@@ -14,6 +14,7 @@ is not a coroutine function (an invoice's status, a document's lines) has nothin
 layers around it to do: its resolver is called directly, with the same root and `Info`, and its value is
 completed, and its errors reported, exactly as `execute_field` does.
 """
+import functools
 import operator
 from collections.abc import Callable
 from inspect import CO_ITERABLE_COROUTINE
@@ -26,6 +27,8 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
@@ -261,7 +264,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         if value is None or isinstance(value, Exception) or self.is_awaitable(value):
             return Undefined
         object_type, field_path = read.object_type, Path(path, response_name, parent_type.name)
-        if object_type.is_type_of is not None:
+        if object_type.is_type_of is not None and not _of_its_own_class(object_type, value):
             info = self.build_resolve_info(read.field, to_nodes(field_details_list), parent_type, field_path)
             if not _plainly_of_type(object_type, value, info):
                 return Undefined
@@ -324,14 +327,15 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
             return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
-        is_awaitable, is_type_of = self.is_awaitable, object_type.is_type_of
+        is_awaitable, is_type_of, own_class = self.is_awaitable, object_type.is_type_of, _own_class(object_type)
         completed: list[Any] = []
         awaited: list[int] = []
         try:
             for index, item in enumerate(result):
                 item_path = path.add_key(index, None)
                 if item is None or is_awaitable(item) or isinstance(item, Exception) \
-                        or (is_type_of is not None and not _plainly_of_type(object_type, item, info)):
+                        or (is_type_of is not None and not (type(item) is own_class and _uncast(item))
+                            and not _plainly_of_type(object_type, item, info)):
                     # graphql-core's own item path, which reports each of these as it always does
                     if is_awaitable(item):
                         completed.append(self.complete_awaitable_list_item_value(
@@ -370,6 +374,24 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
     def _has_middleware(self) -> bool:
         # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
+
+
+@functools.cache
+def _own_class(object_type: GraphQLObjectType) -> type | None:
+    """The class a Strawberry type was declared as, when its `is_type_of` is Strawberry's own (an instance of
+    that class, not cast to another type, is of the type: asked without a resolve info); else None."""
+    definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryObjectDefinition) or definition.is_type_of is not None:
+        return None
+    return definition.origin
+
+
+def _uncast(value: Any) -> bool:
+    return get_strawberry_type_cast(value) is None
+
+
+def _of_its_own_class(object_type: GraphQLObjectType, value: Any) -> bool:
+    return type(value) is _own_class(object_type) and _uncast(value)
 
 
 def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:

@@ -185,6 +185,26 @@ class Holder:
     item: Item | None
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Person(Named):  # Strawberry's own is_type_of: an instance of Person, unless cast to another type
+    pass
+
+
+@strawberry.type
+class Place(Named):
+    pass
+
+
+@strawberry.type
+class PersonHolder:
+    person: Person | None
+
+
 @strawberry.type
 class MixedQuery:
     @strawberry.field
@@ -198,6 +218,14 @@ class MixedQuery:
     @strawberry.field
     def holder(self) -> Holder | None:
         return Holder(item=Item(name="boom"))
+
+    @strawberry.field
+    def people(self) -> list[Person] | None:
+        return [Person(name="a"), strawberry.cast(Place, Person(name="cast"))]
+
+    @strawberry.field
+    def person_holders(self) -> list[PersonHolder]:
+        return [PersonHolder(person=Person(name="a")), PersonHolder(person=strawberry.cast(Place, Person(name="b")))]
 
     @strawberry.field
     def wrong(self) -> list[Item] | None:
@@ -215,6 +243,8 @@ def _answer(result) -> tuple:
     "{ items { name } }",  # an is_type_of that raises, in a list
     "{ holder { item { name } } }",  # and on an object read from an attribute
     "{ wrong { name } }",  # a value of another type in a list
+    "{ people { name } }",  # an instance of the type's class cast to another type, in a list
+    "{ personHolders { person { name } } }",  # and on an object read from an attribute
 ])
 async def test_fields_run_and_fail_in_the_order_and_places_of_the_full_path(query):
     lean = strawberry.Schema(query=MixedQuery)
