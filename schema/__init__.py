@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Mapping
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.base import get_object_definition
@@ -32,6 +33,7 @@ from portal.schema.commit import CommitOnSuccess
 from portal.schema.document_limits import CheckedDocuments
 from portal.schema.errors import ErrorCodes
 from portal.schema.execution import lean_execution_for
+from portal.schema.extension_runner import ExtensionsRunner
 from portal.schema.permissions import describe_roles
 from portal.schema.scalars import SCALARS
 from portal.schema.storable_text import StorableText
@@ -76,6 +78,10 @@ class PortalSchema(strawberry.Schema):
         self.execution_context_class = lean_execution_for(
             self._schema, self.config.default_resolver, self.config.info_class,
             handles_exceptions=bool(self.schema_converter.exception_handlers))
+
+    def create_extensions_runner(self, execution_context: ExecutionContext,
+                                 extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """ErrorCodes logs what is unexpected, with the request id; expected errors are not news."""
