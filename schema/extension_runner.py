@@ -25,7 +25,7 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 
 
 @functools.cache
-def _generator_hook(extension_class: type[SchemaExtension], hook_name: str) -> Callable[..., Any] | None:
+def _generator_hook(extension_class: type, hook_name: str) -> Callable[..., Any] | None:
     """The class's hook as a context manager factory taking the instance; None where it is no generator."""
     hook = getattr(extension_class, hook_name)
     if hook is getattr(SchemaExtension, hook_name) or not inspect.isgeneratorfunction(hook):
