@@ -35,7 +35,7 @@ def _generator_hook(extension_class: type, hook_name: str) -> Callable[..., Any]
 
 class _ClassHooks(ExtensionContextManagerBase):
     def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        made = _generator_hook(type(extension), self.HOOK_NAME)
+        made = _generator_hook(extension.__class__, self.HOOK_NAME)
         if made is None:  # not overridden, or not a generator: as Strawberry does it
             return super().get_hook(extension)
         return WrappedHook(extension=extension, hook=functools.partial(made, extension), is_async=False)
