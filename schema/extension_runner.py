@@ -24,18 +24,22 @@ from strawberry.extensions.context import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
 
-@functools.cache
+_made: dict[tuple[type, str], Callable[..., Any] | None] = {}
+
+
 def _generator_hook(extension_class: type, hook_name: str) -> Callable[..., Any] | None:
     """The class's hook as a context manager factory taking the instance; None where it is no generator."""
-    hook = getattr(extension_class, hook_name)
-    if hook is getattr(SchemaExtension, hook_name) or not inspect.isgeneratorfunction(hook):
-        return None
-    return contextlib.contextmanager(hook)
+    key = (extension_class, hook_name)
+    if key not in _made:
+        hook = getattr(extension_class, hook_name)
+        generator = hook is not getattr(SchemaExtension, hook_name) and inspect.isgeneratorfunction(hook)
+        _made[key] = contextlib.contextmanager(hook) if generator else None
+    return _made[key]
 
 
 class _ClassHooks(ExtensionContextManagerBase):
     def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        made = _generator_hook(extension.__class__, self.HOOK_NAME)
+        made = _generator_hook(type(extension), self.HOOK_NAME)
         if made is None:  # not overridden, or not a generator: as Strawberry does it
             return super().get_hook(extension)
         return WrappedHook(extension=extension, hook=functools.partial(made, extension), is_async=False)
