@@ -23,7 +23,6 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
-
 _made: dict[tuple[type, str], Callable[..., Any] | None] = {}
 
 
