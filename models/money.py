@@ -1,5 +1,4 @@
 """Money rules: Decimal everywhere, each line rounded once, half-up to cents."""
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -51,18 +50,17 @@ def shown_decimal(value: Decimal) -> str:
     text = str(value)
     if text[-3:-2] == "." and text != "-0.00":  # two places, in plain notation: money, as it is read and kept
         return text
-    if not value.is_finite():  # before the cache, which would hash it: a signalling NaN refuses that
+    whole, point, decimals = text.partition(".")
+    if point and "E" not in decimals:  # other places, in plain notation: quantities and rates, as read
+        decimals = decimals.rstrip("0")
+        if not decimals and whole in ("0", "-0"):
+            return "0.00"  # never "-0.00"
+        return f"{whole}.{decimals:0<2}"
+    if not value.is_finite():
         raise ValueError(f"{value} is not a finite number.")
-    return _shown_with_other_places(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _shown_with_other_places(value: Decimal) -> str:
-    """Quantities and rates (four places as read), which repeat: what is shown depends on the value alone,
-    so 3.0000 and 3 share an entry rightly."""
     whole, _, decimals = format(value, "f").partition(".")
     if value.is_zero():
-        whole = "0"  # "0.00", never "-0.00"
+        whole = "0"
     return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
 
 
