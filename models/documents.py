@@ -2,7 +2,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import Integer, Select, any_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql
@@ -139,23 +139,17 @@ async def replace_lines(session: AsyncSession, *, estimate_id: int | None = None
     await session.flush()
 
 
-class ShownLine(Protocol):
-    """A line item as read for showing: plain columns, without an ORM object (and its tracking) per line."""
+class ShownLine(NamedTuple):
+    """A line item as read for showing: plain columns, without an ORM object (and its tracking) per line;
+    a tuple whose fields are read faster than a SQLAlchemy row's, many times a page."""
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def quantity(self) -> Decimal: ...
-    @property
-    def rate(self) -> Decimal: ...
-    @property
-    def tax_percent(self) -> Decimal: ...
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def tax(self) -> Decimal: ...
+    name: str
+    description: str | None
+    quantity: Decimal
+    rate: Decimal
+    tax_percent: Decimal
+    amount: Decimal
+    tax: Decimal
 
 
 SHOWN_LINE = (col(LineItem.name), col(LineItem.description), col(LineItem.quantity), col(LineItem.rate),
@@ -185,4 +179,4 @@ async def lines_of(session: AsyncSession, column: Mapped[int | None],
     statement = _lines_statement(column, session.get_bind().dialect.name)
     rows = await session.execute(statement, {"document_ids": document_ids})
     # `in_` matches no NULL: the test only tells the type checker so.
-    return group_pairs((row[0], row) for row in rows if row[0] is not None)
+    return group_pairs((row[0], ShownLine(*row[1:])) for row in rows if row[0] is not None)
