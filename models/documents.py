@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
-from portal.core.database import AsyncSession
+from portal.core.database import AsyncSession, read_rows
 from portal.core.errors import BadUserInput, InputCheck
 from portal.models.auth import Principal
 from portal.models.columns import Money, Quantity
@@ -177,6 +177,6 @@ async def lines_of(session: AsyncSession, column: Mapped[int | None],
                    document_ids: list[int]) -> dict[int, list[ShownLine]]:
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
     statement = _lines_statement(column, session.get_bind().dialect.name)
-    rows = await session.execute(statement, {"document_ids": document_ids})
+    rows = await read_rows(session, statement, {"document_ids": document_ids})
     # `in_` matches no NULL: the test only tells the type checker so.
     return group_pairs((row[0], ShownLine(*row[1:])) for row in rows if row[0] is not None)

@@ -1,12 +1,13 @@
 """The async engine and sessions."""
 import asyncio
+import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Dialect, event
+from sqlalchemy import Connection, Dialect, Select, event
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -124,3 +125,64 @@ async def session_scope(factory: async_sessionmaker[SerialSession]) -> AsyncIter
         except BaseException:
             await session.rollback()
             raise
+
+
+class _DriverPlan(NamedTuple):
+    statement: Select[Any]  # kept, so that its id is not another statement's
+    sql: str
+    parameters: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # in the SQL's order, with their conversions
+
+
+_driver_plans: dict[int, _DriverPlan | None] = {}
+
+
+def _driver_plan(statement: Select[Any], dialect: Dialect) -> _DriverPlan | None:
+    """How asyncpg runs `statement` as SQLAlchemy would: its SQL and its parameters' conversions; None where
+    SQLAlchemy would also convert a column of the result, or expand a parameter into the SQL."""
+    if dialect.driver != "asyncpg":
+        return None
+    if id(statement) in _driver_plans:
+        return _driver_plans[id(statement)]
+    compiled = statement.compile(dialect=dialect)
+    plain = (compiled.positiontup is not None and not compiled.literal_execute_params
+             and not compiled.post_compile_params
+             and all(column.type._cached_result_processor(dialect, None) is None
+                     for column in compiled._result_columns))
+    plan = _DriverPlan(statement, compiled.string, tuple(
+        (name, compiled.binds[name].type._cached_bind_processor(dialect))
+        for name in compiled.positiontup or ())) if plain else None
+    _driver_plans[id(statement)] = plan
+    return plan
+
+
+async def read_rows(session: AsyncSession, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of a prebuilt read-only statement (kept for the process's life), in the session's transaction.
+
+    Where SQLAlchemy would pass the result's values through unchanged, asyncpg runs the very SQL that
+    SQLAlchemy compiles, with the parameters converted as it converts them, straight on the session's
+    connection: without SQLAlchemy's execution and result layers, which cost as much as the rest of a page's
+    lines. Otherwise, before the session's transaction has begun, while something listens to the engine's
+    statements (tracing, a test counting them), and when the driver fails (so that the error, and what
+    happens to the connection, are SQLAlchemy's), through `session.execute`.
+    """
+    connection = await session.connection()
+    plan = _driver_plan(statement, connection.dialect)
+    if plan is not None and not _watched(connection.sync_connection):
+        adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+        if getattr(adapted, "_transaction", None) is not None:
+            values = [params[name] if convert is None else convert(params[name]) for name, convert in plan.parameters]
+            try:
+                async with _lock_of(session), adapted._execute_mutex:
+                    return await adapted.driver_connection.fetch(plan.sql, *values)
+            except Exception:
+                pass  # session.execute runs it again, and fails as SQLAlchemy fails
+    return (await session.execute(statement, params)).all()
+
+
+def _lock_of(session: AsyncSession) -> asyncio.Lock | contextlib.nullcontext[None]:
+    return session.lock if isinstance(session, SerialSession) else contextlib.nullcontext()
+
+
+def _watched(connection: Connection | None) -> bool:
+    dispatch: Any = connection.dispatch if connection is not None else None
+    return dispatch is None or bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)

@@ -1,0 +1,75 @@
+"""read_rows (portal/core/database.py): the rows SQLAlchemy would give, fetched by asyncpg where it can."""
+from decimal import Decimal
+
+from sqlalchemy import event, select
+from sqlmodel import col
+
+from portal.core import database
+from portal.core.database import read_rows
+from portal.core.ids import decode_id
+from portal.models.documents import LineItem, _lines_statement
+from portal.models.invoices import Invoice
+
+LINES = [{"name": "Work", "description": "On site", "quantity": "1.5", "rate": "100", "taxPercent": "8.25"},
+         {"name": "Parts", "quantity": "2", "rate": "0.1825"}]
+
+
+async def _invoice_ids(session, customer_id: str) -> list[int]:
+    customer_pk = decode_id(customer_id, "Customer")
+    return list(await session.scalars(select(col(Invoice.id)).where(col(Invoice.customer_id) == customer_pk)))
+
+
+async def test_the_driver_gives_the_rows_sqlalchemy_gives(app, business, monkeypatch):
+    customer = await business.customer()
+    for _ in range(2):
+        await business.invoice(customer["id"], LINES)
+    services = app.state.services
+    dialect = services.engine.dialect.name
+    statement = _lines_statement(col(LineItem.invoice_id), dialect)
+    fetched_by_driver = []
+    monkeypatch.setattr(database, "_lock_of", lambda session: _Noting(fetched_by_driver, session))
+
+    async with services.session_factory() as session:
+        ids = await _invoice_ids(session, customer["id"])  # begins the transaction
+        through_sqlalchemy = (await session.execute(statement, {"document_ids": ids})).all()
+        rows = await read_rows(session, statement, {"document_ids": ids})
+
+    assert [tuple(row) for row in rows] == [tuple(row) for row in through_sqlalchemy]
+    assert len(rows) == 4 and isinstance(rows[0][4], Decimal) and rows[0][4] == Decimal("100")
+    assert fetched_by_driver == ([True] if dialect == "postgresql" else [])  # SQLite: through SQLAlchemy
+
+
+async def test_a_session_without_a_transaction_and_a_watched_engine_go_through_sqlalchemy(app, business,
+                                                                                         monkeypatch):
+    services = app.state.services
+    statement = _lines_statement(col(LineItem.invoice_id), services.engine.dialect.name)
+    fetched_by_driver = []
+    monkeypatch.setattr(database, "_lock_of", lambda session: _Noting(fetched_by_driver, session))
+    seen = []
+
+    def watch(*args) -> None:
+        seen.append(args[2])
+
+    async with services.session_factory() as session:
+        await read_rows(session, statement, {"document_ids": [0]})  # its first statement: begins the transaction
+        event.listen(services.engine.sync_engine, "before_cursor_execute", watch)
+        try:
+            await read_rows(session, statement, {"document_ids": [0]})
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", watch)
+
+    assert fetched_by_driver == [] and len(seen) == 1
+
+
+class _Noting:
+    """The session's lock, noting that the driver path took it."""
+
+    def __init__(self, noted: list[bool], session) -> None:
+        self.noted, self.lock = noted, session.lock
+
+    async def __aenter__(self) -> None:
+        self.noted.append(True)
+        await self.lock.acquire()
+
+    async def __aexit__(self, *exc) -> None:
+        self.lock.release()
