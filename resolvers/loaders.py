@@ -33,6 +33,18 @@ def held(loader: DataLoader[int, Child], key: int) -> Child | None:
     return future.result()
 
 
+async def load_now(loader: DataLoader[int, Child], keys: list[int]) -> None:
+    """The values of `keys` that `loader` lacks, loaded by one call of its load function straight away and
+    kept as it keeps them: a page's items then find theirs `held`, without the loader's batch task and a
+    future and callback per key. A key whose value is an error is left out: its item loads it again, and
+    the error is raised where it always is."""
+    missing = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
+    if missing:
+        values = await loader.load_fn(missing)
+        loader.prime_many({key: value for key, value in zip(missing, values, strict=True)
+                           if not isinstance(value, BaseException)})
+
+
 def _by_id(rows: Iterable[Keyed], keys: list[int]) -> list[Keyed | None]:
     found = {row.id: row for row in rows}
     return [found.get(key) for key in keys]

@@ -14,7 +14,7 @@ from portal.models.estimates import Estimate as EstimateRow
 from portal.models.invoices import Invoice as InvoiceRow
 from portal.models.rows import saved_id
 from portal.resolvers.context import Info
-from portal.resolvers.loaders import held
+from portal.resolvers.loaders import held, load_now
 from portal.schema.comments import Comment
 from portal.schema.customers import Customer, customer_of
 from portal.schema.inputs import value
@@ -64,7 +64,7 @@ async def load_lines_of_page(info: Info, rows: Sequence[EstimateRow | InvoiceRow
     """One query for the lines of a page of documents, when the operation asks for them."""
     if rows and asks_for(info, "edges", "node", "lineItems"):
         lines, _ = _loaders_of(rows[0], info)
-        await lines.load_many([saved_id(row) for row in rows])
+        await load_now(lines, [saved_id(row) for row in rows])
 
 
 @strawberry.interface(description="Estimates and invoices: what can be viewed, commented on, printed and forwarded.")

@@ -183,6 +183,8 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.is_awaitable = awaitable_by_type  # type: ignore[assignment]
         self._held = documents.holding(self.operation)
+        # A held document whose selections carry no directive streams nothing (@stream is a directive).
+        self._streams_nothing = self._held is not None and not self._held.has_directives
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
@@ -321,7 +323,8 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         item_type = return_type.of_type
         if not (isinstance(result, list) and isinstance(item_type, GraphQLNonNull)
                 and isinstance(item_type.of_type, GraphQLObjectType) and position_context is None
-                and not self._has_middleware() and self.get_stream_usage(field_details_list, path) is None):
+                and not self._has_middleware()
+                and (self._streams_nothing or self.get_stream_usage(field_details_list, path) is None)):
             return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
         object_type = item_type.of_type
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
