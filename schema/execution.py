@@ -183,8 +183,11 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.is_awaitable = awaitable_by_type  # type: ignore[assignment]
         self._held = documents.holding(self.operation)
-        # A held document whose selections carry no directive streams nothing (@stream is a directive).
-        self._streams_nothing = self._held is not None and not self._held.has_directives
+        # A held document whose selections carry no directive has the same field groups whatever the
+        # variables, and streams nothing (@stream is a directive).
+        self._fixed_fields = self._held is not None and not self._held.has_directives
+        # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
+        self._middleware = self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: dict[str, Any], position_context: Any) -> Any:
@@ -324,7 +327,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         if not (isinstance(result, list) and isinstance(item_type, GraphQLNonNull)
                 and isinstance(item_type.of_type, GraphQLObjectType) and position_context is None
                 and not self._has_middleware()
-                and (self._streams_nothing or self.get_stream_usage(field_details_list, path) is None)):
+                and (self._fixed_fields or self.get_stream_usage(field_details_list, path) is None)):
             return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)
         object_type = item_type.of_type
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
@@ -362,11 +365,14 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's, kept with the cached document when no selection in it carries a directive: its
         fields are then the same for every request whatever the variables, and clients send the same few
         documents again and again. Kept on the document cache's entry, it goes when the document goes."""
-        held = documents.holding(self.operation)
-        if held is None or held.has_directives or any(
+        held = self._held
+        if held is None or not self._fixed_fields or any(
                 details.fragment_variable_values is not None for details in field_details_list):
             return super().collect_subfields(return_type, field_details_list)
-        key = (return_type.name, *(id(details.node) for details in field_details_list))  # nodes of that document
+        if len(field_details_list) == 1:  # by the ids of the nodes of that document
+            key: tuple[object, ...] = (return_type.name, id(field_details_list[0].node))
+        else:
+            key = (return_type.name, *(id(details.node) for details in field_details_list))
         collected = held.collected.get(key)
         if collected is None:
             collected = held.collected[key] = super().collect_subfields(return_type, field_details_list)
@@ -375,8 +381,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         return collected
 
     def _has_middleware(self) -> bool:
-        # Strawberry always passes a manager: one without middleware (no extension resolves fields) is none.
-        return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
+        return self._middleware
 
 
 @functools.cache
