@@ -366,8 +366,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         fields are then the same for every request whatever the variables, and clients send the same few
         documents again and again. Kept on the document cache's entry, it goes when the document goes."""
         held = self._held
-        if held is None or not self._fixed_fields or any(
-                details.fragment_variable_values is not None for details in field_details_list):
+        if held is None or not self._fixed_fields or not _without_fragment_variables(field_details_list):
             return super().collect_subfields(return_type, field_details_list)
         if len(field_details_list) == 1:  # by the ids of the nodes of that document
             key: tuple[object, ...] = (return_type.name, id(field_details_list[0].node))
@@ -400,6 +399,12 @@ def _uncast(value: Any) -> bool:
 
 def _of_its_own_class(object_type: GraphQLObjectType, value: Any) -> bool:
     return type(value) is _own_class(object_type) and _uncast(value)
+
+
+def _without_fragment_variables(field_details_list: Any) -> bool:
+    if len(field_details_list) == 1:
+        return field_details_list[0].fragment_variable_values is None
+    return all(details.fragment_variable_values is None for details in field_details_list)
 
 
 def _plainly_of_type(object_type: GraphQLObjectType, value: Any, info: Any) -> bool:
