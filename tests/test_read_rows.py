@@ -1,4 +1,5 @@
 """read_rows (portal/core/database.py): the rows SQLAlchemy would give, fetched by asyncpg where it can."""
+import asyncio
 from decimal import Decimal
 
 from sqlalchemy import event, select
@@ -27,7 +28,7 @@ async def test_the_driver_gives_the_rows_sqlalchemy_gives(app, business, monkeyp
     dialect = services.engine.dialect.name
     statement = _lines_statement(col(LineItem.invoice_id), dialect)
     fetched_by_driver = []
-    monkeypatch.setattr(database, "_lock_of", lambda session: _Noting(fetched_by_driver, session))
+    monkeypatch.setattr(database, "_fetch_by_driver", _noting(fetched_by_driver))
 
     async with services.session_factory() as session:
         ids = await _invoice_ids(session, customer["id"])  # begins the transaction
@@ -44,7 +45,7 @@ async def test_a_session_without_a_transaction_and_a_watched_engine_go_through_s
     services = app.state.services
     statement = _lines_statement(col(LineItem.invoice_id), services.engine.dialect.name)
     fetched_by_driver = []
-    monkeypatch.setattr(database, "_lock_of", lambda session: _Noting(fetched_by_driver, session))
+    monkeypatch.setattr(database, "_fetch_by_driver", _noting(fetched_by_driver))
     seen = []
 
     def watch(*args) -> None:
@@ -61,15 +62,24 @@ async def test_a_session_without_a_transaction_and_a_watched_engine_go_through_s
     assert fetched_by_driver == [] and len(seen) == 1
 
 
-class _Noting:
-    """The session's lock, noting that the driver path took it."""
+def _noting(noted: list[bool]):
+    """The driver's fetch, noting each use."""
+    fetch = database._fetch_by_driver
 
-    def __init__(self, noted: list[bool], session) -> None:
-        self.noted, self.lock = noted, session.lock
+    async def noted_fetch(*args):
+        noted.append(True)
+        return await fetch(*args)
 
-    async def __aenter__(self) -> None:
-        self.noted.append(True)
-        await self.lock.acquire()
+    return noted_fetch
 
-    async def __aexit__(self, *exc) -> None:
-        self.lock.release()
+
+async def test_sibling_fields_may_read_at_once_through_one_session(app, business):
+    customer = await business.customer()
+    await business.invoice(customer["id"], LINES)
+    services = app.state.services
+    statement = _lines_statement(col(LineItem.invoice_id), services.engine.dialect.name)
+    async with services.session_factory() as session:
+        ids = await _invoice_ids(session, customer["id"])
+        first, second, third = await asyncio.gather(*(read_rows(session, statement, {"document_ids": ids})
+                                                      for _ in range(3)))
+    assert len(first) == len(second) == len(third) == 2
