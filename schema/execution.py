@@ -13,6 +13,9 @@ A field with a resolver that takes no arguments, has no field extension (permiss
 is not a coroutine function (an invoice's status, a document's lines) has nothing for Strawberry's nine
 layers around it to do: its resolver is called directly, with the same root and `Info`, and its value is
 completed, and its errors reported, exactly as `execute_field` does.
+
+How each field of a field group is answered (its plan) is worked out once and kept with the cached document,
+as the field groups are when no selection in it carries a directive.
 """
 import functools
 import operator
@@ -53,20 +56,10 @@ def awaitable_by_type(value: Any) -> bool:
 
 
 class LeafRead(NamedTuple):
+    """A scalar or enum field read from an attribute and coerced (execute_fields answers it)."""
     read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
     nullable: bool
-
-    def shown(self, source: Any) -> Any:
-        """The field's value as the answer shows it; Undefined where the full path must decide."""
-        try:
-            value = self.read(source)
-            if value is None:
-                return None if self.nullable else Undefined
-            shown = self.coerce(value)
-        except Exception:  # the full path reports it, with its location
-            return Undefined
-        return Undefined if shown is None else shown
 
 
 class ObjectRead(NamedTuple):
@@ -200,7 +193,7 @@ class LeanExecution(StrawberryGraphQLCoreExecutionContext):
         shown: Any
         try:
             for response_name, how, read, coerce, passes, nullable, field_details_list in plan:  # graphql-core's order
-                if how is LEAF:  # a coerced leaf, never awaitable: LeafRead.shown, written out for speed
+                if how is LEAF:  # read and coerced, never awaitable; Undefined where the full path must decide
                     try:
                         value = read(source_value)
                         if value is None:
