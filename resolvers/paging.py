@@ -83,8 +83,12 @@ def first_page_statement(query: Select[Item], columns: Sequence[Mapped[object]],
     """A first page of `query` ordered by `columns`, and how many rows the whole list has, in one statement:
     `count(*) OVER ()` counts the rows the query lists before its LIMIT, which is bound as `page_rows`.
     A query listing distinct rows has no such statement (its window would count before DISTINCT)."""
-    ordering = [column.desc() if descending else column.asc() for column in columns]
-    return query.order_by(*ordering).limit(bindparam("page_rows")).add_columns(func.count().over())
+    return query.order_by(*_ordering(columns, descending)).limit(bindparam("page_rows")).add_columns(
+        func.count().over())
+
+
+def _ordering(columns: Sequence[Mapped[object]], descending: bool) -> list[ColumnElement[Any]]:
+    return [column.desc() if descending else column.asc() for column in columns]
 
 
 async def _first_page(session: AsyncSession, statement: Select[Any], params: dict[str, Any],
@@ -115,8 +119,7 @@ async def keyset_page(session: AsyncSession, query: Select[Item], *, columns: Se
                                             descending=descending, params=params)
         if position is not None:
             query = query.where(beyond(tuple_(*columns), position, descending=descending))
-        ordering = [column.desc() if descending else column.asc() for column in columns]
-        rows = list(await session.scalars(query.order_by(*ordering).limit(size + 1), params))
+        rows = list(await session.scalars(query.order_by(*_ordering(columns, descending)).limit(size + 1), params))
     page = rows[:size]
     names = [attribute_name(column) for column in columns]
     cursors = [encode_page_cursor(tuple(getattr(row, name) for name in names)) for row in page]
