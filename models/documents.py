@@ -178,5 +178,5 @@ async def lines_of(session: AsyncSession, column: Mapped[int | None],
     """Line items of many documents in one query, keyed by `column` (estimate_id or invoice_id)."""
     statement = _lines_statement(column, session.get_bind().dialect.name)
     rows = await read_rows(session, statement, {"document_ids": document_ids})
-    # `in_` matches no NULL: the test only tells the type checker so.
+    # Neither IN nor = ANY matches a NULL: the test only tells the type checker so.
     return group_pairs((row[0], ShownLine(*row[1:])) for row in rows if row[0] is not None)
