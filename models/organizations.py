@@ -114,7 +114,11 @@ def not_null(value: T | None, key: str) -> T:
 
 def today_in(organization: Organization) -> date:
     """'Today' for overdue, expiry and statements: the date in the organization's zone."""
-    return datetime.now(ZoneInfo(organization.time_zone)).date()
+    return today_in_zone(organization.time_zone)
+
+
+def today_in_zone(time_zone: str) -> date:
+    return datetime.now(ZoneInfo(time_zone)).date()
 
 
 async def ensure_portal_name_free(session: AsyncSession, portal_name: str, *,

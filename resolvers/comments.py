@@ -56,7 +56,7 @@ async def add_comment(ctx: Context, *, subject_id: str, body: str, visible_in_po
 
 async def _tell_about_comment(ctx: Context, comment: Comment, subject: Commentable) -> None:
     """A contact person's comment goes to the owner; a staff comment to the customer, where the rules say so."""
-    organization = ctx.viewer_organization
+    organization = await ctx.viewer_organization()
     if not comment.by_staff:
         await emails.notify_owner_of_comment(ctx.session, ctx.settings, organization, comment, subject)
         return

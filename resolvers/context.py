@@ -22,7 +22,7 @@ from portal.models.organizations import (
     PortalSettings,
     check_portal_allows,
     read_portal_settings,
-    today_in,
+    today_in_zone,
 )
 from portal.notifications.publishing import commit_and_publish
 from portal.resolvers.loaders import Loaders
@@ -30,8 +30,8 @@ from portal.resolvers.loaders import Loaders
 PORTAL_SETTINGS = "portal_settings"
 
 
-def _today_of(organization: Organization | None) -> date:
-    return today_in(organization) if organization else date.today()
+def _today_of(time_zone: str | None) -> date:
+    return today_in_zone(time_zone) if time_zone else date.today()
 
 
 def new_request_id() -> str:
@@ -43,7 +43,8 @@ class Context:
     services: Services
     session: AsyncSession
     principal: Principal | None = None
-    organization: Organization | None = None
+    organization: Organization | None = None  # read on first use (viewer_organization) unless given
+    time_zone: str | None = None  # the organization's, for `today`; by default that of `organization`
     request_id: str = field(default_factory=new_request_id)
     request: object | None = None
     response: object | None = None
@@ -63,7 +64,11 @@ class Context:
     @functools.cached_property
     def today(self) -> date:
         """Today in the organization's zone, as of the request's first asking (a page asks once per row)."""
-        return _today_of(self.organization)
+        return _today_of(self.organization_time_zone)
+
+    @property
+    def organization_time_zone(self) -> str | None:
+        return self.time_zone or (self.organization.time_zone if self.organization else None)
 
     @property
     def session_ttl(self) -> timedelta:
@@ -81,11 +86,13 @@ class Context:
         """UNAUTHENTICATED for this request: what is wrong with the token it sent, or that it sent none."""
         return token_refused(self.token_problem)
 
-    @property
-    def viewer_organization(self) -> Organization:
-        """The organization of who asks; signed in, they always have one."""
+    async def viewer_organization(self) -> Organization:
+        """The organization of who asks, read in the request's session on first use; signed in, they always
+        have one."""
         if self.organization is None:
-            raise Unauthenticated()
+            self.organization = await self.session.get(Organization, self.viewer.organization_id)
+            if self.organization is None:
+                raise Unauthenticated()
         return self.organization
 
     async def portal_settings(self) -> PortalSettings:
@@ -184,7 +191,7 @@ class ConnectionContext(Context):
 
     @property  # a connection outlives its day: asked afresh each time
     def today(self) -> date:
-        return _today_of(self.organization)
+        return _today_of(self.organization_time_zone)
 
     async def portal_settings(self) -> PortalSettings:
         """Per delivered event, as in a request; when a subscription starts (no event yet), read afresh.

@@ -87,7 +87,7 @@ async def invite(ctx: Context, contact: ContactPerson, *, document_label: str | 
     """Invite a contact person and queue the invitation, quoting `quoted_from`'s message; part of the caller's
     transaction."""
     token = await access.invite(ctx.session, contact, ttl=emails.invitation_ttl(ctx.settings))
-    emails.queue_invitation(ctx.session, ctx.settings, ctx.viewer_organization, contact, token,
+    emails.queue_invitation(ctx.session, ctx.settings, await ctx.viewer_organization(), contact, token,
                               document_label=document_label, message=message, message_author=quoted_from)
 
 
@@ -108,6 +108,6 @@ async def update_company_details(ctx: Context, changes: dict) -> Customer:
     customer = await get_customer(ctx.session, ctx.viewer, contact.customer_id)
     update_company(customer, changes)
     await events.details_updated(ctx.session, customer, contact)
-    await emails.notify_details_updated(ctx.session, ctx.settings, ctx.viewer_organization, customer,
+    await emails.notify_details_updated(ctx.session, ctx.settings, await ctx.viewer_organization(), customer,
                                           contact=contact, changed=list(changes))
     return customer

@@ -62,8 +62,8 @@ async def forward_document(ctx: Context, *, document_id: str, email: str, name: 
     recipient, added_now = await forwarding.recipient_for(ctx.session, sender, email=email, name=name)
     delivery = forwarding.delivery_to(recipient, added_now=added_now)
     if delivery == forwarding.Delivery.NOTICE:
-        emails.queue_forwarded_document(ctx.session, ctx.settings, ctx.viewer_organization, document, sender=sender,
-                                          recipient=recipient, message=message)
+        emails.queue_forwarded_document(ctx.session, ctx.settings, await ctx.viewer_organization(), document,
+                                        sender=sender, recipient=recipient, message=message)
     elif delivery == forwarding.Delivery.INVITATION:
         await invite(ctx, recipient, document_label=emails.forwarded_by(document, sender), message=message,
                      quoted_from=sender.full_name)

@@ -91,7 +91,7 @@ async def accept_estimate(ctx: Context, estimate_id: str) -> Estimate:
     rules.accept_estimate(estimate, today=ctx.today)
     await events.estimate_accepted(ctx.session, estimate, contact)
     customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
-    await emails.notify_estimate_accepted(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+    await emails.notify_estimate_accepted(ctx.session, ctx.settings, await ctx.viewer_organization(), estimate,
                                             customer=customer, contact=contact)
     return estimate
 
@@ -101,6 +101,6 @@ async def decline_estimate(ctx: Context, estimate_id: str, *, reason: str | None
     rules.decline_estimate(estimate, today=ctx.today, reason=reason)
     await events.estimate_declined(ctx.session, estimate, contact, reason)
     customer = await get_customer(ctx.session, ctx.viewer, estimate.customer_id)
-    await emails.notify_estimate_declined(ctx.session, ctx.settings, ctx.viewer_organization, estimate,
+    await emails.notify_estimate_declined(ctx.session, ctx.settings, await ctx.viewer_organization(), estimate,
                                             customer=customer, contact=contact, reason=reason)
     return estimate

@@ -9,11 +9,11 @@ from portal.resolvers.scope import customer_of_view
 
 
 async def organization(ctx: Context) -> Organization:
-    return ctx.viewer_organization
+    return await ctx.viewer_organization()
 
 
-def portal_url(ctx: Context) -> str:
-    return portal_link(ctx.settings, ctx.viewer_organization)
+async def portal_url(ctx: Context) -> str:
+    return portal_link(ctx.settings, await ctx.viewer_organization())
 
 
 async def portal_settings(ctx: Context) -> PortalSettings:
@@ -31,12 +31,12 @@ async def public_portal(ctx: Context, portal_name: str) -> tuple[Organization, P
 
 
 async def update_organization(ctx: Context, changes: dict) -> Organization:
-    organization = ctx.viewer_organization
+    organization = await ctx.viewer_organization()
     await change_organization(ctx.session, organization, changes)
     return organization
 
 
 async def update_portal_settings(ctx: Context, changes: dict) -> PortalSettings:
     settings = await portal_settings(ctx)
-    await change_portal_settings(ctx.session, ctx.viewer_organization, settings, changes)
+    await change_portal_settings(ctx.session, await ctx.viewer_organization(), settings, changes)
     return settings

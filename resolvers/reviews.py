@@ -37,5 +37,5 @@ async def request_review(ctx: Context, contact_person_ids: Sequence[str]) -> boo
                 for value in dict.fromkeys(contact_person_ids)]
     for contact in contacts:
         if access.has_access(contact):
-            emails.queue_review_request(ctx.session, ctx.settings, ctx.viewer_organization, contact)
+            emails.queue_review_request(ctx.session, ctx.settings, await ctx.viewer_organization(), contact)
     return True

@@ -148,10 +148,10 @@ class PortalSettingsInput:
         description="Contact persons may change their own name and phones, and their company's details; not null.")
 
 
-def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:
-    organization = info.context.viewer_organization
+async def _portal_settings(info: Info, row: PortalSettingsRow) -> PortalSettings:
+    organization = await info.context.viewer_organization()
     return PortalSettings.from_model(row, portal_name=organization.portal_name,
-                                     portal_url=resolve.portal_url(info.context))
+                                     portal_url=await resolve.portal_url(info.context))
 
 
 @strawberry.type
@@ -162,7 +162,7 @@ class Query:
 
     @strawberry.field(extensions=only(IsStaff()), description="the portal settings.")
     async def portal_settings(self, info: Info) -> PortalSettings:
-        return _portal_settings(info, await resolve.portal_settings(info.context))
+        return await _portal_settings(info, await resolve.portal_settings(info.context))
 
     @strawberry.field(extensions=only(IsContactPerson()), description="what their portal allows.")
     async def my_portal(self, info: Info) -> PortalCapabilities:
@@ -200,4 +200,4 @@ class Mutation:
                                          description="Only the fields sent change.")]) -> PortalSettings:
         with checked("input"):
             settings = await resolve.update_portal_settings(info.context, sent(input))
-        return _portal_settings(info, settings)
+        return await _portal_settings(info, settings)

@@ -1,8 +1,9 @@
 """read_rows (portal/core/database.py): the rows SQLAlchemy would give, fetched by asyncpg where it can."""
 import asyncio
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlmodel import col
 
 from portal.core import database
@@ -40,10 +41,11 @@ async def test_the_driver_gives_the_rows_sqlalchemy_gives(app, business, monkeyp
     assert fetched_by_driver == ([True] if dialect == "postgresql" else [])  # SQLite: through SQLAlchemy
 
 
-async def test_a_session_without_a_transaction_and_a_watched_engine_go_through_sqlalchemy(app, business,
-                                                                                         monkeypatch):
+async def test_a_first_read_begins_the_transaction_and_a_watched_engine_goes_through_sqlalchemy(app, business,
+                                                                                              monkeypatch):
     services = app.state.services
-    statement = _lines_statement(col(LineItem.invoice_id), services.engine.dialect.name)
+    dialect = services.engine.dialect.name
+    statement = _lines_statement(col(LineItem.invoice_id), dialect)
     fetched_by_driver = []
     monkeypatch.setattr(database, "_fetch_by_driver", _noting(fetched_by_driver))
     seen = []
@@ -52,14 +54,18 @@ async def test_a_session_without_a_transaction_and_a_watched_engine_go_through_s
         seen.append(args[2])
 
     async with services.session_factory() as session:
-        await read_rows(session, statement, {"document_ids": [0]})  # its first statement: begins the transaction
+        await read_rows(session, statement, {"document_ids": [0]})  # the session's first statement
+        await asyncio.sleep(0.05)
+        if dialect == "postgresql":  # one transaction, begun with that read: its clock started then
+            began = await session.scalar(text("SELECT statement_timestamp() - transaction_timestamp()"))
+            assert began >= timedelta(seconds=0.05)
         event.listen(services.engine.sync_engine, "before_cursor_execute", watch)
         try:
             await read_rows(session, statement, {"document_ids": [0]})
         finally:
             event.remove(services.engine.sync_engine, "before_cursor_execute", watch)
 
-    assert fetched_by_driver == [] and len(seen) == 1
+    assert fetched_by_driver == ([True] if dialect == "postgresql" else []) and len(seen) == 1
 
 
 def _noting(noted: list[bool]):

@@ -5,6 +5,7 @@ organizations, arrive together with an expired and an unknown token; each connec
 token names, with its own organization object, and the refusals say why as a lone connection's would.
 """
 import asyncio
+import dataclasses
 import json
 import secrets
 from contextlib import AsyncExitStack
@@ -19,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from portal.core.ids import to_global_id
 from portal.models.auth import TokenProblem, token_refused
+from portal.models.organizations import Organization
 from portal.resolvers.context import ConnectionContext
 from portal.web.app import PortalGraphQL
 from portal.web.auth import Authentication, SignInBurst, authenticate
@@ -85,8 +87,11 @@ def connected(app, monkeypatch) -> list[ConnectionContext]:
 
 
 async def lone_sign_in(app, token: str) -> Authentication:
+    """As a request signs in, with the organization it reads when a resolver first asks."""
     async with app.state.services.session_factory() as session:
-        return await authenticate(session, f"Bearer {token}")
+        signed_in = await authenticate(session, f"Bearer {token}")
+        organization = await session.get(Organization, signed_in.principal.organization_id)
+        return dataclasses.replace(signed_in, organization=organization)
 
 
 def authorization_of(context: ConnectionContext) -> str:

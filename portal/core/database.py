@@ -161,27 +161,28 @@ async def read_rows(session: AsyncSession, statement: Select[Any], params: dict[
     Where SQLAlchemy would pass the result's values through unchanged, asyncpg runs the very SQL that
     SQLAlchemy compiles, with the parameters converted as it converts them, straight on the session's
     connection: without SQLAlchemy's execution and result layers, which cost as much as the rest of a page's
-    lines. Otherwise, before the session's transaction has begun, while something listens to the engine's
-    statements (tracing, a test counting them), and when the driver fails (so that the error, and what
-    happens to the connection, are SQLAlchemy's), through `session.execute`. All of it holds the session's
-    lock, as its own operations do: sibling fields share the session.
+    lines. The transaction is begun as SQLAlchemy begins it, before the first statement. Otherwise, while
+    something listens to the engine's statements (tracing, a test counting them), and when the driver fails
+    (so that the error, and what happens to the connection, are SQLAlchemy's), through `session.execute`.
+    All of it holds the session's lock, as its own operations do: sibling fields share the session.
     """
     async with _lock_of(session):
         connection = await session.connection()
         plan = _driver_plan(statement, connection.dialect)
         if plan is not None and not _watched(connection.sync_connection):
             adapted: Any = (await connection.get_raw_connection()).dbapi_connection
-            if getattr(adapted, "_transaction", None) is not None:
-                try:
-                    return await _fetch_by_driver(adapted, plan, params)
-                except Exception:
-                    pass  # SQLAlchemy runs it again below, and fails as it fails
+            try:
+                return await _fetch_by_driver(adapted, plan, params)
+            except Exception:
+                pass  # SQLAlchemy runs it again below, and fails as it fails
         return (await AsyncSession.execute(session, statement, params)).all()  # the lock is held already
 
 
 async def _fetch_by_driver(adapted: Any, plan: _DriverPlan, params: dict[str, Any]) -> Sequence[Any]:
     values = [params[name] if convert is None else convert(params[name]) for name, convert in plan.parameters]
     async with adapted._execute_mutex:
+        if adapted._transaction is None:  # as SQLAlchemy's adapter begins it before its first statement
+            await adapted._start_transaction()
         return await adapted.driver_connection.fetch(plan.sql, *values)
 
 

@@ -200,7 +200,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         if self.services.settings.embedded_database:
             await session.commit()
         context = Context(services=self.services, session=session, principal=signed_in.principal,
-                          organization=signed_in.organization, token_problem=signed_in.problem,
+                          organization=signed_in.organization, time_zone=signed_in.time_zone,
+                          token_problem=signed_in.problem,
                           request=request, response=response, client_address=self._client_address(request))
         context.request_id = request_id() or context.request_id  # the one RequestLog logs and answers
         note_principal(signed_in.principal)

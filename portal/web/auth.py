@@ -5,16 +5,16 @@ deploy) is signed in by one query for them all (`SignInBurst`).
 """
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from portal.core.database import AsyncSession, SerialSession
+from portal.core.database import AsyncSession, SerialSession, read_rows
 from portal.core.errors import Unauthenticated
 from portal.core.shared_read import SharedRead
 from portal.models.auth import (
@@ -26,17 +26,22 @@ from portal.models.auth import (
     session_has_ended,
     token_refused,
 )
-from portal.models.columns import utcnow
+from portal.models.columns import UTCDateTime, utcnow
 from portal.models.customers import ContactPerson, PortalAccess
 from portal.models.organizations import Organization
 
 
 @dataclass(frozen=True)
 class Authentication:
-    """Who the Authorization header signs in; or, when it carries a token that signs in nobody, why not."""
+    """Who the Authorization header signs in; or, when it carries a token that signs in nobody, why not.
+
+    `organization` is loaded with the sign-in only where the caller keeps it (a WebSocket connection, for
+    hours); a request reads it when a resolver first asks (`Context.viewer_organization`), and most never do.
+    """
 
     principal: Principal | None = None
     organization: Organization | None = None
+    time_zone: str | None = None  # the organization's, for the request's "today"
     problem: TokenProblem | None = None
 
     def refusal(self) -> Unauthenticated:
@@ -45,19 +50,42 @@ class Authentication:
 
 ANONYMOUS = Authentication()
 
-# Built once: a request pays only for the compiled statement's cache lookup. The session's own columns are
-# read as a row, and only the organization, which resolvers use throughout, as an object.
-_SIGNED_IN_COLUMNS: Select[*tuple[Any, ...]] = (
+
+class SignedIn(NamedTuple):
+    """A row of SIGNED_IN, as asyncpg or SQLAlchemy gives it (by position)."""
+
+    id: int
+    organization_id: int
+    staff_user_id: int | None
+    contact_person_id: int | None
+    customer_id: int | None
+    ended: bool  # expired or revoked, as of the `now` it was read with
+    access: str | None
+    time_zone: str
+
+
+# Built once, as plain columns: a request's sign-in is read by the driver (read_rows), without SQLAlchemy's
+# execution and ORM layers, and whether the session has ended is worked out by the database, on the app's clock.
+SIGNED_IN: Select[*tuple[Any, ...]] = (
     select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
-           col(LoginSession.contact_person_id), col(LoginSession.expires_at), col(LoginSession.revoked_at),
-           Organization,
-           col(ContactPerson.customer_id), col(ContactPerson.portal_access).label("access"))
+           col(LoginSession.contact_person_id), col(ContactPerson.customer_id),
+           or_(col(LoginSession.revoked_at).is_not(None),
+               col(LoginSession.expires_at) <= bindparam("now", type_=UTCDateTime)).label("ended"),
+           col(ContactPerson.portal_access), col(Organization.time_zone))
     .join(Organization, col(Organization.id) == LoginSession.organization_id)
     .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
+    .where(col(LoginSession.token_hash) == bindparam("token_hash"))
 )
-SIGNED_IN = _SIGNED_IN_COLUMNS.where(col(LoginSession.token_hash) == bindparam("token_hash"))
-SIGNED_IN_ANY = (_SIGNED_IN_COLUMNS.add_columns(col(LoginSession.token_hash))
-                 .where(col(LoginSession.token_hash).in_(bindparam("token_hashes", expanding=True))))
+# A burst of WebSocket connections: each connection keeps its organization for as long as it stays open.
+SIGNED_IN_ANY: Select[*tuple[Any, ...]] = (
+    select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
+           col(LoginSession.contact_person_id), col(LoginSession.expires_at), col(LoginSession.revoked_at),
+           Organization, col(ContactPerson.customer_id), col(ContactPerson.portal_access).label("access"),
+           col(LoginSession.token_hash))
+    .join(Organization, col(Organization.id) == LoginSession.organization_id)
+    .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
+    .where(col(LoginSession.token_hash).in_(bindparam("token_hashes", expanding=True)))
+)
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -68,8 +96,8 @@ def bearer_token(authorization: str) -> str | None:
 
 
 async def authenticate(session: AsyncSession, authorization: str | None) -> Authentication:
-    """The principal and organization of a live session; anonymous without a header (or an empty one, as
-    clients send when they hold no token); otherwise why the token signs in nobody.
+    """The principal of a live session and its organization's time zone; anonymous without a header (or an
+    empty one, as clients send when they hold no token); otherwise why the token signs in nobody.
 
     A contact person counts only while their access is ACTIVE: disabling it ends their sessions.
     """
@@ -78,23 +106,49 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Auth
     token = bearer_token(authorization)
     if token is None:
         return Authentication(problem=TokenProblem.MALFORMED)
-    row = (await session.execute(SIGNED_IN, {"token_hash": hash_token(token)})).first()
-    return signed_in_by(row, None if row is None else row.Organization)
+    rows = await read_rows(session, SIGNED_IN, {"token_hash": hash_token(token), "now": utcnow()})
+    if not rows:
+        return Authentication(problem=TokenProblem.UNKNOWN)
+    login = SignedIn(*rows[0])
+    if login.ended:
+        return Authentication(problem=TokenProblem.EXPIRED)
+    return _signed_in(login, login.access, time_zone=login.time_zone)
 
 
 def signed_in_by(login: Row[Any] | None, organization: Organization | None) -> Authentication:
-    """Who the row of SIGNED_IN (or SIGNED_IN_ANY) signs in; UNKNOWN without a row."""
+    """Who a row of SIGNED_IN_ANY signs in; UNKNOWN without a row."""
     if login is None or organization is None:
         return Authentication(problem=TokenProblem.UNKNOWN)
-    if session_has_ended(login, utcnow()) or (login.staff_user_id is None and login.access != PortalAccess.ACTIVE):
+    if session_has_ended(login, utcnow()):
         return Authentication(problem=TokenProblem.EXPIRED)
+    return _signed_in(login, login.access, organization=organization, time_zone=organization.time_zone)
+
+
+class _Login(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def organization_id(self) -> int: ...
+    @property
+    def staff_user_id(self) -> int | None: ...
+    @property
+    def contact_person_id(self) -> int | None: ...
+    @property
+    def customer_id(self) -> int | None: ...
+
+
+def _signed_in(login: _Login, access: str | None, *, time_zone: str,
+               organization: Organization | None = None) -> Authentication:
+    """The principal of a session that has not ended: staff, or a contact person whose access is ACTIVE."""
     if login.staff_user_id is not None:
         principal = Principal(organization_id=login.organization_id, session_id=login.id,
                               staff_user_id=login.staff_user_id)
-    else:
+    elif access == PortalAccess.ACTIVE:
         principal = Principal(organization_id=login.organization_id, session_id=login.id,
                               contact_person_id=login.contact_person_id, customer_id=login.customer_id)
-    return Authentication(principal=principal, organization=organization)
+    else:
+        return Authentication(problem=TokenProblem.EXPIRED)
+    return Authentication(principal=principal, organization=organization, time_zone=time_zone)
 
 
 _ORGANIZATION = sa_inspect(Organization)

@@ -103,7 +103,7 @@ async def _context(request: Request, services: Services, session: AsyncSession) 
     if signed_in.principal is None:
         raise signed_in.refusal()
     return Context(services=services, session=session, principal=signed_in.principal,
-                   organization=signed_in.organization, request=request)
+                   organization=signed_in.organization, time_zone=signed_in.time_zone, request=request)
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -141,7 +141,7 @@ async def _invoice_view(ctx: Context, invoice: Invoice, customer: Customer) -> P
         title="Retainer invoice" if invoice.kind == InvoiceKind.RETAINER else "Invoice",
         number=invoice.number, status=invoice.status_on(ctx.today),
         dates=(("Invoice date", invoice.date), ("Due date", invoice.due_date)),
-        currency=invoice.currency, organization=_organization_party(ctx.viewer_organization),
+        currency=invoice.currency, organization=_organization_party(await ctx.viewer_organization()),
         customer=_customer_party(customer), lines=_printed_lines(lines),
         sub_total=invoice.sub_total, tax_total=invoice.tax_total, total=invoice.total,
         amount_paid=invoice.amount_paid, balance_due=invoice.balance_due,
@@ -157,7 +157,7 @@ async def _estimate_view(ctx: Context, estimate: Estimate, customer: Customer) -
         dates += (("Expiry date", estimate.expiry_date),)
     return PrintedDocument(
         title="Estimate", number=estimate.number, status=estimate.status_on(ctx.today), dates=dates,
-        currency=estimate.currency, organization=_organization_party(ctx.viewer_organization),
+        currency=estimate.currency, organization=_organization_party(await ctx.viewer_organization()),
         customer=_customer_party(customer), lines=_printed_lines(lines),
         sub_total=estimate.sub_total, tax_total=estimate.tax_total, total=estimate.total,
         note=f"Declined: {estimate.decline_reason}" if estimate.decline_reason else None,
@@ -189,7 +189,7 @@ async def _printable_statement(ctx: Context, request: Request) -> Printable:
     query = request.query_params
     statement = await resolve_statement(ctx, start=_query_date(query, "from"), end=_query_date(query, "to"),
                                         customer_id=query.get("customerId"))
-    return Printable("pdf_statement.html", _statement_view(ctx, statement), _statement_filename(statement))
+    return Printable("pdf_statement.html", await _statement_view(ctx, statement), _statement_filename(statement))
 
 
 def _query_date(query: QueryParams, name: str) -> date | None:
@@ -202,7 +202,7 @@ def _query_date(query: QueryParams, name: str) -> date | None:
         raise BadUserInput(f"`{name}` must be a date, YYYY-MM-DD.") from None
 
 
-def _statement_view(ctx: Context, statement: Statement) -> PrintedStatement:
+async def _statement_view(ctx: Context, statement: Statement) -> PrintedStatement:
     lines = tuple(
         PrintedStatementLine(date=line.date, transaction=TRANSACTIONS[line.kind],
                              reference="" if line.kind == StatementLineKind.OPENING_BALANCE else line.reference,
@@ -211,7 +211,7 @@ def _statement_view(ctx: Context, statement: Statement) -> PrintedStatement:
     )
     return PrintedStatement(
         start=statement.start, end=statement.end, currency=statement.currency,
-        organization=_organization_party(ctx.viewer_organization), customer=_customer_party(statement.customer),
+        organization=_organization_party(await ctx.viewer_organization()), customer=_customer_party(statement.customer),
         opening_balance=statement.opening_balance, invoiced_amount=statement.invoiced_amount,
         amount_paid=statement.amount_paid, closing_balance=statement.closing_balance, lines=lines,
     )
