@@ -49,13 +49,18 @@ class Context:
     request: object | None = None
     response: object | None = None
     token_problem: TokenProblem | None = None  # why the bearer token sent signs in nobody, if one was sent
-    client_address: str = UNKNOWN  # who failed sign-ins are counted against (portal/core/addresses.py)
+    # Who failed sign-ins are counted against (portal/core/addresses.py), worked out only when a sign-in asks.
+    address_of_client: Callable[[], str] | None = None
 
     @functools.cached_property
     def loaders(self) -> Loaders:
         """The request's DataLoaders, made on first use: they die with it, never serving another.
         They read what the viewer may see, so only fields of signed-in callers use them."""
         return Loaders(self.session, self.viewer)
+
+    @functools.cached_property
+    def client_address(self) -> str:
+        return self.address_of_client() if self.address_of_client else UNKNOWN
 
     @property
     def settings(self) -> Settings:

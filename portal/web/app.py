@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL over HTTP and WebSocket, health checks, and the lifespan."""
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -201,8 +202,8 @@ class PortalGraphQL(GraphQL[Context, None]):
             await session.commit()
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, time_zone=signed_in.time_zone,
-                          token_problem=signed_in.problem,
-                          request=request, response=response, client_address=self._client_address(request))
+                          token_problem=signed_in.problem, request=request, response=response,
+                          address_of_client=functools.partial(self._client_address, request))
         context.request_id = request_id() or context.request_id  # the one RequestLog logs and answers
         note_principal(signed_in.principal)
         response.headers["X-Request-ID"] = context.request_id
