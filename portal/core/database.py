@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Dialect, Select, event
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _P = ParamSpec("_P")
@@ -170,12 +170,21 @@ async def read_rows(session: AsyncSession, statement: Select[Any], params: dict[
         connection = await session.connection()
         plan = _driver_plan(statement, connection.dialect)
         if plan is not None and not _watched(connection.sync_connection):
-            adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+            adapted = await _adapted(connection)
             try:
                 return await _fetch_by_driver(adapted, plan, params)
             except Exception:
                 pass  # SQLAlchemy runs it again below, and fails as it fails
         return (await AsyncSession.execute(session, statement, params)).all()  # the lock is held already
+
+
+async def _adapted(connection: AsyncConnection) -> Any:
+    """SQLAlchemy's adapter of the driver's connection under `connection`: read at once where the connection is
+    open and valid (what `get_raw_connection` does in a greenlet, for a reconnect that has nothing to do)."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        return sync.connection.dbapi_connection
+    return (await connection.get_raw_connection()).dbapi_connection
 
 
 async def _fetch_by_driver(adapted: Any, plan: _DriverPlan, params: dict[str, Any]) -> Sequence[Any]:
