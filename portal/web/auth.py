@@ -5,7 +5,7 @@ deploy) is signed in by one query for them all (`SignInBurst`).
 """
 import copy
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy import inspect as sa_inspect
@@ -112,7 +112,7 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Auth
     login = SignedIn(*rows[0])
     if login.ended:
         return Authentication(problem=TokenProblem.EXPIRED)
-    return _signed_in(login, login.access, time_zone=login.time_zone)
+    return _signed_in(login, time_zone=login.time_zone)
 
 
 def signed_in_by(login: Row[Any] | None, organization: Organization | None) -> Authentication:
@@ -121,29 +121,16 @@ def signed_in_by(login: Row[Any] | None, organization: Organization | None) -> A
         return Authentication(problem=TokenProblem.UNKNOWN)
     if session_has_ended(login, utcnow()):
         return Authentication(problem=TokenProblem.EXPIRED)
-    return _signed_in(login, login.access, organization=organization, time_zone=organization.time_zone)
+    return _signed_in(login, organization=organization, time_zone=organization.time_zone)
 
 
-class _Login(Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def organization_id(self) -> int: ...
-    @property
-    def staff_user_id(self) -> int | None: ...
-    @property
-    def contact_person_id(self) -> int | None: ...
-    @property
-    def customer_id(self) -> int | None: ...
-
-
-def _signed_in(login: _Login, access: str | None, *, time_zone: str,
+def _signed_in(login: SignedIn | Row[Any], *, time_zone: str,
                organization: Organization | None = None) -> Authentication:
     """The principal of a session that has not ended: staff, or a contact person whose access is ACTIVE."""
     if login.staff_user_id is not None:
         principal = Principal(organization_id=login.organization_id, session_id=login.id,
                               staff_user_id=login.staff_user_id)
-    elif access == PortalAccess.ACTIVE:
+    elif login.access == PortalAccess.ACTIVE:
         principal = Principal(organization_id=login.organization_id, session_id=login.id,
                               contact_person_id=login.contact_person_id, customer_id=login.customer_id)
     else:
