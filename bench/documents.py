@@ -309,7 +309,7 @@ async def invoice_html(seeded: Seeded, invoice_id: str) -> str:
         async with session_factory(engine)() as session:
             signed_in = await authenticate(session, f"Bearer {seeded.contact_token}")
             ctx = Context(services=None, session=session, principal=signed_in.principal,  # type: ignore[arg-type]
-                          organization=signed_in.organization)
+                          organization=signed_in.organization, time_zone=signed_in.time_zone)
             request = Request({"type": "http", "path_params": {"document_id": invoice_id}})
             printable = await _printable_document(ctx, request)
     finally:

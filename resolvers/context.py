@@ -44,7 +44,7 @@ class Context:
     session: AsyncSession
     principal: Principal | None = None
     organization: Organization | None = None  # read on first use (viewer_organization) unless given
-    time_zone: str | None = None  # the organization's, for `today`; by default that of `organization`
+    time_zone: str | None = None  # the organization's as signed in, for `today` until `organization` is read
     request_id: str = field(default_factory=new_request_id)
     request: object | None = None
     response: object | None = None
@@ -73,7 +73,8 @@ class Context:
 
     @property
     def organization_time_zone(self) -> str | None:
-        return self.time_zone or (self.organization.time_zone if self.organization else None)
+        """The zone of the organization once read (a mutation may have changed it), else the signed-in one."""
+        return self.organization.time_zone if self.organization else self.time_zone
 
     @property
     def session_ttl(self) -> timedelta:

@@ -89,3 +89,23 @@ async def test_sibling_fields_may_read_at_once_through_one_session(app, business
         first, second, third = await asyncio.gather(*(read_rows(session, statement, {"document_ids": ids})
                                                       for _ in range(3)))
     assert len(first) == len(second) == len(third) == 2
+
+
+async def test_a_first_read_the_driver_fails_is_answered_by_sqlalchemy_in_a_fresh_transaction(app, business,
+                                                                                             monkeypatch):
+    customer = await business.customer()
+    await business.invoice(customer["id"], LINES)
+    services = app.state.services
+    dialect = services.engine.dialect
+    statement = _lines_statement(col(LineItem.invoice_id), dialect.name)
+    plan = database._driver_plan(statement, dialect)
+    if plan is None:  # SQLite: never read by the driver
+        return
+    # The driver's statement fails in the database (as a stale cached statement does after a migration),
+    # which aborts the transaction it began.
+    monkeypatch.setitem(database._driver_plans, id(statement), plan._replace(sql="SELECT * FROM no_such_table"))
+    async with services.session_factory() as session:
+        ids = await _invoice_ids(session, customer["id"])
+        await session.rollback()
+        rows = await read_rows(session, statement, {"document_ids": ids})  # the session's first statement
+    assert len(rows) == 2

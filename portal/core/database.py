@@ -190,9 +190,16 @@ async def _adapted(connection: AsyncConnection) -> Any:
 async def _fetch_by_driver(adapted: Any, plan: _DriverPlan, params: dict[str, Any]) -> Sequence[Any]:
     values = [params[name] if convert is None else convert(params[name]) for name, convert in plan.parameters]
     async with adapted._execute_mutex:
-        if adapted._transaction is None:  # as SQLAlchemy's adapter begins it before its first statement
+        began = adapted._transaction is None
+        if began:  # as SQLAlchemy's adapter begins it before its first statement
             await adapted._start_transaction()
-        return await adapted.driver_connection.fetch(plan.sql, *values)
+        try:
+            return await adapted.driver_connection.fetch(plan.sql, *values)
+        except Exception:
+            if began:  # nothing else ran in it: ended, SQLAlchemy's retry runs in a fresh one, not an aborted one
+                with contextlib.suppress(Exception):
+                    await adapted._call_and_discard(adapted._transaction.rollback)
+            raise
 
 
 def _lock_of(session: AsyncSession) -> asyncio.Lock | contextlib.nullcontext[None]:
