@@ -64,28 +64,28 @@ class SignedIn(NamedTuple):
     time_zone: str
 
 
+def _sign_ins(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """Sessions with their ids, their contact's customer, then `columns`, joined to their organization and contact."""
+    return (
+        select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
+               col(LoginSession.contact_person_id), col(ContactPerson.customer_id), *columns)
+        .join(Organization, col(Organization.id) == LoginSession.organization_id)
+        .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
+    )
+
+
 # Built once, as plain columns: a request's sign-in is read by the driver (read_rows), without SQLAlchemy's
 # execution and ORM layers, and whether the session has ended is worked out by the database, on the app's clock.
-SIGNED_IN: Select[*tuple[Any, ...]] = (
-    select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
-           col(LoginSession.contact_person_id), col(ContactPerson.customer_id),
-           or_(col(LoginSession.revoked_at).is_not(None),
-               col(LoginSession.expires_at) <= bindparam("now", type_=UTCDateTime)).label("ended"),
-           col(ContactPerson.portal_access), col(Organization.time_zone))
-    .join(Organization, col(Organization.id) == LoginSession.organization_id)
-    .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
-    .where(col(LoginSession.token_hash) == bindparam("token_hash"))
-)
+SIGNED_IN = _sign_ins(
+    or_(col(LoginSession.revoked_at).is_not(None),
+        col(LoginSession.expires_at) <= bindparam("now", type_=UTCDateTime)).label("ended"),
+    col(ContactPerson.portal_access), col(Organization.time_zone),
+).where(col(LoginSession.token_hash) == bindparam("token_hash"))
 # A burst of WebSocket connections: each connection keeps its organization for as long as it stays open.
-SIGNED_IN_ANY: Select[*tuple[Any, ...]] = (
-    select(col(LoginSession.id), col(LoginSession.organization_id), col(LoginSession.staff_user_id),
-           col(LoginSession.contact_person_id), col(LoginSession.expires_at), col(LoginSession.revoked_at),
-           Organization, col(ContactPerson.customer_id), col(ContactPerson.portal_access).label("access"),
-           col(LoginSession.token_hash))
-    .join(Organization, col(Organization.id) == LoginSession.organization_id)
-    .outerjoin(ContactPerson, col(ContactPerson.id) == LoginSession.contact_person_id)
-    .where(col(LoginSession.token_hash).in_(bindparam("token_hashes", expanding=True)))
-)
+SIGNED_IN_ANY = _sign_ins(
+    col(LoginSession.expires_at), col(LoginSession.revoked_at), Organization,
+    col(ContactPerson.portal_access).label("access"), col(LoginSession.token_hash),
+).where(col(LoginSession.token_hash).in_(bindparam("token_hashes", expanding=True)))
 
 
 def bearer_token(authorization: str) -> str | None:
