@@ -379,14 +379,14 @@ class Server:
                 pass
         return total
 
-    def spy(self, seconds: float) -> list[subprocess.Popen]:
-        """With BENCH_EVENT_SPY=folder: py-spy records each worker for `seconds` (raw stacks, one file each)."""
+    def spy(self, seconds: float, phase: str = "delivery") -> list[subprocess.Popen]:
+        """With BENCH_EVENT_SPY=folder: py-spy records each worker for `seconds` (raw stacks, a file each)."""
         folder = os.environ.get("BENCH_EVENT_SPY")
         if not folder:
             return []
         Path(folder).mkdir(parents=True, exist_ok=True)
         return [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "-p", str(pid), "-d", str(int(seconds)),
-                                  "-r", "200", "-f", "raw", "-o", f"{folder}/worker-{pid}.txt"],
+                                  "-r", "200", "-f", "raw", "-o", f"{folder}/{phase}-{pid}.txt"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for pid in process_tree(self.process.pid)[1:] if "spawn" in Path(f"/proc/{pid}/cmdline").read_text()]
 
@@ -538,15 +538,20 @@ async def one_org(server: Server, organization: Organization) -> dict:
 
     loaded = Actions(next_number=alone.next_number)
     owners = [(organization.owner_token, organization.id)] * 1000
+    spies = server.spy(4, "opening")
+    cpu_before = server.cpu()
     many = await asyncio.to_thread(Subscribers.start, server.ws_url, owners)
     opening = many.began  # the client processes are up: what is timed is the opening itself
     warmup = asyncio.create_task(warm_up(server, [organization], RATE, loaded, many, least_seconds=6.0))
     opened_at = await asyncio.to_thread(many.wait_opened)
+    figures["cpu ms an opening"] = (server.cpu() - cpu_before) * 1000 / len(owners)
     figures["open seconds"] = opened_at - opening
+    for spy in spies:
+        spy.wait()
     await warmup
     measured_from = loaded.next_number
     cpu_before = server.cpu()
-    spies = server.spy(SECONDS)
+    spies = server.spy(SECONDS, "delivery")
     window = time.time()
     await drive(server, [organization], RATE, SECONDS, loaded)
     for spy in spies:
@@ -614,6 +619,8 @@ def report(narrow: dict, broad: dict | None, memory: dict[str, float]) -> tuple[
              f"{narrow['open seconds']:.2f} s)" if narrow["live seconds"] is not None else "never",
              f"≤ {TARGET_LIVE_SECONDS:g} s", narrow["live seconds"] is not None
              and narrow["live seconds"] <= TARGET_LIVE_SECONDS),
+            ("server CPU a new subscription, while the 1,000 open (warm-up actions included)",
+             f"{narrow['cpu ms an opening']:.2f} ms", "", None),
             ("server CPU a delivery (1,000 subscriptions)", f"{narrow['cpu ms a delivery']:.3f} ms", "", None),
             ("full garbage collections in the server while measured (1,000 subscriptions)",
              pauses_text(narrow["gc pauses"]), "reported", None)]

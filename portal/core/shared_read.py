@@ -1,9 +1,13 @@
-"""One read for a burst of callers: those who ask before it has begun share it.
+"""One read for a burst of callers: those who ask while no read of theirs has begun share it.
 
 A burst of new WebSocket connections (clients reconnecting after a deploy) each sign in, check their
 session and read where their subscription starts. Asked one by one, that is a query each; asked together,
 one query for the keys of all who asked before it began. A caller who asks once a read is under way waits
 for a later read, begun after it asked: no caller gets an answer read before its question.
+
+Reads run one at a time: the next begins when the one under way ends, for every key asked meanwhile. Under
+a burst, the callers of one round trip then share the next, instead of each starting a read of its own
+beside the others (which is what made every connection of a burst cost a query).
 """
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
@@ -14,29 +18,36 @@ Answer = TypeVar("Answer")
 
 
 class SharedRead(Generic[Key, Answer]):
-    """`read(keys)`, once for the keys asked for while no read had begun."""
+    """`read(keys)`, once for the keys asked for while no read had begun; one read at a time."""
 
     def __init__(self, read: Callable[[set[Key]], Awaitable[Answer]]) -> None:
         self._read = read
-        self._pending: tuple[set[Key], asyncio.Future[Answer]] | None = None  # a read not yet begun
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: tuple[set[Key], asyncio.Future[Answer]] | None = None  # the next read, not yet begun
+        self._reader: asyncio.Task[None] | None = None
         self.reads = 0  # begun so far: beside the callers, how much was shared
 
     async def ask(self, key: Key) -> Answer:
         """The answer of a read begun after this call, whose keys include `key`."""
         if self._pending is None:
-            pending: tuple[set[Key], asyncio.Future[Answer]] = (set(), asyncio.get_running_loop().create_future())
-            self._pending = pending
-            task = asyncio.create_task(self._run(pending))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._pending = (set(), asyncio.get_running_loop().create_future())
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_while_asked())
         keys, answer = self._pending
         keys.add(key)
         return await asyncio.shield(answer)
 
+    async def _read_while_asked(self) -> None:
+        try:
+            while self._pending is not None:
+                pending, self._pending = self._pending, None  # begun: who asks from now on needs a later read
+                await self._run(pending)
+        finally:
+            self._reader = None
+            if self._pending is not None:  # cancelled (a shutdown) before the next read began
+                self._pending[1].cancel()
+                self._pending = None
+
     async def _run(self, pending: tuple[set[Key], asyncio.Future[Answer]]) -> None:
-        if self._pending is pending:
-            self._pending = None  # begun: who asks from now on needs a later read
         self.reads += 1
         keys, answer = pending
         try:
@@ -48,5 +59,5 @@ class SharedRead(Generic[Key, Answer]):
                 answer.cancel()
 
     def under_way(self) -> list[asyncio.Task[None]]:
-        """The reads begun and not yet done, for a shutdown to cancel and await."""
-        return list(self._tasks)
+        """The read under way, if any, for a shutdown to cancel and await."""
+        return [] if self._reader is None else [self._reader]
