@@ -50,7 +50,7 @@ from portal.models.auth import LoginSession
 from portal.models.columns import utcnow
 from portal.notifications.activity import events_after
 from portal.notifications.broadcast import ACTIVITY_CHANNEL, parse_announcement
-from portal.ops.metrics import DELIVERY_LAG, EVENTS_DELIVERED, SUBSCRIPTIONS_ACTIVE
+from portal.ops.metrics import DELIVERIES, SUBSCRIPTIONS_ACTIVE
 from portal.ops.outage import log_failure
 
 logger = logging.getLogger("portal.activity")
@@ -146,6 +146,31 @@ class Room:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
+    # What every batch of events asks of the subscribers, kept until they change: a thousand of them
+    # share a handful of preparations and sessions, not worth gathering again for each event.
+    _preparations: "list[Preparation] | None" = None
+    _session_ids: set[int] | None = None
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
+        self._preparations = self._session_ids = None
+
+    def discard(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        self._preparations = self._session_ids = None
+
+    def preparations(self) -> "list[Preparation]":
+        """Each distinct preparation of the subscribers, once."""
+        if self._preparations is None:
+            by_key = {subscriber.preparation.key: subscriber.preparation for subscriber in self.subscribers
+                      if subscriber.preparation is not None}
+            self._preparations = list(by_key.values())
+        return self._preparations
+
+    def session_ids(self) -> set[int]:
+        if self._session_ids is None:
+            self._session_ids = {subscriber.session_id for subscriber in self.subscribers}
+        return self._session_ids
 
 
 class ActivityFeed:
@@ -222,7 +247,7 @@ class ActivityFeed:
         room = self._rooms.get(organization_id) or self._open_room(organization_id)
         subscriber = Subscriber(organization_id=organization_id, session_id=session_id, limit=self.queue_limit,
                                 on_end=on_end, preparation=preparation)
-        room.subscribers.add(subscriber)
+        room.add(subscriber)
         SUBSCRIPTIONS_ACTIVE.inc()
         try:
             # The room's position must be read before the subscriber takes its own start.
@@ -261,7 +286,7 @@ class ActivityFeed:
         SUBSCRIPTIONS_ACTIVE.dec()
         room = self._rooms.get(subscriber.organization_id)
         if room is not None:
-            room.subscribers.discard(subscriber)
+            room.discard(subscriber)
             if not room.subscribers:
                 self._close_room(room)
 
@@ -297,8 +322,8 @@ class ActivityFeed:
                 events = await self.read_after(session, room.organization_id, room.position, limit=PAGE)
                 if not events:
                     return
-                live = await live_sessions(session, {subscriber.session_id for subscriber in room.subscribers})
-            await prepare(room.subscribers, events)  # without holding a connection: preparing reads with its own
+                live = await live_sessions(session, room.session_ids())
+            await prepare(room.preparations(), events)  # without holding a connection: preparing reads with its own
             for subscriber in list(room.subscribers):
                 if subscriber.session_id in live:
                     subscriber.offer(events)
@@ -369,11 +394,9 @@ class ActivityFeed:
                 await asyncio.sleep(RETRY_SECONDS)
 
 
-async def prepare(subscribers: set[Subscriber], events: list[Any]) -> None:
-    """Each distinct preparation of the subscribers, once; one that fails is left to the subscribers."""
-    preparations = {subscriber.preparation.key: subscriber.preparation for subscriber in subscribers
-                    if subscriber.preparation is not None}
-    outcomes = await asyncio.gather(*(preparation.prepare(events) for preparation in preparations.values()),
+async def prepare(preparations: list[Preparation], events: list[Any]) -> None:
+    """Each preparation for the events; one that fails is left to its subscribers."""
+    outcomes = await asyncio.gather(*(preparation.prepare(events) for preparation in preparations),
                                     return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, Exception):
@@ -422,8 +445,7 @@ async def feed_stream(feed: ActivityFeed, *, organization_id: int, session_id: i
                         yield missed
                 position = event.sequence
                 if feed.wanted(event, only):
-                    EVENTS_DELIVERED.inc()
-                    DELIVERY_LAG.observe(max(0.0, (utcnow() - event.occurred_at).total_seconds()))
+                    DELIVERIES.note(event.occurred_at)
                     yield event
     finally:
         feed.leave(subscriber)

@@ -13,15 +13,18 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from live import COMMENT, MARK_VIEWED, ActivityClient, HttpGraphQL, PortalProcess, free_port, portal_serving
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.core.settings import Settings
 from portal.ops.logs import JsonFormatter, RequestRecord, TextFormatter, current_request
+from portal.ops.metrics import LAG_BUCKETS, DeliveryTally, observe_all
 from portal.web.app import create_app
 
 PORTAL = str(Path(sys.executable).parent / "portal")
@@ -235,6 +238,47 @@ def test_portal_check_says_what_failed(database_url, tmp_path):
     assert unreachable.returncode == 1 and "database: FAILED" in unreachable.stdout
     bad = run_check(PORTAL_LOG_FORMAT="xml")
     assert bad.returncode != 0 and "PORTAL_LOG_FORMAT" in bad.stderr
+
+
+# ---------------------------------------------------------------- deliveries counted in bulk
+
+
+def lag_metrics() -> tuple[CollectorRegistry, Counter, Histogram]:
+    registry = CollectorRegistry()
+    return (registry, Counter("delivered", "", registry=registry),
+            Histogram("lag", "", buckets=LAG_BUCKETS, registry=registry))
+
+
+def test_observing_all_at_once_adds_what_observing_each_does():
+    amounts = [0.0, 0.003, 0.01, 0.0100001, 0.05, 0.2, 0.2, 7.5, 60.0, 299.9, 300.0, 1e6, 0.01]
+    one_by_one, _, each = lag_metrics()
+    at_once, _, bulk = lag_metrics()
+    for amount in amounts:
+        each.observe(amount)
+    observe_all(bulk, amounts)
+    assert lag_samples(at_once) == lag_samples(one_by_one)
+    assert lag_samples(at_once)[("lag_count", ())] == len(amounts)
+
+
+def lag_samples(registry: CollectorRegistry) -> dict:
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in registry.collect() for sample in family.samples
+            if family.name == "lag" and not sample.name.endswith("_created")}
+
+
+async def test_deliveries_of_a_burst_reach_the_metrics_at_the_next_turn_of_the_loop():
+    registry, delivered, lag = lag_metrics()
+    tally = DeliveryTally(delivered, lag)
+    committed = datetime.now(UTC) - timedelta(seconds=2)
+    for _ in range(500):
+        tally.note(committed)
+    assert registry.get_sample_value("delivered_total") == 0
+    await asyncio.sleep(0)
+    assert registry.get_sample_value("delivered_total") == 500
+    assert registry.get_sample_value("lag_count") == 500
+    assert registry.get_sample_value("lag_bucket", {"le": "1.0"}) == 0
+    assert registry.get_sample_value("lag_bucket", {"le": "2.5"}) == 500
+    assert 1000 <= registry.get_sample_value("lag_sum") < 1250
 
 
 # ---------------------------------------------------------------- several workers, one view

@@ -132,7 +132,7 @@ async def session_of(app, token: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
-def test_the_envelope_is_the_protocols():
+async def test_the_envelope_is_the_protocols():
     """The frame built around a shared payload is a graphql-transport-ws `next` message."""
     operation = type("Operation", (), {"id": 'op "7"', "variables": None})()
     live = transport_ws.LiveOperation(handler=None, operation=operation)  # type: ignore[arg-type]

@@ -135,10 +135,11 @@ class Answer:
 class LiveOperation:
     """One subscription's way to its client: its events answered through `SharedAnswers`, then written."""
 
-    __slots__ = ("_envelope", "_key", "handler", "operation")
+    __slots__ = ("_answers", "_envelope", "_key", "handler", "operation")
 
     def __init__(self, handler: PortalTransportWS, operation: Operation[Context, None]) -> None:
         self.handler, self.operation = handler, operation
+        self._answers = shared_answers()
         self._key: Hashable | None = None
         self._envelope = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":'
 
@@ -153,10 +154,10 @@ class LiveOperation:
         return self._key
 
     async def prepare(self, event: object, root_value: Callable[[], object]) -> None:
-        await shared_answers().answer(event, self.sharing_key(), lambda: self._execute(root_value()))
+        await self._answers.answer(event, self.sharing_key(), lambda: self._execute(root_value()))
 
     async def deliver(self, event: object, root_value: Callable[[], object]) -> None:
-        answer = await shared_answers().answer(event, self.sharing_key(), lambda: self._execute(root_value()))
+        answer = await self._answers.answer(event, self.sharing_key(), lambda: self._execute(root_value()))
         if self.operation.completed:
             return
         payload = answer.payload if answer.payload is not None else self._payload_with_errors(answer.result)
