@@ -10,6 +10,7 @@ Run: make bench   (PostgreSQL at 127.0.0.1:5432 as in the README; BENCH_DATABASE
 Each part rewrites its own section of results.md and keeps the rest.
 """
 import asyncio
+import functools
 import json
 import os
 import signal
@@ -159,6 +160,32 @@ async def main() -> int:
     return 1 if failed or max(rss.values()) > TARGET_RSS_MB else 0
 
 
+def idle_fraction(seconds: float = 1.0) -> float:
+    """The share of the machine's CPU time that was idle over the next `seconds` (/proc/stat)."""
+    def idle_and_total() -> tuple[int, int]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait
+
+    idle_before, total_before = idle_and_total()
+    time.sleep(seconds)
+    idle_after, total_after = idle_and_total()
+    return (idle_after - idle_before) / max(1, total_after - total_before)
+
+
+async def settle(most_seconds: float = 90.0) -> None:
+    """Between two parts: PostgreSQL writes out what the last part's seeding left dirty (CHECKPOINT), and the
+    machine is left until it is quiet (3 s in a row at least 90 % idle), so that a part does not measure the
+    one before it."""
+    server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await server.execute("CHECKPOINT")
+    finally:
+        await server.close()
+    quiet, began = 0, time.monotonic()
+    while quiet < 3 and time.monotonic() - began < most_seconds:
+        quiet = quiet + 1 if idle_fraction() >= 0.9 else 0
+
+
 def run(mode: str) -> int:
     """`all` (the default): the scenarios, the scale comparison, the documents, the live events; or one of them;
     or the profile."""
@@ -169,15 +196,17 @@ def run(mode: str) -> int:
     if mode not in ("all", "scenarios", "scale", "profile", "documents", "events"):
         print(f"BENCH is all, scenarios, scale, documents, events or profile, not {mode!r}")
         return 2
+    parts = [("scenarios", main), ("scale", functools.partial(scale.main, profile=mode == "profile")),
+             ("documents", documents.main), ("events", events.main)]
+    chosen = [part for name, part in parts if mode in ("all", name) or (mode == "profile" and name == "scale")]
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     failed = 0
-    if mode in ("all", "scenarios"):
-        failed |= asyncio.run(main())
-    if mode in ("all", "scale", "profile"):
-        failed |= asyncio.run(scale.main(profile=mode == "profile"))
-    if mode in ("all", "documents"):
-        failed |= asyncio.run(documents.main())
-    if mode in ("all", "events"):
-        failed |= asyncio.run(events.main())
+    for number, part in enumerate(chosen):
+        if number:
+            asyncio.run(settle())
+        if cores is not None:  # scale and documents pin this process to the client's core; what follows may not
+            os.sched_setaffinity(0, cores)  # inherit that (the events part's servers and clients would share one)
+        failed |= asyncio.run(part())
     return failed
 
 

@@ -281,6 +281,31 @@ async def test_deliveries_of_a_burst_reach_the_metrics_at_the_next_turn_of_the_l
     assert 1000 <= registry.get_sample_value("lag_sum") < 1250
 
 
+def test_deliveries_a_closed_loop_never_flushed_are_flushed_by_the_next():
+    registry, delivered, lag = lag_metrics()
+    tally = DeliveryTally(delivered, lag)
+
+    closing = asyncio.new_event_loop()
+
+    def deliver_as_the_loop_stops() -> None:
+        closing.stop()  # the loop ends after this turn: the flush this schedules never runs
+        for _ in range(3):
+            tally.note(datetime.now(UTC))
+
+    closing.call_soon(deliver_as_the_loop_stops)
+    closing.run_forever()
+    closing.close()
+    assert registry.get_sample_value("delivered_total") == 0
+
+    async def deliver_and_wait() -> None:
+        for _ in range(2):
+            tally.note(datetime.now(UTC))
+        await asyncio.sleep(0)
+
+    asyncio.run(deliver_and_wait())
+    assert registry.get_sample_value("delivered_total") == 5
+
+
 # ---------------------------------------------------------------- several workers, one view
 
 

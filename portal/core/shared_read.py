@@ -30,7 +30,7 @@ class SharedRead(Generic[Key, Answer]):
         """The answer of a read begun after this call, whose keys include `key`."""
         if self._pending is None:
             self._pending = (set(), asyncio.get_running_loop().create_future())
-        if self._reader is None:
+        if self._reader is None or self._reader.done():  # done: cancelled before it began, by a shutdown
             self._reader = asyncio.create_task(self._read_while_asked())
         keys, answer = self._pending
         keys.add(key)

@@ -73,14 +73,20 @@ class DeliveryTally:
     def __init__(self, delivered: Counter, lag: Histogram) -> None:
         self._delivered, self._lag = delivered, lag
         self._noted: list[tuple[datetime, float]] = []  # (the event's commit time, when it was handed out)
+        # The loop a flush is due on: another loop (tests run one after the other) schedules its own, so that
+        # what a closed loop never flushed is not left waiting.
+        self._flush_on: asyncio.AbstractEventLoop | None = None
 
     def note(self, occurred_at: datetime) -> None:
         """An event committed at `occurred_at` (aware) handed to a subscriber now."""
-        if not self._noted:
-            asyncio.get_running_loop().call_soon(self.flush)
+        loop = asyncio.get_running_loop()
+        if self._flush_on is not loop:
+            self._flush_on = loop
+            loop.call_soon(self.flush)
         self._noted.append((occurred_at, time.time()))
 
     def flush(self) -> None:
+        self._flush_on = None
         noted, self._noted = self._noted, []
         if not noted:
             return
