@@ -59,6 +59,8 @@ PAYMENT_RECOVERIES = Counter("portal_payment_recoveries",
                              "Payment attempts a crash left pending, finished by the recovery pass.", ["outcome"])
 WEBHOOK_ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts, by outcome.", ["outcome"])
 
+DB_CONNECTIONS_IN_USE = Gauge("portal_db_connections_in_use", "Pooled database connections checked out.",
+                              multiprocess_mode="livesum")
 
 
 class DeliveryTally:
@@ -115,9 +117,6 @@ def observe_all(histogram: Histogram, amounts: list[float]) -> None:
 
 
 DELIVERIES = DeliveryTally(EVENTS_DELIVERED, DELIVERY_LAG)
-
-DB_CONNECTIONS_IN_USE = Gauge("portal_db_connections_in_use", "Pooled database connections checked out.",
-                              multiprocess_mode="livesum")
 
 
 def outcome_code(codes: Iterable[object]) -> str:
