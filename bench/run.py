@@ -25,6 +25,7 @@ import asyncpg
 import httpx
 
 HERE = Path(__file__).parent
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -49,7 +50,7 @@ async def fresh_database() -> tuple[str, str]:
         path = HERE / f"bench-{uuid.uuid4().hex[:8]}.db"
         return f"sqlite+aiosqlite:///{path}", ""
     name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-    server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    server = await asyncpg.connect(POSTGRES_SERVER)
     await server.execute(f'CREATE DATABASE "{name}"')
     await server.close()
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", name
@@ -57,7 +58,7 @@ async def fresh_database() -> tuple[str, str]:
 
 async def drop_database(name: str) -> None:
     if name:
-        server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+        server = await asyncpg.connect(POSTGRES_SERVER)
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await server.close()
 
@@ -161,10 +162,11 @@ async def main() -> int:
 
 
 def idle_fraction(seconds: float = 1.0) -> float:
-    """The share of the machine's CPU time that was idle over the next `seconds` (/proc/stat)."""
+    """The share of the machine's CPU time that was idle over the next `seconds` (/proc/stat: waiting on the disk
+    is not idle, and guest time, counted in user time already, is left out)."""
     def idle_and_total() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return values[3] + values[4], sum(values)  # idle + iowait
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return values[3], sum(values)
 
     idle_before, total_before = idle_and_total()
     time.sleep(seconds)
@@ -172,17 +174,25 @@ def idle_fraction(seconds: float = 1.0) -> float:
     return (idle_after - idle_before) / max(1, total_after - total_before)
 
 
-async def settle(most_seconds: float = 90.0) -> None:
-    """Between two parts: PostgreSQL writes out what the last part's seeding left dirty (CHECKPOINT), and the
-    machine is left until it is quiet (3 s in a row at least 90 % idle), so that a part does not measure the
-    one before it."""
-    server = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+async def checkpoint() -> None:
+    server = await asyncpg.connect(POSTGRES_SERVER)
     try:
         await server.execute("CHECKPOINT")
     finally:
         await server.close()
+
+
+def settle(most_seconds: float = 90.0) -> None:
+    """Between two parts: PostgreSQL writes out what the last part's seeding left dirty (CHECKPOINT), and the
+    machine is left until it is quiet (3 s in a row at least 90 % idle), so that a part does not measure the
+    one before it."""
+    asyncio.run(checkpoint())
     quiet, began = 0, time.monotonic()
-    while quiet < 3 and time.monotonic() - began < most_seconds:
+    while quiet < 3:
+        if time.monotonic() - began > most_seconds:
+            print(f"the machine did not settle in {most_seconds:.0f} s: the next part runs on a busy machine",
+                  flush=True)
+            return
         quiet = quiet + 1 if idle_fraction() >= 0.9 else 0
 
 
@@ -203,7 +213,7 @@ def run(mode: str) -> int:
     failed = 0
     for number, part in enumerate(chosen):
         if number:
-            asyncio.run(settle())
+            settle()
         if cores is not None:  # scale and documents pin this process to the client's core; what follows may not
             os.sched_setaffinity(0, cores)  # inherit that (the events part's servers and clients would share one)
         failed |= asyncio.run(part())

@@ -148,8 +148,8 @@ class Room:
     task: asyncio.Task | None = None
     # What every batch of events asks of the subscribers, kept until they change: a thousand of them
     # share a handful of preparations and sessions, not worth gathering again for each event.
-    _preparations: "list[Preparation] | None" = None
-    _session_ids: set[int] | None = None
+    _preparations: list[Preparation] | None = field(default=None, init=False, repr=False)
+    _session_ids: set[int] | None = field(default=None, init=False, repr=False)
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)
@@ -159,7 +159,7 @@ class Room:
         self.subscribers.discard(subscriber)
         self._preparations = self._session_ids = None
 
-    def preparations(self) -> "list[Preparation]":
+    def preparations(self) -> list[Preparation]:
         """Each distinct preparation of the subscribers, once."""
         if self._preparations is None:
             by_key = {subscriber.preparation.key: subscriber.preparation for subscriber in self.subscribers
@@ -322,10 +322,12 @@ class ActivityFeed:
                 events = await self.read_after(session, room.organization_id, room.position, limit=PAGE)
                 if not events:
                     return
-                live = await live_sessions(session, room.session_ids())
+                checked = room.session_ids()
+                live = await live_sessions(session, checked)
             await prepare(room.preparations(), events)  # without holding a connection: preparing reads with its own
             for subscriber in list(room.subscribers):
-                if subscriber.session_id in live:
+                # One who joined since (its session was checked as it started) is not among those checked here.
+                if subscriber.session_id in live or subscriber.session_id not in checked:
                     subscriber.offer(events)
                 else:
                     subscriber.end(Ending.SESSION_ENDED)

@@ -17,8 +17,7 @@ from portal.resolvers.context import Info
 def asks_for(info: Info, *path: str) -> bool:
     """Whether the operation selects `path` (field names, fragments looked through) under this field."""
     raw = info._raw_info
-    return any(field.selection_set is not None and _selects(field.selection_set.selections, path, raw.fragments)
-               for field in raw.field_nodes)
+    return any(_below(field, path, raw.fragments) for field in raw.field_nodes)
 
 
 def _selects(selections: Iterable[SelectionNode], path: tuple[str, ...],

@@ -3,12 +3,13 @@ import asyncio
 
 from conftest import StatementCounter
 from factories import OWNER_PASSWORD, STAFF_LOGIN
+from live import COMMENT
 from sqlalchemy import select, update
 
 from portal.core.ids import from_global_id
 from portal.models.auth import LoginSession, hash_token
 from portal.models.columns import utcnow
-from portal.notifications.subscriptions import ActivityFeed, latest_sequence
+from portal.notifications.subscriptions import ActivityFeed, Preparation, latest_sequence
 
 
 async def start_points(feed: ActivityFeed, organization_id: int, engine, count: int) -> tuple[list[int], int]:
@@ -75,3 +76,35 @@ async def test_a_burst_of_new_subscriptions_checks_their_sessions_once(app, busi
 async def session_id(services, token: str) -> int:
     async with services.session_factory() as session:
         return await session.scalar(select(LoginSession.id).where(LoginSession.token_hash == hash_token(token)))
+
+
+async def test_who_joins_while_events_are_handed_out_gets_them_with_its_own_session(app, business, gql, scene):
+    """The room checks the sessions of its subscribers before it prepares a batch; one who joins meanwhile,
+    with another session (checked as it started), is handed the batch, not ended as if signed out."""
+    services = app.state.services
+    feed = ActivityFeed(services.broadcast, services.read_session_factory, poll_seconds=0.2)
+    _, organization_id = from_global_id(business.organization_id)
+    other_session = await session_id(services, (await gql.data(STAFF_LOGIN, email=business.owner_email,
+                                                                password=OWNER_PASSWORD))["staffLogin"]["token"])
+    preparing, let_through, ended = asyncio.Event(), asyncio.Event(), []
+
+    async def held(events: list) -> None:
+        preparing.set()
+        await let_through.wait()
+
+    await feed.start()
+    try:
+        first = await feed.join(organization_id, await session_id(services, business.staff.token), ended.append,
+                                Preparation(key="held", prepare=held))
+        await scene["portal"].data(COMMENT, id=scene["invoice"]["id"], body="While one joins")
+        await asyncio.wait_for(preparing.wait(), 10)
+        joined = await feed.join(organization_id, other_session, ended.append)
+        let_through.set()
+
+        handed = await asyncio.wait_for(joined.next_events(), 10)
+        assert [event.summary for event in handed] == [event.summary for event in await first.next_events()]
+        assert ended == [] and joined.ending is None
+        feed.leave(first)
+        feed.leave(joined)
+    finally:
+        await feed.stop()

@@ -101,3 +101,45 @@ async def test_a_shutdown_cancels_the_read_under_way_and_the_one_waiting():
         with pytest.raises(asyncio.CancelledError):
             await caller
     assert read.asked == [{"a"}]
+
+
+async def test_a_shutdown_before_the_read_began_tells_its_callers():
+    read = GatedRead()
+    shared = SharedRead(read)
+    asked = asyncio.create_task(shared.ask("a"))
+    await asyncio.sleep(0)  # asked: the reader is made, and has not run yet
+
+    for task in shared.under_way():
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(asked, 1)
+    assert read.asked == [] and shared.under_way() == []
+
+
+async def test_who_asks_as_a_reader_ends_gets_a_read_of_its_own():
+    read = GatedRead()
+    shared = SharedRead(read)
+    first = asyncio.create_task(shared.ask("a"))
+    await read.begun(1)
+    read.let_through(1)
+    assert await first == {"a": 1}  # the reader has ended; the callback that forgets it may not have run yet
+    later = asyncio.create_task(shared.ask("b"))
+    await read.begun(2)
+    read.let_through(2)
+    assert await asyncio.wait_for(later, 1) == {"b": 2}
+
+
+async def test_a_read_that_takes_too_long_fails_its_callers_and_the_next_one_runs():
+    read = GatedRead()
+    shared = SharedRead(read, timeout_seconds=0.05)
+    stuck = asyncio.create_task(shared.ask("a"))
+    await read.begun(1)
+    next_one = asyncio.create_task(shared.ask("b"))
+    with pytest.raises(TimeoutError):
+        await stuck
+    await read.begun(2)
+    read.let_through(2)
+    assert await next_one == {"b": 2}

@@ -18,10 +18,15 @@ Answer = TypeVar("Answer")
 
 
 class SharedRead(Generic[Key, Answer]):
-    """`read(keys)`, once for the keys asked for while no read had begun; one read at a time."""
+    """`read(keys)`, once for the keys asked for while no read had begun; one read at a time.
 
-    def __init__(self, read: Callable[[set[Key]], Awaitable[Answer]]) -> None:
+    A read taking longer than `timeout_seconds` fails its callers with TimeoutError (the database is then
+    as good as unreachable), so that one stuck connection does not hold back every later caller.
+    """
+
+    def __init__(self, read: Callable[[set[Key]], Awaitable[Answer]], *, timeout_seconds: float = 10.0) -> None:
         self._read = read
+        self._timeout_seconds = timeout_seconds
         self._pending: tuple[set[Key], asyncio.Future[Answer]] | None = None  # the next read, not yet begun
         self._reader: asyncio.Task[None] | None = None
         self.reads = 0  # begun so far: beside the callers, how much was shared
@@ -30,28 +35,33 @@ class SharedRead(Generic[Key, Answer]):
         """The answer of a read begun after this call, whose keys include `key`."""
         if self._pending is None:
             self._pending = (set(), asyncio.get_running_loop().create_future())
-        if self._reader is None or self._reader.done():  # done: cancelled before it began, by a shutdown
+        if self._reader is None or self._reader.done():  # done: its callback, which forgets it, is still to run
             self._reader = asyncio.create_task(self._read_while_asked())
+            self._reader.add_done_callback(self._reader_ended)
         keys, answer = self._pending
         keys.add(key)
         return await asyncio.shield(answer)
 
     async def _read_while_asked(self) -> None:
-        try:
-            while self._pending is not None:
-                pending, self._pending = self._pending, None  # begun: who asks from now on needs a later read
-                await self._run(pending)
-        finally:
-            self._reader = None
-            if self._pending is not None:  # cancelled (a shutdown) before the next read began
-                self._pending[1].cancel()
-                self._pending = None
+        while self._pending is not None:
+            pending, self._pending = self._pending, None  # begun: who asks from now on needs a later read
+            await self._run(pending)
+
+    def _reader_ended(self, reader: asyncio.Task[None]) -> None:
+        # A callback, not a `finally`: a reader cancelled before it began never runs its body.
+        if self._reader is not reader:
+            return
+        self._reader = None
+        if self._pending is not None:  # cancelled (a shutdown) before the next read began: its callers are told
+            self._pending[1].cancel()
+            self._pending = None
 
     async def _run(self, pending: tuple[set[Key], asyncio.Future[Answer]]) -> None:
         self.reads += 1
         keys, answer = pending
         try:
-            answer.set_result(await self._read(keys))
+            async with asyncio.timeout(self._timeout_seconds):
+                answer.set_result(await self._read(keys))
         except Exception as error:
             answer.set_exception(error)
         finally:

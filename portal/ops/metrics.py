@@ -92,7 +92,7 @@ class DeliveryTally:
         noted, self._noted = self._noted, []
         if not noted:
             return
-        committed: dict[datetime, float] = {}
+        committed: dict[datetime, float] = {}  # one timestamp() an event, not one a delivery
         for occurred_at, _ in noted:
             if occurred_at not in committed:
                 committed[occurred_at] = occurred_at.timestamp()
@@ -106,6 +106,7 @@ def observe_all(histogram: Histogram, amounts: list[float]) -> None:
     prometheus_client has no bulk observe: this adds to the same values `observe` does (its sum, and the
     first bucket whose upper bound is at least the amount); tests/test_operations.py compares the two.
     """
+    histogram._raise_if_not_observable()  # a histogram with labels is observed through a child
     bounds = histogram._upper_bounds
     counts: dict[int, int] = {}
     for amount in amounts:
