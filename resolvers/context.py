@@ -2,7 +2,6 @@
 import asyncio
 import contextlib
 import functools
-import uuid
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from portal.models.organizations import (
     today_in_zone,
 )
 from portal.notifications.publishing import commit_and_publish
+from portal.ops.logs import new_request_id
 from portal.resolvers.loaders import Loaders
 
 PORTAL_SETTINGS = "portal_settings"
@@ -32,10 +32,6 @@ PORTAL_SETTINGS = "portal_settings"
 
 def _today_of(time_zone: str | None) -> date:
     return today_in_zone(time_zone) if time_zone else date.today()
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex[:16]
 
 
 @dataclass

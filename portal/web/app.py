@@ -42,6 +42,7 @@ from portal.notifications.subscriptions import ActivityFeed
 from portal.notifications.update_feed import UpdateFeed
 from portal.notifications.webhook_sender import WebhookSender
 from portal.ops.heap import freeze_startup_heap
+from portal.ops.logs import new_request_id
 from portal.ops.outage import log_failure
 from portal.ops.pool import watch_pool
 from portal.ops.tracing import enable_tracing
@@ -203,8 +204,8 @@ class PortalGraphQL(GraphQL[Context, None]):
         context = Context(services=self.services, session=session, principal=signed_in.principal,
                           organization=signed_in.organization, time_zone=signed_in.time_zone,
                           token_problem=signed_in.problem, request=request, response=response,
-                          address_of_client=functools.partial(self._client_address, request))
-        context.request_id = request_id() or context.request_id  # the one RequestLog logs and answers
+                          address_of_client=functools.partial(self._client_address, request),
+                          request_id=request_id() or new_request_id())  # the one RequestLog logs and answers
         note_principal(signed_in.principal)
         response.headers["X-Request-ID"] = context.request_id
         if request.method == "GET":
