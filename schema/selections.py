@@ -22,8 +22,7 @@ def asks_for(info: Info, *path: str) -> bool:
 
 def _selects(selections: Iterable[SelectionNode], path: tuple[str, ...],
              fragments: Mapping[str, FragmentDefinitionNode]) -> bool:
-    if not path:
-        return True
+    """Whether `selections` select the non-empty `path`."""
     for selection in selections:
         if isinstance(selection, FieldNode):
             if selection.name.value == path[0] and _below(selection, path[1:], fragments):
